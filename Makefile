@@ -1,0 +1,50 @@
+# Two commands do everything on a fresh clone with Python 3.11 and make:
+#   make demo   virtualenv from the lock, the main job on demo data, reports
+#   make test   the same set-up, then lint and the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_PROJECT ?= demo-project
+DEMO_ENDPOINTS ?= 100000
+
+.PHONY: demo test lint format lab bench lock clean venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name workbench --display-name "Workbench (.venv)" > /dev/null
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/workbench demo --project $(DEMO_PROJECT) --endpoints $(DEMO_ENDPOINTS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/ruff format --check workbench tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format workbench tests benchmarks
+	$(BIN)/ruff check --fix workbench tests benchmarks
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# Re-resolve the lock from pyproject.toml's ranges (needs PyPI).
+lock:
+	rm -rf /tmp/wb-lock && $(PYTHON) -m venv /tmp/wb-lock
+	/tmp/wb-lock/bin/pip install --quiet -e '.[dev]'
+	( echo '# Pinned, complete dependency set (direct + transitive). Regenerate with `make lock`.'; \
+	  /tmp/wb-lock/bin/pip freeze --exclude-editable | grep -v '^pip=='; echo setuptools==80.9.0 ) | sort -f > requirements.lock
+
+clean:
+	rm -rf $(VENV) $(DEMO_PROJECT) reports/*.html reports/*.png

@@ -1,0 +1,1381 @@
+"""Synthetic demo data, written as the files a Pinpoint customer would have.
+
+`generate_demo_files` writes an endpoint import (CSV with Pinpoint's dotted headers plus newline-delimited JSON
+in Pinpoint's nested shape), a user-ID-only import file, and a gzipped event stream in the record shape that
+Kinesis Firehose wrote to S3. Everything is drawn from `numpy.random.default_rng`, vectorised with numpy and
+Polars, and never reads the clock, so the same arguments give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+__all__ = [
+    "DEFAULT_END_DATE",
+    "ENDPOINT_CSV_HEADER",
+    "DemoFiles",
+    "generate_demo_files",
+    "generate_endpoints",
+]
+
+DEFAULT_END_DATE = date(2026, 10, 29)
+"""The last day of demo activity: the day before Pinpoint's engagement features were switched off."""
+
+ENDPOINT_CSV_HEADER: tuple[str, ...] = (
+    "Id",
+    "ChannelType",
+    "Address",
+    "OptOut",
+    "EffectiveDate",
+    "Demographic.AppVersion",
+    "Demographic.Locale",
+    "Demographic.Make",
+    "Demographic.Model",
+    "Demographic.ModelVersion",
+    "Demographic.Platform",
+    "Demographic.PlatformVersion",
+    "Demographic.Timezone",
+    "Location.City",
+    "Location.Country",
+    "Location.Latitude",
+    "Location.Longitude",
+    "Location.PostalCode",
+    "Location.Region",
+    "User.UserId",
+    "User.UserAttributes.FirstName",
+    "User.UserAttributes.LastName",
+    "User.UserAttributes.loyalty_tier",
+    "Attributes.plan",
+    "Attributes.signup_source",
+    "Attributes.Interests",
+    "Attributes.Interests",
+    "Attributes.Interests",
+    "Metrics.purchases",
+    "Metrics.lifetime_value",
+    "Metrics.sessions_30d",
+)
+"""Header of `endpoints.csv`; `Attributes.Interests` repeats because it is a multi-valued attribute."""
+
+APP_ID = "demo-app"
+AWS_ACCOUNT_ID = "123456789012"
+EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "mail.example.com", "shop.example")
+"""Every demo email address uses one of these reserved (RFC 2606) domains."""
+
+_DAY_MS = 86_400_000
+_HOUR_MS = 3_600_000
+_MAX_ENDPOINTS_PER_USER = 4
+
+# ---------------------------------------------------------------------------------------------------------
+# Fixed tables (text blocks keep them readable; they are parsed once at import)
+# ---------------------------------------------------------------------------------------------------------
+
+# City | Region | Country | Latitude | Longitude | PostalCode | Timezone | UTC offset in minutes (summer time;
+# it only shapes the hour-of-day curve) | weight (population-like, US-heavy) | area codes (US, Canada, Brazil).
+_CITY_TABLE = """
+Seattle|Washington|US|47.6|-122.3|98101|America/Los_Angeles|-420|3.5|206 425
+San Francisco|California|US|37.8|-122.4|94103|America/Los_Angeles|-420|4.0|415 628
+Los Angeles|California|US|34.1|-118.2|90012|America/Los_Angeles|-420|7.0|213 310 323
+San Diego|California|US|32.7|-117.2|92101|America/Los_Angeles|-420|2.5|619 858
+Portland|Oregon|US|45.5|-122.7|97205|America/Los_Angeles|-420|2.0|503 971
+Denver|Colorado|US|39.7|-105.0|80202|America/Denver|-360|2.5|303 720
+Phoenix|Arizona|US|33.4|-112.1|85004|America/Phoenix|-420|3.0|602 480
+Dallas|Texas|US|32.8|-96.8|75201|America/Chicago|-300|4.0|214 972
+Austin|Texas|US|30.3|-97.7|78701|America/Chicago|-300|2.5|512 737
+Houston|Texas|US|29.8|-95.4|77002|America/Chicago|-300|4.0|713 832
+Chicago|Illinois|US|41.9|-87.6|60601|America/Chicago|-300|6.0|312 773
+Minneapolis|Minnesota|US|45.0|-93.3|55401|America/Chicago|-300|2.0|612
+Nashville|Tennessee|US|36.2|-86.8|37203|America/Chicago|-300|1.5|615
+Atlanta|Georgia|US|33.7|-84.4|30303|America/New_York|-240|4.0|404 678
+Miami|Florida|US|25.8|-80.2|33130|America/New_York|-240|3.5|305 786
+New York|New York|US|40.7|-74.0|10001|America/New_York|-240|10.0|212 646 718 917
+Boston|Massachusetts|US|42.4|-71.1|02108|America/New_York|-240|3.5|617 857
+Washington|District of Columbia|US|38.9|-77.0|20001|America/New_York|-240|3.0|202
+Philadelphia|Pennsylvania|US|40.0|-75.2|19103|America/New_York|-240|3.0|215 267
+Detroit|Michigan|US|42.3|-83.0|48226|America/Detroit|-240|2.0|313
+Honolulu|Hawaii|US|21.3|-157.9|96813|Pacific/Honolulu|-600|0.8|808
+Toronto|Ontario|CA|43.7|-79.4|M5H 2N2|America/Toronto|-240|3.0|416 647
+Vancouver|British Columbia|CA|49.3|-123.1|V6B 1A1|America/Vancouver|-420|1.5|604 778
+Montréal|Quebec|CA|45.5|-73.6|H3B 1A7|America/Toronto|-240|2.0|514 438
+London|England|GB|51.5|-0.1|EC1A 1BB|Europe/London|60|5.0|
+Manchester|England|GB|53.5|-2.2|M1 1AE|Europe/London|60|1.5|
+Dublin|Leinster|IE|53.3|-6.3|D02 X285|Europe/Dublin|60|1.0|
+Berlin|Berlin|DE|52.5|13.4|10115|Europe/Berlin|120|2.0|
+München|Bavaria|DE|48.1|11.6|80331|Europe/Berlin|120|1.2|
+Paris|Île-de-France|FR|48.9|2.4|75001|Europe/Paris|120|2.5|
+Lyon|Auvergne-Rhône-Alpes|FR|45.8|4.8|69001|Europe/Paris|120|0.8|
+Madrid|Comunidad de Madrid|ES|40.4|-3.7|28013|Europe/Madrid|120|1.5|
+Amsterdam|North Holland|NL|52.4|4.9|1012 JS|Europe/Amsterdam|120|1.0|
+Stockholm|Stockholm County|SE|59.3|18.1|111 20|Europe/Stockholm|120|0.8|
+São Paulo|São Paulo|BR|-23.6|-46.6|01310-100|America/Sao_Paulo|-180|2.0|11
+Rio de Janeiro|Rio de Janeiro|BR|-22.9|-43.2|20040-020|America/Sao_Paulo|-180|1.0|21
+Mexico City|Ciudad de México|MX|19.4|-99.1|06000|America/Mexico_City|-360|2.0|
+Mumbai|Maharashtra|IN|19.1|72.9|400001|Asia/Kolkata|330|1.5|
+Bengaluru|Karnataka|IN|13.0|77.6|560001|Asia/Kolkata|330|1.2|
+Tokyo|Tokyo|JP|35.7|139.7|100-0005|Asia/Tokyo|540|2.0|
+Osaka|Osaka|JP|34.7|135.5|530-0001|Asia/Tokyo|540|0.8|
+Sydney|New South Wales|AU|-33.9|151.2|2000|Australia/Sydney|660|1.5|
+Melbourne|Victoria|AU|-37.8|145.0|3000|Australia/Melbourne|660|1.2|
+Singapore|Singapore|SG|1.3|103.8|018989|Asia/Singapore|480|0.8|
+Seoul|Seoul|KR|37.6|127.0|04524|Asia/Seoul|540|1.0|
+"""
+
+# Country | calling code | locales:weight | name group | share of app users on iOS |
+# mobile prefixes of the national significant number | random digits after the prefix | national format.
+# Every number these plans make passes `phonenumbers.is_valid_number`. US, Canada and Brazil put the city's
+# area code first (US/Canada then add an exchange 2xx-9xx without N11; Brazil adds the prefix). In the
+# national format "{a:b}" is a slice of the national significant number; the rest is literal.
+_COUNTRY_TABLE = """
+US|1|en_US:0.92 es_US:0.08|en|0.57||4|({0:3}) {3:6}-{6:10}
+CA|1|en_CA:0.80 fr_CA:0.20|en|0.55||4|({0:3}) {3:6}-{6:10}
+GB|44|en_GB:1|en|0.50|771 772 773 774 775 776 777|7|0{0:4} {4:10}
+IE|353|en_IE:1|en|0.45|85 86 87|7|0{0:2} {2:5} {5:9}
+DE|49|de_DE:0.95 en_GB:0.05|de|0.38|151 152 157|8|0{0:3} {3:11}
+FR|33|fr_FR:1|fr|0.33|60 61 62 64|7|0{0:1} {1:3} {3:5} {5:7} {7:9}
+ES|34|es_ES:1|es|0.25|6|8|{0:3} {3:5} {5:7} {7:9}
+NL|31|nl_NL:0.9 en_GB:0.1|nl|0.45|61 62 63 64 65|7|0{0:1} {1:9}
+SE|46|sv_SE:0.9 en_GB:0.1|sv|0.50|70|7|0{0:2}-{2:5} {5:7} {7:9}
+BR|55|pt_BR:1|pt|0.15|96 97 98 99|7|({0:2}) {2:7}-{7:11}
+MX|52|es_MX:1|es|0.20|55|8|{0:2} {2:6} {6:10}
+IN|91|en_IN:0.75 hi_IN:0.25|in|0.08|97 98 99|8|0{0:5} {5:10}
+JP|81|ja_JP:1|ja|0.68|801 802 803 804 805 806 807 808 809 901 902 903 904 905 906 907 908 909|7|0{0:2}-{2:6}-{6:10}
+AU|61|en_AU:1|en|0.55|40 41 42 43|7|0{0:3} {3:6} {6:9}
+SG|65|en_SG:0.85 zh_SG:0.15|en|0.45|90 91 92 93 94 95 96|6|{0:4} {4:8}
+KR|82|ko_KR:1|ko|0.30|102 103 104|7|0{0:2}-{2:6}-{6:10}
+"""
+_CITY_LOCALE_OVERRIDE = {"Montréal": (("fr_CA", 0.75), ("en_CA", 0.25))}
+
+# Name group | first names | last names. Accents stay in names and are stripped for email addresses.
+_NAME_TABLE = """
+en|James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth Maria Jose Wei Priya Aisha Noah Olivia \
+Liam Emma Ava Ethan Sofia Mateo Chloe Daniel Grace Kevin Hannah Omar Zoë|Smith Johnson Williams Brown Jones Garcia \
+Miller Davis Rodriguez Martinez Nguyen Kim Patel Lee Walker Young King Wright Lopez Hill Green Adams Baker Nelson \
+Carter O'Brien Chen Taylor Thomas Moore
+de|Lukas Anna Leon Lena Finn Mia Jonas Emilia Paul Hannah Felix Marie Jürgen Sabine Maximilian|Müller Schmidt \
+Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Koch Richter Klein Wolf Schröder
+fr|Gabriel Louise Léo Jade Raphaël Emma Arthur Alice Hugo Chloé Lucas Inès Jules Camille Théo|Martin Bernard Dubois \
+Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent Lefèvre Michel Garnier
+es|Hugo Lucía Martín Sofía Pablo Martina Alejandro María Daniel Julia Diego Valentina Santiago Camila Javier|García \
+Rodríguez González Fernández López Martínez Sánchez Pérez Gómez Martín Jiménez Ruiz Hernández Díaz Moreno
+pt|Miguel Helena Arthur Alice Gael Laura Heitor Manuela Theo Valentina Davi Sophia Bernardo Isabella João|Silva \
+Santos Oliveira Souza Rodrigues Ferreira Alves Pereira Lima Gomes Costa Ribeiro Martins Carvalho Araújo
+nl|Daan Emma Sem Julia Lucas Mila Levi Tess Finn Sophie Bram Noor|de_Jong Jansen de_Vries van_den_Berg van_Dijk \
+Bakker Janssen Visser Smit Meijer de_Boer Mulder
+sv|William Alice Liam Maja Noah Elsa Hugo Astrid Oscar Wilma Elias Ebba|Andersson Johansson Karlsson Nilsson \
+Eriksson Larsson Olsson Persson Svensson Gustafsson Pettersson Jonsson
+in|Aarav Ananya Vihaan Diya Arjun Saanvi Reyansh Aadhya Krishna Isha Rohan Kavya Aditya Priya Rahul|Sharma Verma \
+Gupta Patel Singh Kumar Reddy Iyer Nair Mehta Joshi Rao Das Shah Bose
+ja|Haruto Yui Sota Hina Yuto Aoi Riku Sakura Ren Mei Kaito Yuna|Sato Suzuki Takahashi Tanaka Watanabe Ito Yamamoto \
+Nakamura Kobayashi Kato Yoshida Yamada
+ko|Min-jun Seo-yeon Ji-ho Ha-eun Do-yun Ji-woo Joon-ho Soo-ah Hyun-woo Yu-na|Kim Lee Park Choi Jung Kang Cho Yoon \
+Jang Lim
+"""
+
+# Value | weight tables.
+_PLANS = (("free", 0.70), ("pro", 0.25), ("enterprise", 0.05))
+_SIGNUP_SOURCES = (("organic", 0.45), ("ads", 0.30), ("referral", 0.15), ("partner", 0.10))
+_LOYALTY_TIERS = ("bronze", "silver", "gold")
+_INTERESTS = (("Music", 1.6), ("Travel", 1.4), ("Sports", 1.3), ("Cooking", 1.1), ("Movies", 1.0),
+              ("Gaming", 0.9), ("Books", 0.8), ("Fashion", 0.8), ("Science", 0.6), ("Finance", 0.5))  # fmt: skip
+_APP_VERSIONS = (("2.8.0", 1), ("2.9.3", 2), ("3.0.0", 3), ("3.0.4", 4), ("3.1.0", 6), ("3.1.2", 9),
+                 ("3.2.0", 14), ("3.2.1", 20))  # fmt: skip
+_IOS_VERSIONS = (("16.7", 1), ("17.5", 2), ("17.6", 3), ("18.0", 3), ("18.1", 4))
+_ANDROID_VERSIONS = (("12", 1), ("13", 2), ("14", 4), ("15", 2))
+
+# Make | Model | ModelVersion | weight
+_DEVICE_TABLE = """
+ios|Apple|iPhone 16 Pro|iPhone17,1|3.0
+ios|Apple|iPhone 16|iPhone17,3|3.0
+ios|Apple|iPhone 15|iPhone15,4|4.0
+ios|Apple|iPhone 15 Pro|iPhone16,1|3.0
+ios|Apple|iPhone 14|iPhone14,7|3.5
+ios|Apple|iPhone 13|iPhone14,5|3.0
+ios|Apple|iPhone SE|iPhone14,6|1.0
+ios|Apple|iPad Air|iPad13,16|0.8
+android|Samsung|Galaxy S24|SM-S921B|3.0
+android|Samsung|Galaxy S23|SM-S911B|3.0
+android|Samsung|Galaxy A54|SM-A546B|3.5
+android|Samsung|Galaxy A15|SM-A155F|2.5
+android|Google|Pixel 8|G9BQD|2.0
+android|Google|Pixel 7a|GWKK3|1.5
+android|Xiaomi|Redmi Note 13|23129RAA4G|2.5
+android|Xiaomi|Xiaomi 14|23127PN0CG|1.0
+android|OnePlus|OnePlus 12|CPH2581|1.0
+android|Motorola|moto g54|XT2343-2|1.5
+"""
+# Web sessions: (make, model, platform version, weight).
+_BROWSERS = (("Google", "Chrome", "129.0", 6), ("Apple", "Safari", "18.0", 3), ("Mozilla", "Firefox", "131.0", 1))
+
+_CHANNELS = ("EMAIL", "SMS", "APNS", "GCM", "VOICE", "CUSTOM", "IN_APP")
+_CH_EMAIL, _CH_SMS, _CH_APNS, _CH_GCM, _CH_VOICE, _CH_CUSTOM, _CH_IN_APP = range(len(_CHANNELS))
+
+_PRODUCT_CATEGORIES = ("electronics", "books", "home", "beauty", "toys", "sports", "fashion", "grocery")
+_STORES = ("App Store", "Google Play", "Web")
+
+# Local hour-of-day and weekday (Monday first) activity curves for sessions.
+_HOUR_CURVE = np.array([2.0, 1.2, 0.8, 0.6, 0.6, 0.9, 1.8, 3.2, 4.2, 4.5, 4.6, 4.8, 5.2, 5.0, 4.7, 4.6, 4.9,
+                        5.6, 6.6, 7.6, 8.0, 7.2, 5.4, 3.5])  # fmt: skip
+_WEEKDAY_CURVE = np.array([0.90, 0.93, 1.0, 1.02, 1.10, 1.38, 1.30])
+
+# The event types, in the order of the internal type codes.
+_EVENT_TYPES = (
+    "_session.start", "_session.stop", "_session.pause", "_session.resume",
+    "_userauth.sign_up", "_userauth.sign_in", "_userauth.auth_fail",
+    "search", "product.view", "cart.add", "checkout.start", "_monetization.purchase", "level.complete",
+)  # fmt: skip
+(_EV_START, _EV_STOP, _EV_PAUSE, _EV_RESUME, _EV_SIGN_UP, _EV_SIGN_IN, _EV_AUTH_FAIL,
+ _EV_SEARCH, _EV_VIEW, _EV_CART, _EV_CHECKOUT, _EV_PURCHASE, _EV_LEVEL) = range(len(_EVENT_TYPES))  # fmt: skip
+_EVENTS_PER_SESSION = 4.6  # measured average, used to size the number of sessions for a target event count
+
+
+def _parse_table(text: str) -> list[list[str]]:
+    return [line.split("|") for line in text.strip().splitlines()]
+
+
+_CITIES = [
+    (name, region, country, float(lat), float(lon), postal, tz, int(offset), float(w), tuple(codes.split()))
+    for name, region, country, lat, lon, postal, tz, offset, w, codes in _parse_table(_CITY_TABLE)
+]
+_COUNTRIES = {
+    cc: (
+        tuple((loc.split(":")[0], float(loc.split(":")[1])) for loc in locales.split()),
+        group,
+        float(ios_share),
+    )
+    for cc, _code, locales, group, ios_share, *_plan in _parse_table(_COUNTRY_TABLE)
+}
+_PHONE_PLANS = {
+    cc: (tuple(prefixes.split()), int(digits), fmt)
+    for cc, _code, _loc, _group, _ios, prefixes, digits, fmt in _parse_table(_COUNTRY_TABLE)
+}
+_COUNTRY_CALLING_CODES = {row[0]: row[1] for row in _parse_table(_COUNTRY_TABLE)}
+_NAMES = {
+    group: (tuple(firsts.split()), tuple(n.replace("_", " ") for n in lasts.split()))
+    for group, firsts, lasts in _parse_table(_NAME_TABLE)
+}
+_IOS_DEVICES = tuple((m, mo, mv, float(w)) for p, m, mo, mv, w in _parse_table(_DEVICE_TABLE) if p == "ios")
+_ANDROID_DEVICES = tuple((m, mo, mv, float(w)) for p, m, mo, mv, w in _parse_table(_DEVICE_TABLE) if p == "android")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoFiles:
+    """Paths of the files written by `generate_demo_files`, and what they hold.
+
+    `counts` has at least `endpoints`, `endpoints_csv`, `endpoints_jsonl`, `users`, `anonymous_endpoints`,
+    `users_file_ids`, `users_file_lines`, `channels` (ChannelType -> endpoints) and, when events were written,
+    `events` (lines in the file), `unique_events`, `duplicate_events`, `sessions` and `event_types`.
+    """
+
+    endpoints_csv: Path
+    endpoints_jsonl: Path
+    events_jsonl_gz: Path | None
+    users_csv: Path
+    counts: dict = field(default_factory=dict)
+
+
+def generate_demo_files(
+    out_dir: str | Path,
+    endpoints: int = 100_000,
+    seed: int = 0,
+    days: int = 90,
+    end_date: date = DEFAULT_END_DATE,
+    events: bool = True,
+    progress: bool = False,
+) -> DemoFiles:
+    """Write a synthetic Pinpoint-style data set into `out_dir` and return where each file is.
+
+    Files: `endpoints.csv` (about 92 % of the endpoints, Pinpoint's dotted headers), `endpoints.jsonl` (the
+    rest, Pinpoint's nested JSON), `users.csv` (a user-ID-only import file) and, when `events` is true,
+    `events.jsonl.gz` (about 10 event-stream records per endpoint over the `days` days ending on `end_date`,
+    UTC, sorted by arrival time, with a few re-delivered duplicates that share their `event_id`).
+    The output depends only on the arguments: the same arguments give byte-identical files.
+    """
+    if endpoints < 1:
+        raise ValueError(f"endpoints must be at least 1, got {endpoints}")
+    if days < 1:
+        raise ValueError(f"days must be at least 1, got {days}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    report = _progress_reporter(progress)
+    endpoint_seq, split_seq, events_seq = np.random.SeedSequence(seed).spawn(3)
+
+    frame = _build_endpoints(endpoints, np.random.default_rng(endpoint_seq), days, end_date)
+    report(f"built {endpoints:,} endpoints")
+
+    split_rng = np.random.default_rng(split_seq)
+    in_jsonl = split_rng.random(frame.height) < 0.08
+    csv_path = out / "endpoints.csv"
+    jsonl_path = out / "endpoints.jsonl"
+    users_path = out / "users.csv"
+    public = frame.select(_PUBLIC_COLUMNS)
+    _write_endpoints_csv(public.filter(~pl.Series(in_jsonl)), csv_path)
+    _write_endpoints_jsonl(public.filter(pl.Series(in_jsonl)), jsonl_path)
+    users_file_ids, users_file_lines = _write_users_file(frame, split_rng, users_path)
+    report("wrote endpoints.csv, endpoints.jsonl, users.csv")
+
+    channel_counts = frame["ChannelType"].value_counts(sort=True)
+    counts: dict = {
+        "endpoints": frame.height,
+        "endpoints_csv": int((~in_jsonl).sum()),
+        "endpoints_jsonl": int(in_jsonl.sum()),
+        "users": frame["User.UserId"].n_unique() - int(frame["User.UserId"].null_count() > 0),
+        "anonymous_endpoints": frame["User.UserId"].null_count(),
+        "users_file_ids": users_file_ids,
+        "users_file_lines": users_file_lines,
+        "channels": dict(zip(channel_counts["ChannelType"], channel_counts["count"], strict=True)),
+    }
+
+    events_path = None
+    if events:
+        events_path = out / "events.jsonl.gz"
+        records, event_counts = _build_events(frame, np.random.default_rng(events_seq), days, end_date)
+        report(f"built {event_counts['events']:,} events")
+        _write_gzipped_lines(records, events_path)
+        report("wrote events.jsonl.gz")
+        counts.update(event_counts)
+    return DemoFiles(csv_path, jsonl_path, events_path, users_path, counts)
+
+
+def generate_endpoints(
+    endpoints: int = 100_000, seed: int = 0, days: int = 90, end_date: date = DEFAULT_END_DATE
+) -> pl.DataFrame:
+    """Return the demo endpoints as one flat Polars frame, without writing files.
+
+    Columns are the dotted names of `ENDPOINT_CSV_HEADER` (with `Attributes.Interests` once, as a list of
+    strings) plus `CreationDate`. The rows equal those `generate_demo_files` writes for the same arguments.
+    """
+    endpoint_seq = np.random.SeedSequence(seed).spawn(3)[0]
+    frame = _build_endpoints(endpoints, np.random.default_rng(endpoint_seq), days, end_date)
+    return frame.select([*_PUBLIC_COLUMNS, "CreationDate"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Endpoints
+# ---------------------------------------------------------------------------------------------------------
+
+_PUBLIC_COLUMNS = [c for i, c in enumerate(ENDPOINT_CSV_HEADER) if c not in ENDPOINT_CSV_HEADER[:i]]
+
+
+def _build_endpoints(n: int, rng: np.random.Generator, days: int, end_date: date) -> pl.DataFrame:
+    """All endpoints with public columns plus private helpers (prefixed `_`) that the events need."""
+    window_start, window_end = _window_ms(days, end_date)
+    pool = int(n / 1.6) + 16
+    while True:  # about 1.8 endpoints per user, so one round is nearly always enough
+        users = _build_users(pool, rng, window_start, window_end)
+        user_idx, channel, rank = _assign_channels(users, rng)
+        if user_idx.size >= n:
+            break
+        pool *= 2
+    user_idx, channel, rank = user_idx[:n], channel[:n], rank[:n]
+
+    city = users["city"][user_idx]
+    country = _CITY_COUNTRY[city]
+    is_push = (channel == _CH_APNS) | (channel == _CH_GCM) | (channel == _CH_IN_APP)
+    ios = np.where(channel == _CH_APNS, True, np.where(channel == _CH_GCM, False, users["ios"][user_idx]))
+
+    # Creation: the user's first endpoint at sign-up, the others later; never after the window.
+    delay = np.where(rank == 0, 0, rng.exponential(20 * _DAY_MS, n).astype(np.int64))
+    created = np.minimum(
+        users["created"][user_idx] + delay, window_end - rng.integers(_HOUR_MS, 6 * _HOUR_MS, n)
+    )
+    updated = created + (rng.random(n) * (window_end - created)).astype(np.int64)
+    order = np.lexsort((rank, user_idx, created))
+    (user_idx, channel, rank, city, country, is_push, ios, created, updated) = (
+        a[order] for a in (user_idx, channel, rank, city, country, is_push, ios, created, updated)
+    )
+
+    anonymous = rng.random(n) < 0.03
+    opt_out = np.where(rng.random(n) < 0.02, "ALL", "NONE")
+    no_location = (channel == _CH_EMAIL) & (rng.random(n) < 0.04)
+    web = (channel == _CH_EMAIL) & (rng.random(n) < 0.15)
+    activity = rng.lognormal(0.0, 1.1, n)
+
+    cities = pl.DataFrame(
+        {
+            "Location.City": [c[0] for c in _CITIES],
+            "Location.Region": [c[1] for c in _CITIES],
+            "Location.Country": [c[2] for c in _CITIES],
+            "Location.Latitude": [c[3] for c in _CITIES],
+            "Location.Longitude": [c[4] for c in _CITIES],
+            "Location.PostalCode": [c[5] for c in _CITIES],
+            "Demographic.Timezone": [c[6] for c in _CITIES],
+        }
+    )
+    loc = cities.select(pl.all().gather(city))
+    width = max(7, len(str(n)))
+    id_numbers = pl.Series(np.arange(1, n + 1)).cast(pl.String).str.zfill(width)
+    device = _device_columns(rng, ios, is_push)
+    locale = _draw_locales(rng, city)
+    address = _addresses(rng, users, user_idx, channel, city, country)
+
+    uid_width = max(6, len(str(len(users["city"]))))
+    user_cols = _user_columns(users, user_idx, uid_width)
+    sessions_scale = np.select([is_push, web], [6.0, 3.0], 0.0)
+    sessions_30d = rng.poisson(activity * sessions_scale).astype(np.float64)
+
+    frame = pl.DataFrame(
+        {
+            "Id": ("ep-" + id_numbers),
+            "ChannelType": np.array(_CHANNELS)[channel],
+            "Address": address,
+            "OptOut": opt_out,
+            "EffectiveDate": _iso_seconds(updated),
+            "Demographic.Locale": locale,
+            **device,
+            "Demographic.Timezone": loc["Demographic.Timezone"],
+            **{c: loc[c] for c in loc.columns if c.startswith("Location.")},
+            **user_cols,
+            "Metrics.sessions_30d": sessions_30d,
+            "CreationDate": _iso_seconds(created),
+            "_created_ms": created,
+            "_activity": activity,
+            "_utc_offset_min": _CITY_OFFSET[city],
+            "_web": web,
+            "_ios": ios,
+        }
+    )
+    user_fields = [c for c in frame.columns if c.startswith(("User.", "Attributes.", "Metrics.purchases"))]
+    user_fields.append("Metrics.lifetime_value")
+    location_fields = [c for c in frame.columns if c.startswith("Location.")]
+    anonymous_s, no_location_s = pl.Series(anonymous), pl.Series(no_location)
+    frame = frame.with_columns(
+        *[pl.when(anonymous_s).then(None).otherwise(pl.col(c)).alias(c) for c in user_fields],
+        *[pl.when(no_location_s).then(None).otherwise(pl.col(c)).alias(c) for c in location_fields],
+    )
+    return frame.select([*_PUBLIC_COLUMNS, "CreationDate", *[c for c in frame.columns if c.startswith("_")]])
+
+
+def _build_users(
+    u: int, rng: np.random.Generator, window_start: int, window_end: int
+) -> dict[str, np.ndarray]:
+    """Per-user draws: home city, name, plan, interests, metrics, sign-up time, which channels they use."""
+    weights = np.array([c[8] for c in _CITIES])
+    city = rng.choice(len(_CITIES), u, p=weights / weights.sum())
+    group = _CITY_NAME_GROUP[city]
+    first = _GROUP_FIRST_OFFSET[group] + (rng.random(u) * _GROUP_FIRST_SIZE[group]).astype(np.int64)
+    last = _GROUP_LAST_OFFSET[group] + (rng.random(u) * _GROUP_LAST_SIZE[group]).astype(np.int64)
+
+    # Interests: 0-3 distinct values, popular ones more often (Gumbel top-k).
+    weights = np.array([w for _, w in _INTERESTS])
+    keys = np.log(weights) + rng.gumbel(size=(u, len(_INTERESTS)))
+    top = np.argsort(-keys, axis=1)[:, :3]
+    n_interests = rng.choice(4, u, p=[0.25, 0.35, 0.25, 0.15])
+
+    purchases = rng.negative_binomial(0.6, 0.12, u)
+    basket = rng.lognormal(np.log(38.0), 0.6, u)
+    lifetime_value = np.round(purchases * basket * rng.uniform(0.8, 1.2, u), 2)
+    tier = np.select([purchases >= 8, purchases >= 3], [2, 1], 0)
+
+    # 60 % signed up in the two years before the window; the rest during it, more towards the end.
+    before = rng.random(u) < 0.6
+    span = window_end - window_start
+    created = np.where(
+        before,
+        window_start - (rng.random(u) * 730 * _DAY_MS).astype(np.int64),
+        window_start + (np.sqrt(rng.random(u)) * (span - 6 * _HOUR_MS)).astype(np.int64),
+    )
+    ios_share = _CITY_IOS_SHARE[city]
+    return {
+        "city": city,
+        "first": first,
+        "last": last,
+        "interests": np.where(np.arange(3)[None, :] < n_interests[:, None], top, -1),
+        "plan": _weighted_choice(rng, _PLANS, u),
+        "source": _weighted_choice(rng, _SIGNUP_SOURCES, u),
+        "purchases": purchases,
+        "lifetime_value": lifetime_value,
+        "tier": tier,
+        "created": created,
+        "email_variant": rng.choice(4, u, p=[0.45, 0.2, 0.15, 0.2]),
+        "email_domain": rng.choice(len(EMAIL_DOMAINS), u, p=[0.55, 0.2, 0.15, 0.05, 0.05]),
+        "ios": rng.random(u) < ios_share,
+        "flags": rng.random((u, 7)),
+    }
+
+
+def _assign_channels(
+    users: dict[str, np.ndarray], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Explode users into endpoints: (user index, channel, rank within the user), in user order."""
+    f = users["flags"]
+    u = f.shape[0]
+    has_email = f[:, 0] < 0.92
+    has_sms = f[:, 1] < 0.37
+    app_user = f[:, 2] < 0.40
+    second_device = app_user & (f[:, 3] < 0.15)
+    has_voice = f[:, 4] < 0.04
+    has_custom = f[:, 5] < 0.03
+    has_in_app = app_user & (f[:, 6] < 0.055)
+    has_email |= ~(has_sms | app_user | has_voice | has_custom)
+    # The second device is usually on the same platform (an iPad next to an iPhone).
+    second_ios = np.where(rng.random(u) < 0.8, users["ios"], ~users["ios"])
+    push = np.where(users["ios"], _CH_APNS, _CH_GCM)
+    push2 = np.where(second_ios, _CH_APNS, _CH_GCM)
+
+    parts = [
+        (has_email, np.full(u, _CH_EMAIL)),
+        (has_sms, np.full(u, _CH_SMS)),
+        (app_user, push),
+        (second_device, push2),
+        (has_voice, np.full(u, _CH_VOICE)),
+        (has_custom, np.full(u, _CH_CUSTOM)),
+        (has_in_app, np.full(u, _CH_IN_APP)),
+    ]
+    user_idx = np.concatenate([np.flatnonzero(m) for m, _ in parts])
+    channel = np.concatenate([ch[m] for m, ch in parts])
+    kind = np.concatenate([np.full(int(m.sum()), k) for k, (m, _) in enumerate(parts)])
+    order = np.lexsort((kind, user_idx))
+    user_idx, channel = user_idx[order], channel[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(user_idx)) + 1]
+    rank = np.arange(user_idx.size) - np.repeat(starts, np.diff(np.r_[starts, user_idx.size]))
+    keep = rank < _MAX_ENDPOINTS_PER_USER
+    return user_idx[keep], channel[keep], rank[keep]
+
+
+def _user_columns(users: dict[str, np.ndarray], user_idx: np.ndarray, uid_width: int) -> dict[str, pl.Series]:
+    interests = users["interests"][user_idx]
+    names = np.array([i for i, _ in _INTERESTS] + [None], dtype=object)
+    interest_cols = [pl.Series(names[interests[:, k]], dtype=pl.String) for k in range(3)]
+    interest_list = pl.select(pl.concat_list(interest_cols).list.drop_nulls()).to_series()
+    return {
+        "User.UserId": "user-" + pl.Series(user_idx + 1).cast(pl.String).str.zfill(uid_width),
+        "User.UserAttributes.FirstName": pl.Series(_FIRST_NAMES[users["first"][user_idx]]),
+        "User.UserAttributes.LastName": pl.Series(_LAST_NAMES[users["last"][user_idx]]),
+        "User.UserAttributes.loyalty_tier": np.array(["bronze", "silver", "gold"])[users["tier"][user_idx]],
+        "Attributes.plan": np.array([p for p, _ in _PLANS])[users["plan"][user_idx]],
+        "Attributes.signup_source": np.array([s for s, _ in _SIGNUP_SOURCES])[users["source"][user_idx]],
+        "Attributes.Interests": interest_list,
+        "Metrics.purchases": users["purchases"][user_idx].astype(np.float64),
+        "Metrics.lifetime_value": users["lifetime_value"][user_idx],
+    }
+
+
+def _device_columns(rng: np.random.Generator, ios: np.ndarray, is_push: np.ndarray) -> dict[str, pl.Series]:
+    """Demographic device fields for app endpoints (null for email, SMS, voice and custom endpoints)."""
+    n = ios.size
+    ios_dev = _weighted_choice(rng, _IOS_DEVICES, n)
+    android_dev = _weighted_choice(rng, _ANDROID_DEVICES, n)
+    ios_ver = _weighted_choice(rng, _IOS_VERSIONS, n)
+    android_ver = _weighted_choice(rng, _ANDROID_VERSIONS, n)
+    app_ver = _weighted_choice(rng, _APP_VERSIONS, n)
+
+    def pick(ios_values, android_values):
+        values = np.where(ios, np.array(ios_values, dtype=object), np.array(android_values, dtype=object))
+        return pl.Series(np.where(is_push, values, None), dtype=pl.String)
+
+    ios_table, android_table = np.array(_IOS_DEVICES, dtype=object), np.array(_ANDROID_DEVICES, dtype=object)
+    return {
+        "Demographic.AppVersion": pick(
+            np.array([v for v, _ in _APP_VERSIONS])[app_ver], np.array([v for v, _ in _APP_VERSIONS])[app_ver]
+        ),
+        "Demographic.Make": pick(ios_table[ios_dev, 0], android_table[android_dev, 0]),
+        "Demographic.Model": pick(ios_table[ios_dev, 1], android_table[android_dev, 1]),
+        "Demographic.ModelVersion": pick(ios_table[ios_dev, 2], android_table[android_dev, 2]),
+        "Demographic.Platform": pick(np.full(n, "iOS"), np.full(n, "Android")),
+        "Demographic.PlatformVersion": pick(
+            np.array([v for v, _ in _IOS_VERSIONS])[ios_ver],
+            np.array([v for v, _ in _ANDROID_VERSIONS])[android_ver],
+        ),
+    }
+
+
+def _draw_locales(rng: np.random.Generator, city: np.ndarray) -> np.ndarray:
+    """A locale per endpoint that fits its city (and so its country)."""
+    out = np.empty(city.size, dtype=object)
+    u = rng.random(city.size)
+    for ci, row in enumerate(_CITIES):
+        mask = city == ci
+        if not mask.any():
+            continue
+        options = _CITY_LOCALE_OVERRIDE.get(row[0]) or _COUNTRIES[row[2]][0]
+        cum = np.cumsum([w for _, w in options])
+        pick = np.minimum(np.searchsorted(cum / cum[-1], u[mask], side="right"), len(options) - 1)
+        out[mask] = np.array([loc for loc, _ in options], dtype=object)[pick]
+    return out
+
+
+def _addresses(
+    rng: np.random.Generator,
+    users: dict[str, np.ndarray],
+    user_idx: np.ndarray,
+    channel: np.ndarray,
+    city: np.ndarray,
+    country: np.ndarray,
+) -> pl.Series:
+    n = channel.size
+    address = pl.Series("Address", [None] * n, dtype=pl.String)
+    email = channel == _CH_EMAIL
+    phone = (channel == _CH_SMS) | (channel == _CH_VOICE)
+    apns = (channel == _CH_APNS) | ((channel == _CH_IN_APP) & users["ios"][user_idx])
+    gcm = (channel == _CH_GCM) | ((channel == _CH_IN_APP) & ~users["ios"][user_idx])
+    custom = channel == _CH_CUSTOM
+
+    idx = np.flatnonzero(email)
+    address = address.scatter(idx, _emails(rng, users, user_idx[idx]))
+    idx = np.flatnonzero(phone)
+    address = address.scatter(idx, _phone_numbers(rng, city[idx], country[idx]))
+    idx = np.flatnonzero(apns)
+    address = address.scatter(idx, _random_strings(rng, idx.size, 64, b"0123456789abcdef"))
+    idx = np.flatnonzero(gcm)
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    tokens = (
+        _random_strings(rng, idx.size, 22, alphabet)
+        + ":APA91b"
+        + _random_strings(rng, idx.size, 123, alphabet)
+    )
+    address = address.scatter(idx, tokens)
+    idx = np.flatnonzero(custom)
+    hook_ids = _random_strings(rng, idx.size, 16, b"0123456789abcdef")
+    address = address.scatter(idx, "https://hooks.example.com/notify/" + hook_ids)
+    return address
+
+
+def _emails(rng: np.random.Generator, users: dict[str, np.ndarray], user_idx: np.ndarray) -> pl.Series:
+    """first.last12@example.com and variants; the user number makes them unique. A few need normalising."""
+    first = pl.Series(_FIRST_SLUGS[users["first"][user_idx]])
+    last = pl.Series(_LAST_SLUGS[users["last"][user_idx]])
+    number = pl.Series(user_idx + 1).cast(pl.String)
+    variant = pl.Series(users["email_variant"][user_idx])
+    domain = pl.Series(np.array(EMAIL_DOMAINS)[users["email_domain"][user_idx]])
+    df = pl.DataFrame({"f": first, "l": last, "n": number, "v": variant, "d": domain})
+    local = (
+        pl.when(pl.col("v") == 0)
+        .then(pl.concat_str("f", pl.lit("."), "l", "n"))
+        .when(pl.col("v") == 1)
+        .then(pl.concat_str("f", "l", "n"))
+        .when(pl.col("v") == 2)
+        .then(pl.concat_str(pl.col("f").str.slice(0, 1), "l", "n"))
+        .otherwise(pl.concat_str("f", pl.lit("."), "l", pl.lit("+"), "n"))
+    )
+    noise = rng.random(user_idx.size)
+    emails = df.select(pl.concat_str(local, pl.lit("@"), "d").alias("e")).to_series()
+    noisy = pl.DataFrame({"e": emails, "z": noise}).select(
+        pl.when(pl.col("z") < 0.008)
+        .then(pl.col("e").str.to_uppercase())
+        .when(pl.col("z") < 0.016)
+        .then(pl.col("e").str.slice(0, 1).str.to_uppercase() + pl.col("e").str.slice(1))
+        .when(pl.col("z") < 0.022)
+        .then(pl.lit(" ") + pl.col("e") + pl.lit(" "))
+        .otherwise(pl.col("e"))
+    )
+    return noisy.to_series()
+
+
+def _phone_numbers(rng: np.random.Generator, city: np.ndarray, country: np.ndarray) -> pl.Series:
+    """Valid, unique mobile numbers; about 10 % in the national format of the endpoint's Location.Country."""
+    n = city.size
+    codes = pl.Series(
+        np.array(["+" + _COUNTRY_CALLING_CODES[c] for c in country], dtype=object), dtype=pl.String
+    )
+    nsn = _draw_nsn(rng, city, country)
+    while True:
+        e164 = codes + pl.Series(nsn, dtype=pl.String)
+        repeat = (e164.is_duplicated() & ~e164.is_first_distinct()).to_numpy()
+        if not repeat.any():
+            break
+        nsn[repeat] = _draw_nsn(rng, city[repeat], country[repeat])
+    national = _national_format(pl.Series(nsn, dtype=pl.String), country)
+    use_national = pl.Series(rng.random(n) < 0.10)
+    return pl.select(pl.when(use_national).then(national).otherwise(e164)).to_series()
+
+
+def _draw_nsn(rng: np.random.Generator, city: np.ndarray, country: np.ndarray) -> np.ndarray:
+    """National significant numbers (without the country code) following `_PHONE_PLANS`."""
+    n = city.size
+    out = np.empty(n, dtype=object)
+    for cc, (prefixes, digits, _fmt) in _PHONE_PLANS.items():
+        mask = country == cc
+        k = int(mask.sum())
+        if not k:
+            continue
+        if cc in ("US", "CA", "BR"):
+            # Area code from the city; US/Canada exchanges are 2xx-9xx without N11; Brazil adds 9[6-9].
+            area = np.empty(k, dtype=object)
+            sub_city = city[mask]
+            u = rng.random(k)
+            for ci in np.unique(sub_city):
+                codes = _CITIES[ci][9]
+                m = sub_city == ci
+                area[m] = np.array([str(c) for c in codes], dtype=object)[(u[m] * len(codes)).astype(int)]
+            if cc == "BR":
+                head = area + np.array(prefixes, dtype=object)[rng.integers(0, len(prefixes), k)]
+            else:
+                exchange = rng.integers(200, 1000, k)
+                exchange = np.where(exchange % 100 == 11, exchange + 1, exchange)
+                head = area + exchange.astype(str).astype(object)
+        else:
+            head = np.array(prefixes, dtype=object)[rng.integers(0, len(prefixes), k)]
+        tail = pl.Series(rng.integers(0, 10**digits, k)).cast(pl.String).str.zfill(digits).to_numpy()
+        out[mask] = head + tail.astype(object)
+    return out
+
+
+def _national_format(nsn: pl.Series, country: np.ndarray) -> pl.Series:
+    """Format national significant numbers the way people type them locally, e.g. "(206) 555-0123"."""
+    country_s = pl.Series(country.astype(str))
+    expr = pl.lit(None, dtype=pl.String)
+    for cc, (_prefixes, _digits, fmt) in _PHONE_PLANS.items():
+        expr = pl.when(pl.col("c") == cc).then(_format_expr(fmt)).otherwise(expr)
+    return pl.DataFrame({"x": nsn, "c": country_s}).select(expr.alias("n")).to_series()
+
+
+def _format_expr(fmt: str) -> pl.Expr:
+    parts: list[pl.Expr] = []
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "{":
+            j = fmt.index("}", i)
+            a, b = (int(x) for x in fmt[i + 1 : j].split(":"))
+            parts.append(pl.col("x").str.slice(a, b - a))
+            i = j + 1
+        else:
+            j = fmt.find("{", i)
+            j = len(fmt) if j < 0 else j
+            parts.append(pl.lit(fmt[i:j]))
+            i = j
+    return pl.concat_str(parts)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Endpoint files
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _write_endpoints_csv(frame: pl.DataFrame, path: Path) -> None:
+    interests = pl.col("Attributes.Interests")
+    body = frame.select(
+        *[
+            interests.list.get(int(c.rsplit("#", 1)[1]), null_on_oob=True).alias(c)
+            if c.startswith("Attributes.Interests#")
+            else pl.col(c)
+            for c in _csv_body_columns()
+        ]
+    )
+    with path.open("wb") as f:
+        f.write((",".join(ENDPOINT_CSV_HEADER) + "\n").encode())
+        body.write_csv(f, include_header=False)
+
+
+def _csv_body_columns() -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for c in ENDPOINT_CSV_HEADER:
+        if c == "Attributes.Interests":
+            out.append(f"{c}#{seen.get(c, 0)}")
+            seen[c] = seen.get(c, 0) + 1
+        else:
+            out.append(c)
+    return out
+
+
+def _write_endpoints_jsonl(frame: pl.DataFrame, path: Path) -> None:
+    """Pinpoint's nested endpoint JSON, one object per line; absent values are left out."""
+    with path.open("w", encoding="utf-8", newline="\n") as f:
+        for row in frame.iter_rows(named=True):
+            doc: dict = {}
+            for key, value in row.items():
+                if value is None or value == []:
+                    continue
+                head, _, rest = key.partition(".")
+                if not rest:
+                    doc[key] = value
+                elif head == "User" and rest == "UserId":
+                    doc.setdefault("User", {})["UserId"] = value
+                elif head == "User":
+                    user_attributes = doc.setdefault("User", {}).setdefault("UserAttributes", {})
+                    user_attributes[rest.removeprefix("UserAttributes.")] = [value]
+                elif head == "Attributes":
+                    doc.setdefault("Attributes", {})[rest] = value if isinstance(value, list) else [value]
+                else:
+                    doc.setdefault(head, {})[rest] = value
+            f.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+            f.write("\n")
+
+
+def _write_users_file(frame: pl.DataFrame, rng: np.random.Generator, path: Path) -> tuple[int, int]:
+    """A user-ID-only import: header `User.UserId`, then 1-5 space-separated ids per line (about 1 % of users)."""
+    user_ids = frame["User.UserId"].drop_nulls().unique(maintain_order=True).sort()
+    k = max(1, round(user_ids.len() * 0.01))
+    chosen = user_ids.gather(np.sort(rng.choice(user_ids.len(), min(k, user_ids.len()), replace=False)))
+    chosen = chosen.gather(rng.permutation(chosen.len()))
+    sizes = rng.integers(1, 6, chosen.len())
+    line_of = np.repeat(np.arange(sizes.size), sizes)[: chosen.len()]
+    lines = (
+        pl.DataFrame({"line": line_of, "id": chosen})
+        .group_by("line", maintain_order=True)
+        .agg(pl.col("id").str.join(" "))
+    )
+    with path.open("w", encoding="utf-8", newline="\n") as f:
+        f.write("User.UserId\n")
+        for text in lines["id"]:
+            f.write(text + "\n")
+    return chosen.len(), lines.height
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Events
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _build_events(
+    endpoints: pl.DataFrame, rng: np.random.Generator, days: int, end_date: date
+) -> tuple[pl.Series, dict]:
+    """Event-stream records as JSON lines sorted by arrival time, and counts of what was made."""
+    window_start, window_end = _window_ms(days, end_date)
+    channel = endpoints["ChannelType"].to_numpy()
+    is_app = (channel == "APNS") | (channel == "GCM")
+    candidate = is_app | endpoints["_web"].to_numpy()
+    active = candidate & (rng.random(endpoints.height) < np.where(is_app, 0.88, 0.9))
+    clients = endpoints.filter(pl.Series(active))
+    c = clients.height
+    if c == 0:
+        return pl.Series("line", [], dtype=pl.String), _event_counts(pl.DataFrame(), 0, 0)
+
+    created = clients["_created_ms"].to_numpy()
+    first_ms = np.maximum(created, window_start)
+    span_days = (window_end - first_ms) / _DAY_MS
+    weight = clients["_activity"].to_numpy() * span_days
+    target_sessions = round(10 * endpoints.height / _EVENTS_PER_SESSION)
+    sign_ups = np.flatnonzero(created >= window_start)
+    per_client = rng.multinomial(max(target_sessions - sign_ups.size, 0), weight / weight.sum())
+
+    # Regular sessions: a day after the client's first-active day (weekly curve), a local hour (daily curve).
+    client = np.repeat(np.arange(c), per_client)
+    first_day = (first_ms[client] - window_start) // _DAY_MS
+    day = _draw_days(rng, first_day, days, end_date)
+    local_hour = rng.choice(24, client.size, p=_HOUR_CURVE / _HOUR_CURVE.sum())
+    offset_min = clients["_utc_offset_min"].to_numpy()[client]
+    utc_minute = (local_hour * 60 - offset_min) % 1440
+    start = window_start + day * _DAY_MS + utc_minute * 60_000 + rng.integers(0, _HOUR_MS, client.size)
+    start = np.maximum(start, first_ms[client] + 60_000 + rng.integers(0, _HOUR_MS, client.size))
+    # Sign-up sessions: new endpoints start with one, seconds after they were created.
+    client = np.r_[sign_ups, client]
+    start = np.r_[created[sign_ups] + rng.integers(1_000, 30_000, sign_ups.size), start]
+    is_sign_up = np.r_[np.ones(sign_ups.size, bool), np.zeros(start.size - sign_ups.size, bool)]
+    duration = np.clip(rng.lognormal(np.log(240_000), 0.9, start.size), 20_000, 3 * _HOUR_MS).astype(np.int64)
+    sessions = _non_overlapping_sessions(client, start, start + duration, is_sign_up, window_end)
+
+    parts = _session_events(sessions, clients, rng)
+    funnel, funnel_counts = _funnel_events(sessions, rng)
+    ev = pl.concat([*parts, funnel], how="vertical")
+    ev = _add_delivery(ev, rng)
+    lines = _encode_events(ev, sessions, clients, rng)
+    return lines, _event_counts(ev, sessions.height, funnel_counts)
+
+
+def _draw_days(rng: np.random.Generator, first_day: np.ndarray, days: int, end_date: date) -> np.ndarray:
+    """A day in [first_day, days) per session, accepted in proportion to its weekday's weight."""
+    first_weekday = (end_date - timedelta(days=days - 1)).weekday()
+    accept = _WEEKDAY_CURVE / _WEEKDAY_CURVE.max()
+    day = np.empty(first_day.size, dtype=np.int64)
+    todo = np.arange(first_day.size)
+    while todo.size:
+        lo = first_day[todo]
+        d = lo + (rng.random(todo.size) * (days - lo)).astype(np.int64)
+        ok = rng.random(todo.size) < accept[(first_weekday + d) % 7]
+        day[todo[ok]] = d[ok]
+        todo = todo[~ok]
+    return day
+
+
+def _non_overlapping_sessions(
+    client: np.ndarray, start: np.ndarray, stop: np.ndarray, sign_up: np.ndarray, window_end: int
+) -> pl.DataFrame:
+    """Sessions sorted by client and start; drops sessions that overlap an earlier one or end after the window."""
+    df = (
+        pl.DataFrame({"client": client, "start": start, "stop": stop, "sign_up": sign_up})
+        .filter(pl.col("stop") < window_end)
+        .sort("client", "start", "stop", maintain_order=True)
+    )
+    busy_until = pl.col("stop").shift(1).cum_max().over("client")
+    df = df.filter(busy_until.is_null() | (pl.col("start") > busy_until + 30_000))
+    nxt = pl.int_range(pl.len()).shift(-1)
+    same_client = pl.col("client").shift(-1) == pl.col("client")
+    return df.with_columns(
+        pl.int_range(pl.len()).alias("sid"),
+        pl.when(same_client).then(nxt).otherwise(-1).alias("next_sid"),
+    )
+
+
+def _at(start: np.ndarray, stop: np.ndarray, lo: np.ndarray | float, hi: np.ndarray | float, u: np.ndarray):
+    """A time at a fraction between lo and hi of the way through each session."""
+    frac = lo + (hi - lo) * u
+    return start + (frac * (stop - start)).astype(np.int64)
+
+
+def _session_events(
+    sessions: pl.DataFrame, clients: pl.DataFrame, rng: np.random.Generator
+) -> list[pl.DataFrame]:
+    """Session, auth, search and level events (the funnel is built separately)."""
+    s = sessions.height
+    sid = sessions["sid"].to_numpy()
+    start = sessions["start"].to_numpy()
+    stop = sessions["stop"].to_numpy()
+    web = clients["_web"].to_numpy()[sessions["client"].to_numpy()]
+    out: list[pl.DataFrame] = []
+
+    def add(mask_or_idx: np.ndarray, etype: int, ts: np.ndarray, **extra: np.ndarray) -> None:
+        idx = np.flatnonzero(mask_or_idx) if mask_or_idx.dtype == bool else mask_or_idx
+        cols = {"sid": sid[idx], "etype": np.full(idx.size, etype, np.int8), "ts": ts}
+        for name in ("product", "quantity", "m1", "m2"):
+            cols[name] = extra.get(name, np.full(idx.size, -1, np.int64))
+        out.append(pl.DataFrame(cols).cast({"product": pl.Int32, "quantity": pl.Int32}))
+
+    every = np.ones(s, bool)
+    add(every, _EV_START, start)
+    add(every, _EV_STOP, stop)
+
+    paused = rng.random(s) < 0.12
+    u = rng.random(s)
+    add(paused, _EV_PAUSE, _at(start, stop, 0.62, 0.72, u)[paused])
+    add(paused, _EV_RESUME, _at(start, stop, 0.78, 0.88, u)[paused])
+
+    sign_up = sessions["sign_up"].to_numpy()
+    add(sign_up, _EV_SIGN_UP, np.minimum(start + rng.integers(2_000, 30_000, s), stop - 1)[sign_up])
+    signs_in = ~sign_up & (rng.random(s) < np.where(web, 0.35, 0.15))
+    sign_in_ts = np.minimum(start + rng.integers(1_000, 12_000, s), stop - 1)
+    add(signs_in, _EV_SIGN_IN, sign_in_ts[signs_in])
+    failed = signs_in & (rng.random(s) < 0.12)
+    add(failed, _EV_AUTH_FAIL, np.maximum(sign_in_ts - rng.integers(400, 5_000, s), start + 1)[failed])
+
+    searches = np.where(rng.random(s) < 0.3, 1 + (rng.random(s) < 0.35), 0)
+    idx = np.repeat(np.arange(s), searches)
+    add(
+        idx,
+        _EV_SEARCH,
+        _at(start[idx], stop[idx], 0.02, 0.3, rng.random(idx.size)),
+        m1=np.clip(rng.poisson(11, idx.size), 2, 60),
+        m2=rng.poisson(rng.choice([0.3, 12.0, 40.0], idx.size, p=[0.08, 0.6, 0.32])),
+    )
+    levels = np.where(~web & (rng.random(s) < 0.12), 1 + (rng.random(s) < 0.3), 0)
+    idx = np.repeat(np.arange(s), levels)
+    add(
+        idx,
+        _EV_LEVEL,
+        _at(start[idx], stop[idx], 0.1, 0.95, rng.random(idx.size)),
+        quantity=rng.integers(1, 41, idx.size),
+        m1=rng.integers(100, 10_000, idx.size),
+        m2=rng.integers(20, 900, idx.size),
+    )
+    return out
+
+
+def _funnel_events(sessions: pl.DataFrame, rng: np.random.Generator) -> tuple[pl.DataFrame, int]:
+    """product.view -> cart.add -> checkout.start -> _monetization.purchase.
+
+    Each later step converts with a fixed probability and happens either later in the same session or, more
+    often for later steps, in the client's next session (hours or days later).
+    """
+    s = sessions.height
+    sid = sessions["sid"].to_numpy()
+    start = sessions["start"].to_numpy()
+    stop = sessions["stop"].to_numpy()
+    next_sid = sessions["next_sid"].to_numpy()
+    catalog = _product_catalog()
+    popularity = 1.0 / np.arange(1, catalog.height + 1) ** 0.8
+    popularity /= popularity.sum()
+
+    views = np.where(rng.random(s) < 0.55, rng.geometric(0.45, s), 0).clip(0, 8)
+    v_idx = np.repeat(np.arange(s), views)
+    within = np.arange(v_idx.size) - np.repeat(np.cumsum(views) - views, views)
+    v_ts = _at(
+        start[v_idx],
+        stop[v_idx],
+        0.05 + 0.5 * within / 8,
+        0.05 + 0.5 * (within + 1) / 8,
+        rng.random(v_idx.size),
+    )
+    v_product = rng.choice(catalog.height, v_idx.size, p=popularity)
+    frames = [_funnel_frame(sid[v_idx], _EV_VIEW, v_ts, v_product)]
+
+    # The chain continues from each session's last view.
+    last = np.cumsum(views)[views > 0] - 1
+    chain_sid, chain_ts, chain_product = v_idx[last], v_ts[last], v_product[last]
+    for etype, convert, same_session in (
+        (_EV_CART, 0.35, 0.85),
+        (_EV_CHECKOUT, 0.60, 0.55),
+        (_EV_PURCHASE, 0.70, 0.45),
+    ):
+        k = chain_sid.size
+        converts = rng.random(k) < convert
+        here = rng.random(k) < same_session
+        u = rng.random(k)
+        cur_stop = stop[chain_sid]
+        ts_here = chain_ts + ((0.15 + 0.8 * u) * (cur_stop - chain_ts)).astype(np.int64)
+        nxt = next_sid[chain_sid]
+        later = np.maximum(nxt, 0)
+        ts_later = _at(start[later], stop[later], 0.1, 0.9, u)
+        ok = converts & (here | (nxt >= 0))
+        new_sid = np.where(here, chain_sid, nxt)[ok]
+        new_ts = np.where(here, ts_here, ts_later)[ok]
+        new_ts = np.where(new_ts <= chain_ts[ok], chain_ts[ok] + 1, new_ts)
+        chain_sid, chain_ts, chain_product = new_sid, new_ts, chain_product[ok]
+        frames.append(_funnel_frame(sid[chain_sid], etype, chain_ts, chain_product))
+
+    n_purchases = chain_sid.size
+    quantity = rng.choice([1, 2, 3], n_purchases, p=[0.72, 0.2, 0.08])
+    frames[-1] = frames[-1].with_columns(pl.Series("quantity", quantity, dtype=pl.Int32))
+    return pl.concat(frames), n_purchases
+
+
+def _funnel_frame(sid: np.ndarray, etype: int, ts: np.ndarray, product: np.ndarray) -> pl.DataFrame:
+    k = sid.size
+    return pl.DataFrame(
+        {
+            "sid": sid,
+            "etype": np.full(k, etype, np.int8),
+            "ts": ts,
+            "product": product.astype(np.int32),
+            "quantity": np.full(k, -1, np.int32),
+            "m1": np.full(k, -1, np.int64),
+            "m2": np.full(k, -1, np.int64),
+        }
+    )
+
+
+def _product_catalog() -> pl.DataFrame:
+    """120 products with a category and a USD price; fixed (not seeded) so prices are stable across demos."""
+    rng = np.random.default_rng(20261030)
+    n = 120
+    price = np.round(np.exp(rng.normal(np.log(24.0), 0.9, n)).clip(1.5, 900)) - 0.01
+    return pl.DataFrame(
+        {
+            "product_id": [f"sku-{10001 + i}" for i in range(n)],
+            "category": np.array(_PRODUCT_CATEGORIES)[rng.integers(0, len(_PRODUCT_CATEGORIES), n)],
+            "price": np.maximum(price, 0.99).round(2),
+        }
+    )
+
+
+def _add_delivery(ev: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Event ids, arrival times (SDK batching delays) and a few re-delivered duplicates."""
+    n = ev.height
+    delay = np.clip(rng.lognormal(np.log(800), 0.8, n), 150, 10_000).astype(np.int64)
+    offline = rng.random(n) < 0.005
+    delay = np.where(offline, rng.integers(60_000, 6 * _HOUR_MS, n), delay)
+    ev = ev.with_columns(
+        pl.Series("event_id", _uuid_strings(rng, n)),
+        (pl.col("ts") + pl.Series(delay)).alias("arrival"),
+        pl.Series("txn", _random_strings(rng, n, 16, b"0123456789abcdef")),
+    )
+    dup = np.flatnonzero(rng.random(n) < 0.003)
+    resent = ev[dup].with_columns(pl.col("arrival") + pl.Series(rng.integers(1_000, 120_000, dup.size)))
+    return pl.concat([ev, resent]).sort("arrival", "event_id", maintain_order=True)
+
+
+def _encode_events(
+    ev: pl.DataFrame, sessions: pl.DataFrame, clients: pl.DataFrame, rng: np.random.Generator
+) -> pl.Series:
+    """One JSON record per row, in Pinpoint's event-stream shape (keys in the documented order)."""
+    client_json = _client_json(clients)
+    session_ids = _session_ids(sessions, rng)
+    catalog = _product_catalog()
+    sess = sessions.select("sid", "client", "start", "stop").with_columns(session_ids.alias("session_id"))
+    products = catalog.with_row_index("product").with_columns(pl.col("product").cast(pl.Int32))
+    event_types = pl.DataFrame({"etype": range(len(_EVENT_TYPES)), "event_type": _EVENT_TYPES})
+    df = (
+        ev.join(sess, on="sid", how="left", maintain_order="left")
+        .join(client_json, on="client", how="left", maintain_order="left")
+        .join(products, on="product", how="left", maintain_order="left")
+        .join(event_types.cast({"etype": pl.Int8}), on="etype", how="left", maintain_order="left")
+    )
+    t = pl.col("etype")
+
+    def q(expr: pl.Expr | str) -> pl.Expr:
+        expr = pl.col(expr) if isinstance(expr, str) else expr
+        return pl.concat_str(pl.lit('"'), expr, pl.lit('"'))
+
+    def num(expr: pl.Expr | str) -> pl.Expr:
+        expr = pl.col(expr) if isinstance(expr, str) else expr
+        return expr.cast(pl.Float64).cast(pl.String)
+
+    product_attrs = pl.concat_str(
+        pl.lit('{"product_id":'), q("product_id"), pl.lit(',"category":'), q("category"), pl.lit("}")
+    )
+    attributes = (
+        pl.when(t.is_in([_EV_VIEW, _EV_CART, _EV_CHECKOUT]))
+        .then(product_attrs)
+        .when(t == _EV_PURCHASE)
+        .then(
+            pl.concat_str(
+                pl.lit('{"_currency":"USD","_product_id":'),
+                q("product_id"),
+                pl.lit(',"_store":'),
+                q("store"),
+                pl.lit(',"_transaction_id":"txn-'),
+                pl.col("txn"),
+                pl.lit('"}'),
+            )
+        )
+        .when(t == _EV_SEARCH)
+        .then(
+            pl.concat_str(
+                pl.lit('{"source":'),
+                q(pl.when(pl.col("m2") == 0).then(pl.lit("no_results")).otherwise(pl.lit("search_box"))),
+                pl.lit("}"),
+            )
+        )
+        .when(t == _EV_LEVEL)
+        .then(pl.concat_str(pl.lit('{"level":'), q(pl.col("quantity").cast(pl.String)), pl.lit("}")))
+        .when(t.is_in([_EV_SIGN_IN, _EV_SIGN_UP, _EV_AUTH_FAIL]))
+        .then(pl.concat_str(pl.lit('{"method":'), q("auth_method"), pl.lit("}")))
+        .otherwise(pl.lit("{}"))
+    )
+    metrics = (
+        pl.when(t == _EV_PURCHASE)
+        .then(
+            pl.concat_str(
+                pl.lit('{"_quantity":'), num("quantity"), pl.lit(',"_item_price":'), num("price"), pl.lit("}")
+            )
+        )
+        .when(t == _EV_CART)
+        .then(pl.concat_str(pl.lit('{"price":'), num("price"), pl.lit("}")))
+        .when(t == _EV_SEARCH)
+        .then(
+            pl.concat_str(
+                pl.lit('{"query_length":'), num("m1"), pl.lit(',"results":'), num("m2"), pl.lit("}")
+            )
+        )
+        .when(t == _EV_LEVEL)
+        .then(
+            pl.concat_str(
+                pl.lit('{"score":'), num("m1"), pl.lit(',"duration_seconds":'), num("m2"), pl.lit("}")
+            )
+        )
+        .otherwise(pl.lit("{}"))
+    )
+    session = pl.concat_str(
+        pl.lit('{"session_id":'),
+        q("session_id"),
+        pl.lit(',"start_timestamp":'),
+        pl.col("start").cast(pl.String),
+        pl.when(t == _EV_STOP)
+        .then(pl.concat_str(pl.lit(',"stop_timestamp":'), pl.col("stop").cast(pl.String)))
+        .otherwise(pl.lit("")),
+        pl.lit("}"),
+    )
+    line = pl.concat_str(
+        pl.lit('{"event_type":'),
+        q("event_type"),
+        pl.lit(',"event_timestamp":'),
+        pl.col("ts").cast(pl.String),
+        pl.lit(',"arrival_timestamp":'),
+        pl.col("arrival").cast(pl.String),
+        pl.lit(',"event_version":"3.1","application":'),
+        pl.col("application_json"),
+        pl.lit(',"client":{"client_id":'),
+        q("Id"),
+        pl.lit('},"device":'),
+        pl.col("device_json"),
+        pl.lit(',"session":'),
+        session,
+        pl.lit(',"attributes":'),
+        attributes,
+        pl.lit(',"metrics":'),
+        metrics,
+        pl.lit(f',"awsAccountId":"{AWS_ACCOUNT_ID}","event_id":'),
+        q("event_id"),
+        pl.lit("}"),
+    ).alias("line")
+    return df.select(line).to_series()
+
+
+def _client_json(clients: pl.DataFrame) -> pl.DataFrame:
+    """Per-client `application` and `device` objects, JSON-encoded once, plus per-client attribute values."""
+    web = pl.col("_web")
+    ios = pl.col("_ios")
+    browser_weights = [i for i, b in enumerate(_BROWSERS) for _ in range(b[3])]
+    browsers = pl.DataFrame(
+        {
+            "browser": range(len(_BROWSERS)),
+            "browser_make": [b[0] for b in _BROWSERS],
+            "browser_model": [b[1] for b in _BROWSERS],
+            "browser_version": [b[2] for b in _BROWSERS],
+        }
+    )
+    df = (
+        clients.with_row_index("client")
+        .with_columns(
+            pl.col("client").cast(pl.Int64),
+            (pl.int_range(pl.len()) % len(browser_weights))
+            .replace_strict(list(range(len(browser_weights))), browser_weights)
+            .alias("browser"),
+        )
+        .join(browsers, on="browser", how="left", maintain_order="left")
+    )
+
+    def by_platform(
+        web_value: pl.Expr | str, ios_value: pl.Expr | str, android_value: pl.Expr | str
+    ) -> pl.Expr:
+        as_expr = [pl.lit(v) if isinstance(v, str) else v for v in (web_value, ios_value, android_value)]
+        return pl.when(web).then(as_expr[0]).when(ios).then(as_expr[1]).otherwise(as_expr[2])
+
+    app_version = pl.col("Demographic.AppVersion")
+    application = pl.struct(
+        pl.lit(APP_ID).alias("app_id"),
+        pl.lit("Demo Shop").alias("title"),
+        by_platform(_APP_VERSIONS[-1][0], app_version, app_version).alias("version_name"),
+        by_platform("shop.example", "com.example.demoshop", "com.example.demoshop").alias("package_name"),
+        pl.struct(
+            by_platform("aws-amplify-js", "aws-sdk-iOS", "aws-sdk-android").alias("name"),
+            by_platform("6.6.2", "2.36.7", "2.77.0").alias("version"),
+        ).alias("sdk"),
+    )
+    locale = pl.col("Demographic.Locale")
+    device = pl.struct(
+        pl.struct(
+            locale.alias("code"),
+            locale.str.split("_").list.get(1).alias("country"),
+            locale.str.split("_").list.get(0).alias("language"),
+        ).alias("locale"),
+        by_platform(pl.col("browser_make"), pl.col("Demographic.Make"), pl.col("Demographic.Make")).alias(
+            "make"
+        ),
+        by_platform(pl.col("browser_model"), pl.col("Demographic.Model"), pl.col("Demographic.Model")).alias(
+            "model"
+        ),
+        pl.struct(
+            by_platform("web", "ios", "android").alias("name"),
+            by_platform(
+                pl.col("browser_version"),
+                pl.col("Demographic.PlatformVersion"),
+                pl.col("Demographic.PlatformVersion"),
+            ).alias("version"),
+        ).alias("platform"),
+    )
+    return df.select(
+        "client",
+        "Id",
+        application.struct.json_encode().alias("application_json"),
+        device.struct.json_encode().alias("device_json"),
+        by_platform("password", "apple", "google").alias("auth_method"),
+        by_platform(_STORES[2], _STORES[0], _STORES[1]).alias("store"),
+    )
+
+
+def _session_ids(sessions: pl.DataFrame, rng: np.random.Generator) -> pl.Series:
+    """Amplify-style session ids: 8 random hex characters, then the start as yyyyMMdd-HHmmssSSS."""
+    prefix = _random_strings(rng, sessions.height, 8, b"0123456789abcdef")
+    stamp = pl.from_epoch(sessions["start"], time_unit="ms").dt.strftime("%Y%m%d-%H%M%S%3f")
+    return prefix + "-" + stamp
+
+
+def _event_counts(ev: pl.DataFrame, n_sessions: int, n_purchases: int) -> dict:
+    if ev.height == 0:
+        return {"events": 0, "unique_events": 0, "duplicate_events": 0, "sessions": 0, "event_types": {}}
+    unique = ev["event_id"].n_unique()
+    per_type = ev.unique("event_id", keep="first", maintain_order=True)["etype"].value_counts().sort("etype")
+    return {
+        "events": ev.height,
+        "unique_events": unique,
+        "duplicate_events": ev.height - unique,
+        "sessions": n_sessions,
+        "purchases": n_purchases,
+        "event_types": {
+            _EVENT_TYPES[t]: int(k) for t, k in zip(per_type["etype"], per_type["count"], strict=True)
+        },
+    }
+
+
+def _write_gzipped_lines(lines: pl.Series, path: Path) -> None:
+    """Write lines to a gzip file with a fixed header (no name, mtime 0) so the bytes depend only on content."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with (
+        tmp.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0, filename="") as gz,
+    ):
+        lines.to_frame().write_csv(gz, include_header=False, quote_style="never")
+    tmp.replace(path)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Small helpers and derived tables
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _window_ms(days: int, end_date: date) -> tuple[int, int]:
+    """[start, end) of the activity window in Unix ms: `days` whole UTC days ending on `end_date`."""
+    end = datetime(end_date.year, end_date.month, end_date.day, tzinfo=UTC) + timedelta(days=1)
+    start = end - timedelta(days=days)
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def _iso_seconds(ms: np.ndarray) -> pl.Series:
+    return pl.from_epoch(pl.Series(ms), time_unit="ms").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _weighted_choice(rng: np.random.Generator, table: tuple, n: int) -> np.ndarray:
+    """Indices into `table`, whose rows end with a weight."""
+    w = np.array([row[-1] for row in table], dtype=np.float64)
+    return rng.choice(len(table), n, p=w / w.sum())
+
+
+def _random_strings(rng: np.random.Generator, n: int, length: int, alphabet: bytes) -> pl.Series:
+    chars = np.frombuffer(alphabet, dtype=np.uint8)[
+        rng.integers(0, len(alphabet), (n, length), dtype=np.uint8)
+    ]
+    return pl.Series(np.ascontiguousarray(chars).view(f"S{length}").ravel()).cast(pl.String)
+
+
+def _uuid_strings(rng: np.random.Generator, n: int) -> pl.Series:
+    h = _random_strings(rng, n, 32, b"0123456789abcdef")
+    return pl.select(
+        pl.concat_str(
+            [
+                h.str.slice(0, 8),
+                h.str.slice(8, 4),
+                h.str.slice(12, 4),
+                h.str.slice(16, 4),
+                h.str.slice(20, 12),
+            ],
+            separator="-",
+        )
+    ).to_series()
+
+
+def _slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in ascii_name.lower() if ch.isalnum())
+
+
+def _progress_reporter(enabled: bool) -> Callable[[str], None]:
+    began = time.perf_counter()
+
+    def report(message: str) -> None:
+        if enabled:
+            print(f"demo data: {message} ({time.perf_counter() - began:.1f} s)", file=sys.stderr, flush=True)
+
+    return report
+
+
+_GROUPS = tuple(_NAMES)
+_FIRST_NAMES = np.array([n for g in _GROUPS for n in _NAMES[g][0]], dtype=object)
+_LAST_NAMES = np.array([n for g in _GROUPS for n in _NAMES[g][1]], dtype=object)
+_FIRST_SLUGS = np.array([_slug(n) for n in _FIRST_NAMES], dtype=object)
+_LAST_SLUGS = np.array([_slug(n) for n in _LAST_NAMES], dtype=object)
+_GROUP_FIRST_SIZE = np.array([len(_NAMES[g][0]) for g in _GROUPS])
+_GROUP_LAST_SIZE = np.array([len(_NAMES[g][1]) for g in _GROUPS])
+_GROUP_FIRST_OFFSET = np.r_[0, np.cumsum(_GROUP_FIRST_SIZE)[:-1]]
+_GROUP_LAST_OFFSET = np.r_[0, np.cumsum(_GROUP_LAST_SIZE)[:-1]]
+_CITY_COUNTRY = np.array([c[2] for c in _CITIES], dtype=object)
+_CITY_OFFSET = np.array([c[7] for c in _CITIES], dtype=np.int64)
+_CITY_NAME_GROUP = np.array([_GROUPS.index(_COUNTRIES[c[2]][1]) for c in _CITIES])
+_CITY_IOS_SHARE = np.array([_COUNTRIES[c[2]][2] for c in _CITIES])
+
+
+# --- end-to-end demo (run_demo) lives below ---

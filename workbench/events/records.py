@@ -1,0 +1,342 @@
+"""Turning event records into event-log rows: Pinpoint event-stream JSON, PutEvents-style dicts, flat CSV/JSONL.
+
+Pinpoint's ingest limits apply to every event (reference/pinpoint.md section 7): attribute names at most 50
+characters, attribute values at most 200 (Pinpoint drops such an event; we reject it with a reason), at most 40
+attributes and metrics together. A rejected event names its file, line and field.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from .. import schema
+from ..errors import InputError
+from .log import POLARS_SCHEMA
+
+MAX_JSON_DEPTH = 16
+MAX_LINE_BYTES = 1_000 * 1024  # Pinpoint's event size limit
+
+
+@dataclass
+class Reject:
+    file: str
+    line: int | None
+    field: str
+    reason: str
+
+
+_SCALAR_PATHS = {
+    "event_version": ("event_version",),
+    "app_id": ("application", "app_id"),
+    "app_title": ("application", "title"),
+    "app_version_name": ("application", "version_name"),
+    "app_version_code": ("application", "version_code"),
+    "app_package_name": ("application", "package_name"),
+    "sdk_name": ("application", "sdk", "name"),
+    "sdk_version": ("application", "sdk", "version"),
+    "device_make": ("device", "make"),
+    "device_model": ("device", "model"),
+    "device_platform": ("device", "platform", "name"),
+    "device_platform_version": ("device", "platform", "version"),
+    "device_locale": ("device", "locale", "code"),
+    "device_country": ("device", "locale", "country"),
+}
+_CONSUMED_TOP = {
+    "event_id",
+    "event_type",
+    "event_timestamp",
+    "arrival_timestamp",
+    "event_version",
+    "application",
+    "client",
+    "device",
+    "session",
+    "attributes",
+    "metrics",
+    "client_id",
+    "endpoint_id",
+    "user_id",
+    "session_id",
+    # PutEvents Event shape and the old Mobile Analytics export shape
+    "EventType",
+    "Timestamp",
+    "Attributes",
+    "Metrics",
+    "Session",
+    "timestamp",
+    "unique_id",
+}
+
+
+def _get(record: dict, path: tuple[str, ...]) -> Any:
+    node: Any = record
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """Unix milliseconds (Pinpoint's stream), Unix seconds, or ISO 8601 (PutEvents); naive UTC."""
+    if isinstance(value, bool) or value is None or value == "":
+        raise ValueError("missing timestamp")
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"not a timestamp: {value!r}")
+        seconds = number / 1000 if abs(number) > 1e11 else number
+        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+    text = str(value).strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    ts = datetime.fromisoformat(text)
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    return ts
+
+
+def _depth(node: Any, level: int = 1) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    if isinstance(node, dict):
+        return max((_depth(v, level + 1) for v in node.values()), default=level)
+    if isinstance(node, list):
+        return max((_depth(v, level + 1) for v in node), default=level)
+    return level
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
+def record_to_row(record: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Flatten one record into event-log columns; raises ValueError("field: reason") when it is invalid."""
+    event_type = record.get("event_type", record.get("EventType"))
+    if not isinstance(event_type, str) or not event_type.strip():
+        raise ValueError("event_type: missing event type")
+    raw_ts = record.get("event_timestamp", record.get("Timestamp", record.get("timestamp")))
+    try:
+        event_ts = parse_timestamp(raw_ts)
+    except (ValueError, OverflowError, OSError) as err:
+        raise ValueError(f"event_timestamp: not a timestamp ({raw_ts!r}): {err}") from None
+    arrival = record.get("arrival_timestamp")
+    try:
+        arrival_ts = parse_timestamp(arrival) if arrival not in (None, "") else now
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"arrival_timestamp: not a timestamp ({arrival!r})") from None
+    client_id = _get(record, ("client", "client_id")) or record.get("client_id") or record.get("endpoint_id")
+    client_id = client_id or record.get("unique_id")
+    if not client_id:
+        raise ValueError("client.client_id: missing endpoint id (client.client_id or client_id)")
+    session = record.get("session") or record.get("Session") or {}
+    if not isinstance(session, dict):
+        raise ValueError("session: must be an object")
+    attributes = record.get("attributes", record.get("Attributes")) or {}
+    metrics = record.get("metrics", record.get("Metrics")) or {}
+    if not isinstance(attributes, dict):
+        raise ValueError("attributes: must be an object of name -> string")
+    if not isinstance(metrics, dict):
+        raise ValueError("metrics: must be an object of name -> number")
+    if len(attributes) + len(metrics) > schema.MAX_EVENT_ATTRIBUTES_AND_METRICS:
+        raise ValueError(
+            f"attributes: {len(attributes)} attributes and {len(metrics)} metrics; Pinpoint allows at most "
+            f"{schema.MAX_EVENT_ATTRIBUTES_AND_METRICS} together"
+        )
+    attr_items = []
+    for name, value in attributes.items():
+        if len(name) > schema.MAX_EVENT_ATTRIBUTE_NAME_LENGTH:
+            raise ValueError(
+                f"attributes.{name[:60]}: attribute name longer than {schema.MAX_EVENT_ATTRIBUTE_NAME_LENGTH} characters"
+            )
+        text = _text(value)
+        if text is not None and len(text) > schema.MAX_EVENT_ATTRIBUTE_VALUE_LENGTH:
+            raise ValueError(
+                f"attributes.{name}: value of {len(text)} characters; Pinpoint allows at most "
+                f"{schema.MAX_EVENT_ATTRIBUTE_VALUE_LENGTH} and drops the event"
+            )
+        attr_items.append({"key": name, "value": text})
+    metric_items = []
+    for name, value in metrics.items():
+        if len(name) > schema.MAX_EVENT_ATTRIBUTE_NAME_LENGTH:
+            raise ValueError(
+                f"metrics.{name[:60]}: metric name longer than {schema.MAX_EVENT_ATTRIBUTE_NAME_LENGTH} characters"
+            )
+        try:
+            number = float(value) if not isinstance(value, bool) and value is not None else math.nan
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number):
+            raise ValueError(f"metrics.{name}: not a number ({value!r})")
+        metric_items.append({"key": name, "value": number})
+    session_id = session.get("session_id", session.get("Id")) or record.get("session_id")
+    row: dict[str, Any] = {
+        "event_type": event_type,
+        "event_timestamp": event_ts,
+        "arrival_timestamp": arrival_ts,
+        "client_id": str(client_id),
+        "user_id": _text(record.get("user_id") or _get(record, ("client", "user_id"))),
+        "session_id": _text(session_id),
+        "attributes": attr_items,
+        "metrics": metric_items,
+    }
+    for key, ts_key in (("session_start_timestamp", "start_timestamp"), ("session_stop_timestamp", "stop_timestamp")):
+        value = session.get(ts_key, session.get("StartTimestamp" if ts_key == "start_timestamp" else "StopTimestamp"))
+        try:
+            row[key] = parse_timestamp(value) if value not in (None, "", 0) else None
+        except (ValueError, OverflowError, OSError):
+            raise ValueError(f"session.{ts_key}: not a timestamp ({value!r})") from None
+    for column, path in _SCALAR_PATHS.items():
+        row[column] = _text(_get(record, path))
+    if row["device_platform"] is None and isinstance(record.get("platform"), str):
+        row["device_platform"] = record["platform"]
+    extra = {k: v for k, v in record.items() if k not in _CONSUMED_TOP}
+    for key in ("client", "device", "application", "session"):
+        node = record.get(key)
+        if isinstance(node, dict):
+            rest = {k: v for k, v in node.items() if not _is_consumed(key, k)}
+            if rest:
+                extra[key] = rest
+    row["extra"] = json.dumps(extra, sort_keys=True, separators=(",", ":")) if extra else None
+    event_id = record.get("event_id")
+    if not event_id:
+        canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+        event_id = hashlib.sha1(canonical.encode()).hexdigest()
+    row["event_id"] = str(event_id)
+    return row
+
+
+_CONSUMED_NESTED = {
+    "client": {"client_id", "user_id"},
+    "device": {"make", "model", "platform", "locale"},
+    "application": {"app_id", "title", "version_name", "version_code", "package_name", "sdk"},
+    "session": {"session_id", "start_timestamp", "stop_timestamp", "Id", "StartTimestamp", "StopTimestamp"},
+}
+
+
+def _is_consumed(parent: str, key: str) -> bool:
+    return key in _CONSUMED_NESTED.get(parent, set())
+
+
+def rows_to_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Build an event frame with the log's schema from flattened rows."""
+    if not rows:
+        return pl.DataFrame(schema=POLARS_SCHEMA)
+    columns = {name: [r.get(name) for r in rows] for name in POLARS_SCHEMA}
+    return pl.DataFrame(columns, schema=POLARS_SCHEMA)
+
+
+def iter_json_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """Yield (line, record, error) for newline-delimited JSON (or one JSON array of records)."""
+    stripped = data.lstrip()
+    if stripped.startswith(b"["):
+        try:
+            items = json.loads(data)
+        except (ValueError, RecursionError) as err:
+            yield 1, None, f"not valid JSON: {err}"
+            return
+        for i, item in enumerate(items, 1):
+            yield (i, item, None) if isinstance(item, dict) else (i, None, "not a JSON object")
+        return
+    for number, line in enumerate(data.split(b"\n"), 1):
+        if not line.strip():
+            continue
+        if len(line) > MAX_LINE_BYTES:
+            yield number, None, f"line of {len(line):,} bytes; an event may be at most {MAX_LINE_BYTES:,}"
+            continue
+        try:
+            record = json.loads(line)
+        except RecursionError:
+            yield number, None, f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+            continue
+        except ValueError as err:
+            yield number, None, f"not valid JSON: {err}"
+            continue
+        if not isinstance(record, dict):
+            yield number, None, "not a JSON object"
+        elif _depth(record) > MAX_JSON_DEPTH:
+            yield number, None, f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+        else:
+            yield number, record, None
+
+
+def iter_csv_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """Yield (line, record, error) for a CSV of custom events.
+
+    Columns: ``event_type, event_timestamp, client_id`` (required), optional ``session_id, user_id,
+    event_id, arrival_timestamp``, and ``attributes.<name>`` / ``metrics.<name>`` for each attribute and metric.
+    """
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError("the file is empty", file=file) from None
+    known = {"event_type", "event_timestamp", "client_id", "session_id", "user_id", "event_id", "arrival_timestamp"}
+    unknown = [h for h in header if h not in known and not h.startswith(("attributes.", "metrics."))]
+    if unknown:
+        from ..errors import suggest
+
+        detail = "; ".join(f"{u!r}{suggest(u, sorted(known))}" for u in unknown)
+        raise InputError(
+            f"unknown columns: {detail}; expected {', '.join(sorted(known))}, attributes.<name>, metrics.<name>",
+            file=file,
+            line=1,
+        )
+    for missing in ("event_type", "event_timestamp", "client_id"):
+        if missing not in header:
+            raise InputError(f"missing required column {missing}", file=file, line=1, field=missing)
+    rows = 0
+    for row in reader:
+        line = reader.line_num
+        if not row or all(not c for c in row):
+            continue
+        rows += 1
+        if len(row) != len(header):
+            yield line, None, f"has {len(row)} fields, the header has {len(header)}"
+            continue
+        record: dict[str, Any] = {"attributes": {}, "metrics": {}}
+        for name, value in zip(header, row, strict=True):
+            if value == "":
+                continue
+            if name.startswith("attributes."):
+                record["attributes"][name[len("attributes.") :]] = value
+            elif name.startswith("metrics."):
+                record["metrics"][name[len("metrics.") :]] = value
+            else:
+                record[name] = value
+        yield line, record, None
+    if rows == 0:
+        raise InputError("the file holds only a header and no events", file=file)
+
+
+def parse_records(
+    records: Iterable[tuple[int | None, dict[str, Any] | None, str | None]], file: str, now: datetime
+) -> tuple[pl.DataFrame, list[Reject]]:
+    rows: list[dict[str, Any]] = []
+    rejects: list[Reject] = []
+    for line, record, error in records:
+        if error is not None or record is None:
+            rejects.append(Reject(file, line, "", error or "not a record"))
+            continue
+        try:
+            rows.append(record_to_row(record, now))
+        except ValueError as err:
+            field, _, reason = str(err).partition(": ")
+            rejects.append(Reject(file, line, field, reason or str(err)))
+    return rows_to_frame(rows), rejects

@@ -1,0 +1,386 @@
+"""Readers: Pinpoint CSV (dotted headers, repeated header = several values) and newline-delimited JSON
+(Pinpoint's nested endpoint shape, which is also what its export jobs wrote) into one staged Polars frame.
+
+The staged frame holds one row per input record: ``__file``, ``__line``, scalar fields as strings,
+``Attributes.*`` / ``User.UserAttributes.*`` as lists of strings, ``Metrics.*`` as strings (checked later).
+Structural problems (encoding, header, delimiter) raise InputError for the whole file; problems with one
+record become a reject with its line and field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from .. import schema
+from ..errors import InputError, suggest
+from .source import InputText
+
+SCALAR_COLUMNS = [c for c in schema.ENDPOINT_COLUMNS if c not in ("RawAddress",)]
+KNOWN_SCALARS = set(SCALAR_COLUMNS)
+IGNORED_COLUMNS = set(schema.READ_ONLY_INPUT_COLUMNS)
+MAX_JSON_DEPTH = 8
+MAX_RECORD_BYTES = 1 << 20  # a line this long is refused before parsing (Pinpoint's endpoint limit is 15 KB)
+USER_ID_ONLY_HEADER = "User.UserId"
+
+
+@dataclass
+class Staged:
+    """Records read from one file, before validation."""
+
+    file: str
+    frame: pl.DataFrame
+    rejects: list[tuple[str, int, str, str]] = field(default_factory=list)  # (file, line, field, reason)
+    ignored_columns: list[str] = field(default_factory=list)
+    user_ids: pl.DataFrame | None = None  # for user-ID-only files: __file, __line, user_id
+
+
+def _known_column_names() -> list[str]:
+    return [*SCALAR_COLUMNS, "Attributes.<name>", "Metrics.<name>", "User.UserAttributes.<name>"]
+
+
+def classify_column(name: str, file: str, line: int | None) -> str:
+    """'scalar' | 'list' | 'metric' | 'ignored'; raises InputError for unknown or unusable names."""
+    if name in KNOWN_SCALARS:
+        return "scalar"
+    if name in IGNORED_COLUMNS:
+        return "ignored"
+    family = schema.attribute_family(name)
+    if family is None:
+        raise InputError(
+            f"unknown column {name!r}{suggest(name, [*SCALAR_COLUMNS, *IGNORED_COLUMNS])}",
+            file=file,
+            line=line,
+            field=name,
+        )
+    prefix = family[0]
+    attr = name[len(prefix) :]
+    if len(attr) > schema.MAX_ATTRIBUTE_NAME_LENGTH:
+        raise InputError(
+            f"attribute name {attr[:60]!r} has {len(attr)} characters; Pinpoint allows at most "
+            f"{schema.MAX_ATTRIBUTE_NAME_LENGTH}",
+            file=file,
+            line=line,
+            field=name,
+        )
+    if not schema.is_safe_attribute_name(attr):
+        raise InputError("attribute name holds control characters or quotes", file=file, line=line, field=name)
+    return "metric" if prefix == "Metrics." else "list"
+
+
+# --- CSV ---------------------------------------------------------------------------------------------------
+
+
+def _check_header(header: list[str], file: str) -> None:
+    if len(header) == 1 and header[0] != USER_ID_ONLY_HEADER:
+        for delim, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+            if delim in header[0]:
+                raise InputError(
+                    f"the header is one column holding {word}: the file looks {word}-separated, but Pinpoint "
+                    "CSV files are comma-separated; re-save it with commas",
+                    file=file,
+                    line=1,
+                )
+    for i, name in enumerate(header, 1):
+        if not name:
+            raise InputError(f"column {i} of the header is empty", file=file, line=1)
+    unknown = []
+    for name in header:
+        try:
+            classify_column(name, file, 1)
+        except InputError as err:
+            if err.reason.startswith("unknown column"):
+                unknown.append(name)
+            else:
+                raise
+    if unknown:
+        detail = "; ".join(f"{u!r}{suggest(u, [*SCALAR_COLUMNS, *IGNORED_COLUMNS])}" for u in unknown)
+        raise InputError(
+            f"unknown columns: {detail}. Known columns: {', '.join(_known_column_names())}",
+            file=file,
+            line=1,
+            field=unknown[0],
+        )
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, 1):
+        kind = classify_column(name, file, 1)
+        if name in seen and kind != "list":
+            raise InputError(
+                f"column {name!r} appears twice (columns {seen[name]} and {i}); only Attributes and "
+                "UserAttributes may repeat a header to give several values",
+                file=file,
+                line=1,
+                field=name,
+            )
+        seen.setdefault(name, i)
+
+
+def read_csv(text: InputText) -> Staged:
+    """Read a Pinpoint CSV into a staged frame (or a user-ID-only file into ``Staged.user_ids``)."""
+    file = str(text.path)
+    data = text.data
+    end = data.find(b"\n")
+    first = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
+    header = [h.strip() for h in next(csv.reader([first]))]
+    body = b"" if end < 0 else data[end + 1 :]
+    if header == [USER_ID_ONLY_HEADER]:
+        return _read_user_ids(file, body)
+    _check_header(header, file)
+    if not body.strip():
+        raise InputError("the file holds only a header and no endpoints", file=file)
+    names = [f"c{i}" for i in range(len(header))]
+    lines_in_body = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    frame = None
+    if b"\r" not in body:
+        try:
+            frame = pl.read_csv(
+                body,
+                has_header=False,
+                new_columns=[*names, "__extra"],
+                schema=dict.fromkeys([*names, "__extra"], pl.String),
+                truncate_ragged_lines=True,
+                missing_columns="insert",
+                quote_char='"',
+            )
+        except pl.exceptions.ComputeError:
+            frame = None
+    if frame is not None and frame.height == lines_in_body:
+        frame = frame.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("__line"))
+    else:
+        frame = _read_csv_slow(body, names)  # quoted line breaks, blank lines, stray quotes: exact line numbers
+    rejects: list[tuple[str, int, str, str]] = []
+    ragged = frame.filter(pl.col("__extra").is_not_null())
+    for line in ragged.get_column("__line").to_list():
+        rejects.append((file, line, "", f"has more fields than the header's {len(header)}"))
+    frame = frame.filter(pl.col("__extra").is_null()).drop("__extra")
+    return Staged(file, _assemble(frame, header, file), rejects, [h for h in header if h in IGNORED_COLUMNS])
+
+
+def _read_csv_slow(body: bytes, names: list[str]) -> pl.DataFrame:
+    reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
+    columns: list[list[str | None]] = [[] for _ in range(len(names) + 1)]
+    lines: list[int] = []
+    start = 1
+    for row in reader:
+        line = start + 1  # +1 for the header line
+        start = reader.line_num + 1
+        if not row or all(not c.strip() for c in row):
+            continue
+        lines.append(line)
+        for i in range(len(names)):
+            columns[i].append(row[i] if i < len(row) else None)
+        columns[-1].append("x" if len(row) > len(names) else None)
+    data = {n: c for n, c in zip([*names, "__extra"], columns, strict=True)}
+    data["__line"] = lines
+    return pl.DataFrame(data, schema={**dict.fromkeys([*names, "__extra"], pl.String), "__line": pl.Int64})
+
+
+def _assemble(frame: pl.DataFrame, header: list[str], file: str) -> pl.DataFrame:
+    """Turn positional string columns into named staged columns; repeated attribute headers become lists."""
+    positions: dict[str, list[int]] = {}
+    for i, name in enumerate(header):
+        positions.setdefault(name, []).append(i)
+    exprs: list[pl.Expr] = [pl.lit(file).alias("__file"), pl.col("__line")]
+    for name, idx in positions.items():
+        kind = classify_column(name, file, 1)
+        if kind == "ignored":
+            continue
+        cols = [pl.col(f"c{i}").str.strip_chars() for i in idx]
+        if kind == "list":
+            values = pl.concat_list(cols).list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
+            exprs.append(pl.when(values.list.len() > 0).then(values).alias(name))
+        else:
+            exprs.append(pl.when(cols[0].str.len_bytes() > 0).then(cols[0]).alias(name))
+    return frame.select(exprs)
+
+
+def _read_user_ids(file: str, body: bytes) -> Staged:
+    lines: list[int] = []
+    ids: list[str] = []
+    for number, raw in enumerate(body.decode("utf-8").split("\n"), 2):
+        for uid in raw.replace("\r", "").replace('"', "").split():
+            lines.append(number)
+            ids.append(uid)
+    if not ids:
+        raise InputError("the user-ID file holds only its header and no user ids", file=file)
+    user_ids = pl.DataFrame({"__file": [file] * len(ids), "__line": lines, "user_id": ids})
+    return Staged(file, pl.DataFrame(), user_ids=user_ids)
+
+
+# --- JSON --------------------------------------------------------------------------------------------------
+
+_NESTED = {"Demographic": schema.DEMOGRAPHIC_FIELDS, "Location": (*schema.LOCATION_TEXT_FIELDS, *schema.LOCATION_NUMBER_FIELDS)}
+_TOP_SCALARS = {c for c in SCALAR_COLUMNS if "." not in c}
+
+
+def _depth(node: Any, level: int = 1) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    if isinstance(node, dict):
+        return max((_depth(v, level + 1) for v in node.values()), default=level)
+    if isinstance(node, list):
+        return max((_depth(v, level + 1) for v in node), default=level)
+    return level
+
+
+def _scalar_text(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{where}: expected a string, got {json.dumps(value)}")
+    if isinstance(value, str | int | float):
+        text = str(value).strip()
+        return text or None
+    raise ValueError(f"{where}: expected a string, got {type(value).__name__}")
+
+
+def _values_list(value: Any, where: str) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: expected a list of strings, got {type(value).__name__}")
+    out = []
+    for item in value:
+        if isinstance(item, dict | list) or isinstance(item, bool) or item is None:
+            raise ValueError(f"{where}: expected a list of strings, found {json.dumps(item)[:40]}")
+        text = str(item).strip()
+        if text:
+            out.append(text)
+    return out or None
+
+
+def _attribute_map(value: Any, prefix: str, where: str, row: dict[str, Any], metric: bool) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected an object of name -> values")
+    for name, item in value.items():
+        column = prefix + name
+        if len(name) > schema.MAX_ATTRIBUTE_NAME_LENGTH:
+            raise ValueError(
+                f"{column[:70]}: attribute name has {len(name)} characters; Pinpoint allows at most "
+                f"{schema.MAX_ATTRIBUTE_NAME_LENGTH}"
+            )
+        if not name or not schema.is_safe_attribute_name(name):
+            raise ValueError(f"{column}: attribute name is empty or holds control characters or quotes")
+        if metric:
+            if isinstance(item, bool) or isinstance(item, dict | list):
+                raise ValueError(f"{column}: not a number ({json.dumps(item)[:40]})")
+            row[column] = None if item is None else str(item)
+        else:
+            row[column] = _values_list(item, column)
+
+
+def flatten_endpoint(record: dict[str, Any]) -> dict[str, Any]:
+    """Pinpoint's nested endpoint JSON -> dotted columns; raises ValueError('FIELD: reason')."""
+    row: dict[str, Any] = {}
+    for key, value in record.items():
+        if key in _TOP_SCALARS:
+            row[key] = _scalar_text(value, key)
+        elif key in _NESTED:
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                raise ValueError(f"{key}: expected an object")
+            for sub, item in value.items():
+                if sub not in _NESTED[key]:
+                    raise ValueError(f"{key}.{sub}: unknown field{suggest(sub, _NESTED[key])}")
+                row[f"{key}.{sub}"] = _scalar_text(item, f"{key}.{sub}")
+        elif key == "User":
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                raise ValueError("User: expected an object with UserId and UserAttributes")
+            for sub, item in value.items():
+                if sub == "UserId":
+                    row["User.UserId"] = _scalar_text(item, "User.UserId")
+                elif sub == "UserAttributes":
+                    _attribute_map(item, "User.UserAttributes.", "User.UserAttributes", row, metric=False)
+                else:
+                    raise ValueError(f"User.{sub}: unknown field{suggest(sub, ['UserId', 'UserAttributes'])}")
+        elif key == "Attributes":
+            _attribute_map(value, "Attributes.", "Attributes", row, metric=False)
+        elif key == "Metrics":
+            _attribute_map(value, "Metrics.", "Metrics", row, metric=True)
+        elif key in IGNORED_COLUMNS:
+            continue
+        else:
+            choices = [*_TOP_SCALARS, *_NESTED, "User", "Attributes", "Metrics", *IGNORED_COLUMNS]
+            raise ValueError(f"{key}: unknown field{suggest(key, choices)}")
+    return row
+
+
+def read_json(text: InputText) -> Staged:
+    """Read newline-delimited JSON endpoints (or one JSON array of them) into a staged frame."""
+    file = str(text.path)
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    rejects: list[tuple[str, int, str, str]] = []
+
+    def add(number: int, record: Any) -> None:
+        if not isinstance(record, dict):
+            rejects.append((file, number, "", "not a JSON object"))
+            return
+        if _depth(record) > MAX_JSON_DEPTH:
+            rejects.append((file, number, "", f"JSON nested more than {MAX_JSON_DEPTH} levels deep"))
+            return
+        try:
+            rows.append(flatten_endpoint(record))
+            lines.append(number)
+        except ValueError as err:
+            where, _, reason = str(err).partition(": ")
+            rejects.append((file, number, where, reason))
+
+    data = text.data
+    if data.lstrip().startswith(b"["):
+        try:
+            items = json.loads(data)
+        except RecursionError:
+            raise InputError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep", file=file) from None
+        except ValueError as err:
+            raise InputError(f"not valid JSON: {err}", file=file, line=getattr(err, "lineno", None)) from None
+        for i, item in enumerate(items, 1):
+            add(i, item)
+    else:
+        for number, line in enumerate(data.split(b"\n"), 1):
+            if not line.strip():
+                continue
+            if len(line) > MAX_RECORD_BYTES:
+                rejects.append(
+                    (file, number, "", f"line of {len(line):,} bytes; an endpoint may be at most "
+                     f"{schema.MAX_ENDPOINT_BYTES:,} bytes (Pinpoint's limit)")
+                )
+                continue
+            try:
+                record = json.loads(line)
+            except RecursionError:
+                rejects.append((file, number, "", f"JSON nested more than {MAX_JSON_DEPTH} levels deep"))
+                continue
+            except ValueError as err:
+                rejects.append((file, number, "", f"not valid JSON: {err}"))
+                continue
+            add(number, record)
+    return Staged(file, _rows_to_frame(rows, lines, file), rejects)
+
+
+def _rows_to_frame(rows: list[dict[str, Any]], lines: list[int], file: str) -> pl.DataFrame:
+    columns: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            columns.setdefault(key, None)
+    dtypes: dict[str, pl.DataType] = {}
+    for name in columns:
+        family = schema.attribute_family(name)
+        dtypes[name] = pl.List(pl.String) if family and family[0] != "Metrics." else pl.String
+    data: dict[str, list[Any]] = {name: [row.get(name) for row in rows] for name in columns}
+    frame = pl.DataFrame(data, schema=dtypes)
+    return frame.with_columns(
+        pl.lit(file).alias("__file"), pl.Series("__line", lines, dtype=pl.Int64)
+    ).select("__file", "__line", *columns)

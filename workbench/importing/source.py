@@ -1,0 +1,134 @@
+"""Reading input files safely: gzip with bomb caps, UTF-8 with the offending byte's offset, format sniffing."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps for compressed input (settings ``[import] max_uncompressed_bytes`` / ``max_compression_ratio``)."""
+
+    max_uncompressed_bytes: int = 4 << 30
+    max_compression_ratio: float = 100.0
+    #: the ratio check starts once this much has been produced (tiny files compress oddly)
+    ratio_grace_bytes: int = 8 << 20
+
+
+@dataclass(frozen=True)
+class InputText:
+    """A decoded input file: its text, the raw bytes' SHA-256 and the format it holds."""
+
+    path: Path
+    data: bytes  # decompressed, UTF-8 validated, BOM removed
+    sha256: str
+    format: str  # "csv" | "json"
+    compressed: bool
+
+
+def gunzip_capped(raw: bytes, path: Path, limits: Limits) -> bytes:
+    """Decompress (possibly multi-member) gzip, refusing truncated streams and decompression bombs.
+
+    Output is produced in bounded steps and counted as it grows, never trusting the header's size field.
+    """
+    out = bytearray()
+    pos = 0
+    view = memoryview(raw)
+    while pos < len(raw):
+        if raw[pos : pos + 2] != GZIP_MAGIC:
+            if not raw[pos:].strip(b"\x00"):
+                break  # trailing zero padding, as some writers leave
+            raise InputError(f"bad gzip data at byte {pos}", file=str(path))
+        d = zlib.decompressobj(wbits=31)
+        i = pos
+        while not d.eof:
+            if d.unconsumed_tail:
+                chunk = d.unconsumed_tail
+            elif i < len(raw):
+                chunk = view[i : i + CHUNK]
+                i += len(chunk)
+            else:
+                raise InputError(
+                    f"truncated gzip: the compressed stream ends early (after {len(raw):,} bytes, "
+                    f"{len(out):,} decompressed); the file was cut off in transfer",
+                    file=str(path),
+                )
+            try:
+                out += d.decompress(chunk, 16 * CHUNK)
+            except zlib.error as err:
+                raise InputError(f"corrupt gzip stream near compressed byte {i}: {err}", file=str(path)) from err
+            if len(out) > limits.max_uncompressed_bytes:
+                raise InputError(
+                    f"refused: decompresses to more than {limits.max_uncompressed_bytes:,} bytes "
+                    "(setting import.max_uncompressed_bytes)",
+                    file=str(path),
+                )
+            _check_ratio(out, i, path, limits)
+        pos = i - len(d.unused_data)
+    return bytes(out)
+
+
+def _check_ratio(out: bytearray, consumed: int, path: Path, limits: Limits) -> None:
+    if len(out) > limits.ratio_grace_bytes and len(out) > consumed * limits.max_compression_ratio:
+        raise InputError(
+            f"refused: gzip expands more than {limits.max_compression_ratio:g}:1 "
+            f"({consumed:,} bytes became over {len(out):,}); this looks like a decompression bomb "
+            "(setting import.max_compression_ratio)",
+            file=str(path),
+        )
+
+
+def check_utf8(data: bytes, path: Path) -> bytes:
+    """Return ``data`` without a UTF-8 BOM, or raise naming the first invalid byte's offset and line."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        bad = data[err.start : err.start + 1].hex()
+        raise InputError(
+            f"not UTF-8: invalid byte 0x{bad} at byte offset {err.start}; save the file as UTF-8 "
+            "(Pinpoint accepts UTF-8 only)",
+            file=str(path),
+            line=line,
+        ) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data
+
+
+def sniff_format(path: Path, data: bytes) -> str:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    if name.endswith((".json", ".jsonl", ".ndjson")):
+        return "json"
+    if name.endswith((".csv", ".txt")):
+        return "csv"
+    head = data[:4096].lstrip()
+    return "json" if head.startswith((b"{", b"[")) else "csv"
+
+
+def read_input(path: Path, limits: Limits | None = None) -> InputText:
+    """Read, decompress (``.gz``), validate as UTF-8 and sniff one input file."""
+    import hashlib
+
+    limits = limits or Limits()
+    if not path.exists():
+        raise InputError("file not found", file=str(path))
+    if not path.is_file():
+        raise InputError("not a regular file", file=str(path))
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    compressed = raw[:2] == GZIP_MAGIC
+    data = gunzip_capped(raw, path, limits) if compressed else raw
+    data = check_utf8(data, path)
+    if not data.strip():
+        raise InputError("the file is empty", file=str(path))
+    return InputText(path=path, data=data, sha256=digest, format=sniff_format(path, data), compressed=compressed)

@@ -1,0 +1,62 @@
+"""Saving and loading segments and their versions in the catalog (every change makes a new version)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from ..errors import InputError
+
+
+def save_imported_segment(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    endpoint_ids: pl.Series,
+    *,
+    now: datetime,
+    source: str,
+    spec_extra: dict[str, Any] | None = None,
+) -> tuple[str, int]:
+    """Save a static (IMPORT) segment holding exactly ``endpoint_ids``; a new version if it exists. Returns (id, version).
+
+    Runs in the caller's transaction.
+    """
+    if not name or not name.strip():
+        raise InputError("a segment needs a name")
+    rows = con.execute(
+        "SELECT segment_id, segment_type, latest_version FROM segments WHERE name = ?", [name]
+    ).fetchall()
+    row = rows[0] if rows else None
+    if row and row[1] != "IMPORT":
+        raise InputError(
+            f"segment {name!r} exists and is a {row[1]} (dynamic) segment; choose another name for the imported one"
+        )
+    ids = endpoint_ids.unique(maintain_order=True)
+    if row:
+        segment_id, version = row[0], int(row[2]) + 1
+        con.execute("UPDATE segments SET latest_version = ?, updated_at = ? WHERE segment_id = ?", [version, now, segment_id])
+    else:
+        segment_id, version = uuid.uuid4().hex, 1
+        con.execute("INSERT INTO segments VALUES (?, ?, 'IMPORT', ?, ?, 1)", [segment_id, name, now, now])
+    spec = {
+        "Name": name,
+        "SegmentType": "IMPORT",
+        "ImportDefinition": {"Format": "CSV", "Size": ids.len(), **(spec_extra or {})},
+    }
+    con.execute(
+        "INSERT INTO segment_versions VALUES (?, ?, ?, ?, ?)", [segment_id, version, json.dumps(spec), source, now]
+    )
+    members = pl.DataFrame({"endpoint_id": ids}).with_columns(
+        pl.lit(segment_id).alias("segment_id"), pl.lit(version, dtype=pl.Int32).alias("version")
+    )
+    con.register("__members", members.to_arrow())
+    con.execute(
+        "INSERT INTO segment_members (segment_id, version, endpoint_id) SELECT segment_id, version, endpoint_id FROM __members"
+    )
+    con.unregister("__members")
+    return segment_id, version

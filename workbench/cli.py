@@ -154,7 +154,7 @@ EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 def _load_extra_commands() -> None:
     import importlib
 
-    for module in ("workbench.segments.cli", "workbench.reporting_cli"):
+    for module in ("workbench.segments.cli", "workbench.dashboards.cli"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as err:

@@ -214,7 +214,11 @@ android|OnePlus|OnePlus 12|CPH2581|1.0
 android|Motorola|moto g54|XT2343-2|1.5
 """
 # Web sessions: (make, model, platform version, weight).
-_BROWSERS = (("Google", "Chrome", "129.0", 6), ("Apple", "Safari", "18.0", 3), ("Mozilla", "Firefox", "131.0", 1))
+_BROWSERS = (
+    ("Google", "Chrome", "129.0", 6),
+    ("Apple", "Safari", "18.0", 3),
+    ("Mozilla", "Firefox", "131.0", 1),
+)
 
 _CHANNELS = ("EMAIL", "SMS", "APNS", "GCM", "VOICE", "CUSTOM", "IN_APP")
 _CH_EMAIL, _CH_SMS, _CH_APNS, _CH_GCM, _CH_VOICE, _CH_CUSTOM, _CH_IN_APP = range(len(_CHANNELS))
@@ -264,7 +268,9 @@ _NAMES = {
     for group, firsts, lasts in _parse_table(_NAME_TABLE)
 }
 _IOS_DEVICES = tuple((m, mo, mv, float(w)) for p, m, mo, mv, w in _parse_table(_DEVICE_TABLE) if p == "ios")
-_ANDROID_DEVICES = tuple((m, mo, mv, float(w)) for p, m, mo, mv, w in _parse_table(_DEVICE_TABLE) if p == "android")
+_ANDROID_DEVICES = tuple(
+    (m, mo, mv, float(w)) for p, m, mo, mv, w in _parse_table(_DEVICE_TABLE) if p == "android"
+)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -435,7 +441,7 @@ def _build_endpoints(n: int, rng: np.random.Generator, days: int, end_date: date
             "Address": address,
             "OptOut": opt_out,
             "EffectiveDate": _iso_seconds(updated),
-            "Demographic.Locale": locale,
+            "Demographic.Locale": _str_series(locale),
             **device,
             "Demographic.Timezone": loc["Demographic.Timezone"],
             **{c: loc[c] for c in loc.columns if c.startswith("Location.")},
@@ -550,7 +556,7 @@ def _assign_channels(
 def _user_columns(users: dict[str, np.ndarray], user_idx: np.ndarray, uid_width: int) -> dict[str, pl.Series]:
     interests = users["interests"][user_idx]
     names = np.array([i for i, _ in _INTERESTS] + [None], dtype=object)
-    interest_cols = [pl.Series(names[interests[:, k]], dtype=pl.String) for k in range(3)]
+    interest_cols = [_str_series(names[interests[:, k]]) for k in range(3)]
     interest_list = pl.select(pl.concat_list(interest_cols).list.drop_nulls()).to_series()
     return {
         "User.UserId": "user-" + pl.Series(user_idx + 1).cast(pl.String).str.zfill(uid_width),
@@ -576,7 +582,7 @@ def _device_columns(rng: np.random.Generator, ios: np.ndarray, is_push: np.ndarr
 
     def pick(ios_values, android_values):
         values = np.where(ios, np.array(ios_values, dtype=object), np.array(android_values, dtype=object))
-        return pl.Series(np.where(is_push, values, None), dtype=pl.String)
+        return _str_series(np.where(is_push, values, None))
 
     ios_table, android_table = np.array(_IOS_DEVICES, dtype=object), np.array(_ANDROID_DEVICES, dtype=object)
     return {
@@ -679,17 +685,15 @@ def _emails(rng: np.random.Generator, users: dict[str, np.ndarray], user_idx: np
 def _phone_numbers(rng: np.random.Generator, city: np.ndarray, country: np.ndarray) -> pl.Series:
     """Valid, unique mobile numbers; about 10 % in the national format of the endpoint's Location.Country."""
     n = city.size
-    codes = pl.Series(
-        np.array(["+" + _COUNTRY_CALLING_CODES[c] for c in country], dtype=object), dtype=pl.String
-    )
+    codes = _str_series(np.array(["+" + _COUNTRY_CALLING_CODES[c] for c in country], dtype=object))
     nsn = _draw_nsn(rng, city, country)
     while True:
-        e164 = codes + pl.Series(nsn, dtype=pl.String)
+        e164 = codes + _str_series(nsn)
         repeat = (e164.is_duplicated() & ~e164.is_first_distinct()).to_numpy()
         if not repeat.any():
             break
         nsn[repeat] = _draw_nsn(rng, city[repeat], country[repeat])
-    national = _national_format(pl.Series(nsn, dtype=pl.String), country)
+    national = _national_format(_str_series(nsn), country)
     use_national = pl.Series(rng.random(n) < 0.10)
     return pl.select(pl.when(use_national).then(national).otherwise(e164)).to_series()
 
@@ -1348,6 +1352,13 @@ def _uuid_strings(rng: np.random.Generator, n: int) -> pl.Series:
     ).to_series()
 
 
+def _str_series(values: np.ndarray) -> pl.Series:
+    """A Polars string Series from a numpy array of str (object arrays may hold None for missing values)."""
+    if values.dtype == object:
+        return pl.Series(values.tolist(), dtype=pl.String)
+    return pl.Series(values, dtype=pl.String)
+
+
 def _slug(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return "".join(ch for ch in ascii_name.lower() if ch.isalnum())
@@ -1364,15 +1375,15 @@ def _progress_reporter(enabled: bool) -> Callable[[str], None]:
 
 
 _GROUPS = tuple(_NAMES)
-_FIRST_NAMES = np.array([n for g in _GROUPS for n in _NAMES[g][0]], dtype=object)
-_LAST_NAMES = np.array([n for g in _GROUPS for n in _NAMES[g][1]], dtype=object)
-_FIRST_SLUGS = np.array([_slug(n) for n in _FIRST_NAMES], dtype=object)
-_LAST_SLUGS = np.array([_slug(n) for n in _LAST_NAMES], dtype=object)
+_FIRST_NAMES = np.array([n for g in _GROUPS for n in _NAMES[g][0]], dtype=str)
+_LAST_NAMES = np.array([n for g in _GROUPS for n in _NAMES[g][1]], dtype=str)
+_FIRST_SLUGS = np.array([_slug(n) for n in _FIRST_NAMES], dtype=str)
+_LAST_SLUGS = np.array([_slug(n) for n in _LAST_NAMES], dtype=str)
 _GROUP_FIRST_SIZE = np.array([len(_NAMES[g][0]) for g in _GROUPS])
 _GROUP_LAST_SIZE = np.array([len(_NAMES[g][1]) for g in _GROUPS])
 _GROUP_FIRST_OFFSET = np.r_[0, np.cumsum(_GROUP_FIRST_SIZE)[:-1]]
 _GROUP_LAST_OFFSET = np.r_[0, np.cumsum(_GROUP_LAST_SIZE)[:-1]]
-_CITY_COUNTRY = np.array([c[2] for c in _CITIES], dtype=object)
+_CITY_COUNTRY = np.array([c[2] for c in _CITIES], dtype=str)
 _CITY_OFFSET = np.array([c[7] for c in _CITIES], dtype=np.int64)
 _CITY_NAME_GROUP = np.array([_GROUPS.index(_COUNTRIES[c[2]][1]) for c in _CITIES])
 _CITY_IOS_SHARE = np.array([_COUNTRIES[c[2]][2] for c in _CITIES])

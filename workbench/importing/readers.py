@@ -190,7 +190,8 @@ def _assemble(frame: pl.DataFrame, header: list[str], file: str) -> pl.DataFrame
         kind = classify_column(name, file, 1)
         if kind == "ignored":
             continue
-        cols = [pl.col(f"c{i}").str.strip_chars() for i in idx]
+        # undo our own export's formula escaping ('+1206...) so that an exported file imports unchanged
+        cols = [pl.col(f"c{i}").str.strip_chars().str.replace(r"^'([=+\-@\t\r])", "$1") for i in idx]
         if kind == "list":
             values = pl.concat_list(cols).list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
             exprs.append(pl.when(values.list.len() > 0).then(values).alias(name))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 __all__ = [
     "DEFAULT_END_DATE",
@@ -406,23 +407,15 @@ def _build_endpoints(n: int, rng: np.random.Generator, days: int, end_date: date
     )
 
     anonymous = rng.random(n) < 0.03
-    opt_out = np.where(rng.random(n) < 0.02, "ALL", "NONE")
     no_location = (channel == _CH_EMAIL) & (rng.random(n) < 0.04)
     web = (channel == _CH_EMAIL) & (rng.random(n) < 0.15)
     activity = rng.lognormal(0.0, 1.1, n)
 
-    cities = pl.DataFrame(
-        {
-            "Location.City": [c[0] for c in _CITIES],
-            "Location.Region": [c[1] for c in _CITIES],
-            "Location.Country": [c[2] for c in _CITIES],
-            "Location.Latitude": [c[3] for c in _CITIES],
-            "Location.Longitude": [c[4] for c in _CITIES],
-            "Location.PostalCode": [c[5] for c in _CITIES],
-            "Demographic.Timezone": [c[6] for c in _CITIES],
-        }
+    location_idx = _nullable_index(city, no_location)
+    loc = _CITY_FRAME.select(
+        pl.all().exclude("Demographic.Timezone").gather(location_idx),
+        pl.col("Demographic.Timezone").gather(city),
     )
-    loc = cities.select(pl.all().gather(city))
     width = max(7, len(str(n)))
     id_numbers = pl.Series(np.arange(1, n + 1)).cast(pl.String).str.zfill(width)
     device = _device_columns(rng, ios, is_push)
@@ -430,22 +423,21 @@ def _build_endpoints(n: int, rng: np.random.Generator, days: int, end_date: date
     address = _addresses(rng, users, user_idx, channel, city, country)
 
     uid_width = max(6, len(str(len(users["city"]))))
-    user_cols = _user_columns(users, user_idx, uid_width)
+    user_cols = _user_table(users, uid_width).select(pl.all().gather(_nullable_index(user_idx, anonymous)))
     sessions_scale = np.select([is_push, web], [6.0, 3.0], 0.0)
     sessions_30d = rng.poisson(activity * sessions_scale).astype(np.float64)
 
     frame = pl.DataFrame(
         {
             "Id": ("ep-" + id_numbers),
-            "ChannelType": np.array(_CHANNELS)[channel],
+            "ChannelType": _lookup(_CHANNELS, channel),
             "Address": address,
-            "OptOut": opt_out,
+            "OptOut": _lookup(("NONE", "ALL"), (rng.random(n) < 0.02).astype(np.int64)),
             "EffectiveDate": _iso_seconds(updated),
-            "Demographic.Locale": _str_series(locale),
-            **device,
-            "Demographic.Timezone": loc["Demographic.Timezone"],
-            **{c: loc[c] for c in loc.columns if c.startswith("Location.")},
-            **user_cols,
+            "Demographic.Locale": locale,
+            **_columns(device),
+            **_columns(loc),
+            **_columns(user_cols),
             "Metrics.sessions_30d": sessions_30d,
             "CreationDate": _iso_seconds(created),
             "_created_ms": created,
@@ -454,14 +446,6 @@ def _build_endpoints(n: int, rng: np.random.Generator, days: int, end_date: date
             "_web": web,
             "_ios": ios,
         }
-    )
-    user_fields = [c for c in frame.columns if c.startswith(("User.", "Attributes.", "Metrics.purchases"))]
-    user_fields.append("Metrics.lifetime_value")
-    location_fields = [c for c in frame.columns if c.startswith("Location.")]
-    anonymous_s, no_location_s = pl.Series(anonymous), pl.Series(no_location)
-    frame = frame.with_columns(
-        *[pl.when(anonymous_s).then(None).otherwise(pl.col(c)).alias(c) for c in user_fields],
-        *[pl.when(no_location_s).then(None).otherwise(pl.col(c)).alias(c) for c in location_fields],
     )
     return frame.select([*_PUBLIC_COLUMNS, "CreationDate", *[c for c in frame.columns if c.startswith("_")]])
 
@@ -553,56 +537,59 @@ def _assign_channels(
     return user_idx[keep], channel[keep], rank[keep]
 
 
-def _user_columns(users: dict[str, np.ndarray], user_idx: np.ndarray, uid_width: int) -> dict[str, pl.Series]:
-    interests = users["interests"][user_idx]
-    names = np.array([i for i, _ in _INTERESTS] + [None], dtype=object)
-    interest_cols = [_str_series(names[interests[:, k]]) for k in range(3)]
-    interest_list = pl.select(pl.concat_list(interest_cols).list.drop_nulls()).to_series()
-    return {
-        "User.UserId": "user-" + pl.Series(user_idx + 1).cast(pl.String).str.zfill(uid_width),
-        "User.UserAttributes.FirstName": pl.Series(_FIRST_NAMES[users["first"][user_idx]]),
-        "User.UserAttributes.LastName": pl.Series(_LAST_NAMES[users["last"][user_idx]]),
-        "User.UserAttributes.loyalty_tier": np.array(["bronze", "silver", "gold"])[users["tier"][user_idx]],
-        "Attributes.plan": np.array([p for p, _ in _PLANS])[users["plan"][user_idx]],
-        "Attributes.signup_source": np.array([s for s, _ in _SIGNUP_SOURCES])[users["source"][user_idx]],
-        "Attributes.Interests": interest_list,
-        "Metrics.purchases": users["purchases"][user_idx].astype(np.float64),
-        "Metrics.lifetime_value": users["lifetime_value"][user_idx],
-    }
+def _user_table(users: dict[str, np.ndarray], uid_width: int) -> pl.DataFrame:
+    """One row per user: the user id and the user-level attributes and metrics every endpoint of theirs carries."""
+    u = users["city"].size
+    names = [i for i, _ in _INTERESTS]
+    return pl.DataFrame(
+        {
+            "User.UserId": "user-" + pl.Series(np.arange(1, u + 1)).cast(pl.String).str.zfill(uid_width),
+            "User.UserAttributes.FirstName": _lookup(_FIRST_NAMES, users["first"]),
+            "User.UserAttributes.LastName": _lookup(_LAST_NAMES, users["last"]),
+            "User.UserAttributes.loyalty_tier": _lookup(_LOYALTY_TIERS, users["tier"]),
+            "Attributes.plan": _lookup([p for p, _ in _PLANS], users["plan"]),
+            "Attributes.signup_source": _lookup([s for s, _ in _SIGNUP_SOURCES], users["source"]),
+            "Attributes.Interests": _ragged_lists(names, users["interests"]),
+            "Metrics.purchases": users["purchases"].astype(np.float64),
+            "Metrics.lifetime_value": users["lifetime_value"],
+        }
+    )
 
 
-def _device_columns(rng: np.random.Generator, ios: np.ndarray, is_push: np.ndarray) -> dict[str, pl.Series]:
+def _device_columns(rng: np.random.Generator, ios: np.ndarray, is_push: np.ndarray) -> pl.DataFrame:
     """Demographic device fields for app endpoints (null for email, SMS, voice and custom endpoints)."""
     n = ios.size
-    ios_dev = _weighted_choice(rng, _IOS_DEVICES, n)
-    android_dev = _weighted_choice(rng, _ANDROID_DEVICES, n)
-    ios_ver = _weighted_choice(rng, _IOS_VERSIONS, n)
-    android_ver = _weighted_choice(rng, _ANDROID_VERSIONS, n)
-    app_ver = _weighted_choice(rng, _APP_VERSIONS, n)
-
-    def pick(ios_values, android_values):
-        values = np.where(ios, np.array(ios_values, dtype=object), np.array(android_values, dtype=object))
-        return _str_series(np.where(is_push, values, None))
-
-    ios_table, android_table = np.array(_IOS_DEVICES, dtype=object), np.array(_ANDROID_DEVICES, dtype=object)
-    return {
-        "Demographic.AppVersion": pick(
-            np.array([v for v, _ in _APP_VERSIONS])[app_ver], np.array([v for v, _ in _APP_VERSIONS])[app_ver]
+    devices = pl.DataFrame(
+        {
+            "Demographic.Make": [d[0] for d in _IOS_DEVICES + _ANDROID_DEVICES],
+            "Demographic.Model": [d[1] for d in _IOS_DEVICES + _ANDROID_DEVICES],
+            "Demographic.ModelVersion": [d[2] for d in _IOS_DEVICES + _ANDROID_DEVICES],
+            "Demographic.Platform": ["iOS"] * len(_IOS_DEVICES) + ["Android"] * len(_ANDROID_DEVICES),
+        }
+    )
+    device = np.where(
+        ios,
+        _weighted_choice(rng, _IOS_DEVICES, n),
+        len(_IOS_DEVICES) + _weighted_choice(rng, _ANDROID_DEVICES, n),
+    )
+    version = np.where(
+        ios,
+        _weighted_choice(rng, _IOS_VERSIONS, n),
+        len(_IOS_VERSIONS) + _weighted_choice(rng, _ANDROID_VERSIONS, n),
+    )
+    app_version = _weighted_choice(rng, _APP_VERSIONS, n)
+    not_app = ~is_push
+    return devices.select(pl.all().gather(_nullable_index(device, not_app))).with_columns(
+        _lookup([v for v, _ in _APP_VERSIONS], app_version, not_app).alias("Demographic.AppVersion"),
+        _lookup([v for v, _ in _IOS_VERSIONS + _ANDROID_VERSIONS], version, not_app).alias(
+            "Demographic.PlatformVersion"
         ),
-        "Demographic.Make": pick(ios_table[ios_dev, 0], android_table[android_dev, 0]),
-        "Demographic.Model": pick(ios_table[ios_dev, 1], android_table[android_dev, 1]),
-        "Demographic.ModelVersion": pick(ios_table[ios_dev, 2], android_table[android_dev, 2]),
-        "Demographic.Platform": pick(np.full(n, "iOS"), np.full(n, "Android")),
-        "Demographic.PlatformVersion": pick(
-            np.array([v for v, _ in _IOS_VERSIONS])[ios_ver],
-            np.array([v for v, _ in _ANDROID_VERSIONS])[android_ver],
-        ),
-    }
+    )
 
 
-def _draw_locales(rng: np.random.Generator, city: np.ndarray) -> np.ndarray:
+def _draw_locales(rng: np.random.Generator, city: np.ndarray) -> pl.Series:
     """A locale per endpoint that fits its city (and so its country)."""
-    out = np.empty(city.size, dtype=object)
+    out = np.zeros(city.size, dtype=np.int64)
     u = rng.random(city.size)
     for ci, row in enumerate(_CITIES):
         mask = city == ci
@@ -611,8 +598,8 @@ def _draw_locales(rng: np.random.Generator, city: np.ndarray) -> np.ndarray:
         options = _CITY_LOCALE_OVERRIDE.get(row[0]) or _COUNTRIES[row[2]][0]
         cum = np.cumsum([w for _, w in options])
         pick = np.minimum(np.searchsorted(cum / cum[-1], u[mask], side="right"), len(options) - 1)
-        out[mask] = np.array([loc for loc, _ in options], dtype=object)[pick]
-    return out
+        out[mask] = np.array([_LOCALES.index(loc) for loc, _ in options])[pick]
+    return _lookup(_LOCALES, out)
 
 
 def _addresses(
@@ -653,11 +640,11 @@ def _addresses(
 
 def _emails(rng: np.random.Generator, users: dict[str, np.ndarray], user_idx: np.ndarray) -> pl.Series:
     """first.last12@example.com and variants; the user number makes them unique. A few need normalising."""
-    first = pl.Series(_FIRST_SLUGS[users["first"][user_idx]])
-    last = pl.Series(_LAST_SLUGS[users["last"][user_idx]])
+    first = _lookup(_FIRST_SLUGS, users["first"][user_idx])
+    last = _lookup(_LAST_SLUGS, users["last"][user_idx])
     number = pl.Series(user_idx + 1).cast(pl.String)
     variant = pl.Series(users["email_variant"][user_idx])
-    domain = pl.Series(np.array(EMAIL_DOMAINS)[users["email_domain"][user_idx]])
+    domain = _lookup(EMAIL_DOMAINS, users["email_domain"][user_idx])
     df = pl.DataFrame({"f": first, "l": last, "n": number, "v": variant, "d": domain})
     local = (
         pl.when(pl.col("v") == 0)
@@ -693,9 +680,8 @@ def _phone_numbers(rng: np.random.Generator, city: np.ndarray, country: np.ndarr
         if not repeat.any():
             break
         nsn[repeat] = _draw_nsn(rng, city[repeat], country[repeat])
-    national = _national_format(_str_series(nsn), country)
-    use_national = pl.Series(rng.random(n) < 0.10)
-    return pl.select(pl.when(use_national).then(national).otherwise(e164)).to_series()
+    national = np.flatnonzero(rng.random(n) < 0.10)
+    return e164.scatter(national, _national_format(_str_series(nsn[national]), country[national]))
 
 
 def _draw_nsn(rng: np.random.Generator, city: np.ndarray, country: np.ndarray) -> np.ndarray:
@@ -1352,6 +1338,31 @@ def _uuid_strings(rng: np.random.Generator, n: int) -> pl.Series:
     ).to_series()
 
 
+def _ragged_lists(values, idx: np.ndarray) -> pl.Series:
+    """A list-of-strings Series, row i holding `values[j]` for the non-negative j in `idx[i]` (in order)."""
+    keep = idx >= 0
+    offsets = np.r_[0, np.cumsum(keep.sum(axis=1))].astype(np.int32)
+    flat = pa.array(np.asarray(values, dtype=object)[idx[keep]].tolist(), type=pa.string())
+    return pl.Series(pa.ListArray.from_arrays(pa.array(offsets), flat)).cast(pl.List(pl.String))
+
+
+def _columns(frame: pl.DataFrame) -> dict[str, pl.Series]:
+    return {s.name: s for s in frame.get_columns()}
+
+
+def _lookup(values, idx: np.ndarray, missing: np.ndarray | None = None) -> pl.Series:
+    """`values[idx]` as a Polars string Series (null where `missing`), without building Python strings."""
+    table = pl.Series(list(values), dtype=pl.String)
+    return table.gather(idx if missing is None else _nullable_index(idx, missing))
+
+
+def _nullable_index(idx: np.ndarray, missing: np.ndarray) -> pl.Series:
+    """Gather indices with nulls where `missing`; gathering with a null index gives a null row."""
+    return pl.select(
+        pl.when(pl.Series(missing)).then(None).otherwise(pl.Series(idx, dtype=pl.Int64))
+    ).to_series()
+
+
 def _str_series(values: np.ndarray) -> pl.Series:
     """A Polars string Series from a numpy array of str (object arrays may hold None for missing values)."""
     if values.dtype == object:
@@ -1384,6 +1395,18 @@ _GROUP_LAST_SIZE = np.array([len(_NAMES[g][1]) for g in _GROUPS])
 _GROUP_FIRST_OFFSET = np.r_[0, np.cumsum(_GROUP_FIRST_SIZE)[:-1]]
 _GROUP_LAST_OFFSET = np.r_[0, np.cumsum(_GROUP_LAST_SIZE)[:-1]]
 _CITY_COUNTRY = np.array([c[2] for c in _CITIES], dtype=str)
+_CITY_FRAME = pl.DataFrame(
+    {
+        "Location.City": [c[0] for c in _CITIES],
+        "Location.Country": [c[2] for c in _CITIES],
+        "Location.Latitude": [c[3] for c in _CITIES],
+        "Location.Longitude": [c[4] for c in _CITIES],
+        "Location.PostalCode": [c[5] for c in _CITIES],
+        "Location.Region": [c[1] for c in _CITIES],
+        "Demographic.Timezone": [c[6] for c in _CITIES],
+    }
+)
+_LOCALES = sorted({loc for c in _COUNTRIES.values() for loc, _ in c[0]})
 _CITY_OFFSET = np.array([c[7] for c in _CITIES], dtype=np.int64)
 _CITY_NAME_GROUP = np.array([_GROUPS.index(_COUNTRIES[c[2]][1]) for c in _CITIES])
 _CITY_IOS_SHARE = np.array([_COUNTRIES[c[2]][2] for c in _CITIES])

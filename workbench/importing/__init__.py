@@ -69,7 +69,9 @@ def import_endpoint_files(
             done = {
                 r[0]: r[1]
                 for r in con.execute(
-                    "SELECT sha256, file FROM imports WHERE kind = 'endpoints' AND sha256 IN (SELECT unnest(?))", [hashes]
+                    "SELECT sha256, file FROM imports WHERE kind = 'endpoints' AND sha256 IN (SELECT unnest(?)) "
+                    "AND segment IS NOT DISTINCT FROM ?",
+                    [hashes, segment],
                 ).fetchall()
             }
         staged: list[Staged] = []

@@ -279,7 +279,7 @@ def _attribute_map(value: Any, prefix: str, where: str, row: dict[str, Any], met
             row[column] = _values_list(item, column)
 
 
-def flatten_endpoint(record: dict[str, Any]) -> dict[str, Any]:
+def flatten_endpoint(record: dict[str, Any], ignored: set[str] | None = None) -> dict[str, Any]:
     """Pinpoint's nested endpoint JSON -> dotted columns; raises ValueError('FIELD: reason')."""
     row: dict[str, Any] = {}
     for key, value in record.items():
@@ -311,7 +311,8 @@ def flatten_endpoint(record: dict[str, Any]) -> dict[str, Any]:
         elif key == "Metrics":
             _attribute_map(value, "Metrics.", "Metrics", row, metric=True)
         elif key in IGNORED_COLUMNS:
-            continue
+            if ignored is not None:
+                ignored.add(key)
         else:
             choices = [*_TOP_SCALARS, *_NESTED, "User", "Attributes", "Metrics", *IGNORED_COLUMNS]
             raise ValueError(f"{key}: unknown field{suggest(key, choices)}")
@@ -324,6 +325,7 @@ def read_json(text: InputText) -> Staged:
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
     rejects: list[tuple[str, int, str, str]] = []
+    ignored: set[str] = set()
 
     def add(number: int, record: Any) -> None:
         if not isinstance(record, dict):
@@ -333,7 +335,7 @@ def read_json(text: InputText) -> Staged:
             rejects.append((file, number, "", f"JSON nested more than {MAX_JSON_DEPTH} levels deep"))
             return
         try:
-            rows.append(flatten_endpoint(record))
+            rows.append(flatten_endpoint(record, ignored))
             lines.append(number)
         except ValueError as err:
             where, _, reason = str(err).partition(": ")
@@ -368,7 +370,7 @@ def read_json(text: InputText) -> Staged:
                 rejects.append((file, number, "", f"not valid JSON: {err}"))
                 continue
             add(number, record)
-    return Staged(file, _rows_to_frame(rows, lines, file), rejects)
+    return Staged(file, _rows_to_frame(rows, lines, file), rejects, sorted(ignored))
 
 
 def _rows_to_frame(rows: list[dict[str, Any]], lines: list[int], file: str) -> pl.DataFrame:

@@ -174,14 +174,16 @@ def write_endpoints(con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, now: da
     ).fetchall()[0][0]
     updated = 0
     if stage.get_column("__exists").any():
+        # an update rewrites the whole row: given fields replace stored ones, the others are carried over
         con.execute(
             "CREATE OR REPLACE TEMP TABLE __merged AS SELECT "
-            + ", ".join(f"{value(c, 'e')} AS {quote(c)}" for c in written)
+            + ", ".join(f"{value(c, 'e')} AS {quote(c)}" for c in table_cols)
             + " FROM __staged s JOIN endpoints e ON e.Id = s.Id WHERE s.__exists",
             {"now": now},
         )
         con.execute("DELETE FROM endpoints WHERE Id IN (SELECT Id FROM __merged)")
-        updated = con.execute(f"INSERT INTO endpoints ({insert_cols}) SELECT {insert_cols} FROM __merged").fetchall()[0][0]
+        all_cols = ", ".join(quote(c) for c in table_cols)
+        updated = con.execute(f"INSERT INTO endpoints ({all_cols}) SELECT {all_cols} FROM __merged").fetchall()[0][0]
         con.execute("DROP TABLE __merged")
     con.unregister("__staged")
     return WriteOutcome(int(inserted), int(updated), int(deactivated), pl.concat(rejects), stage.get_column("Id"))

@@ -1,0 +1,110 @@
+"""Project store: folder layout, settings, schema version, short-lived connections and the lock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import duckdb
+import pytest
+
+from workbench import Project, ProjectError, ProjectLockedError
+from workbench.schema import SCHEMA_VERSION
+
+
+def test_create_lays_out_the_folder(tmp_path):
+    project = Project.create(tmp_path / "acme")
+    for name in ("workbench.toml", "catalog.duckdb", "events", "outbox", "imports"):
+        assert (project.path / name).exists(), name
+    assert project.setting("channels.email.adapter") == "outbox"
+    assert project.setting("project.name") == "acme"
+    assert project.query("SELECT value FROM meta WHERE key = 'schema_version'").item() == str(SCHEMA_VERSION)
+    assert project.count_endpoints().to_dict() == {"endpoints": 0, "active": 0, "users": 0}
+
+
+def test_create_refuses_an_existing_project(tmp_path):
+    Project.create(tmp_path / "p")
+    with pytest.raises(ProjectError, match="already holds"):
+        Project.create(tmp_path / "p")
+    assert Project.create(tmp_path / "p", exist_ok=True).path == (tmp_path / "p").resolve()
+
+
+def test_open_a_folder_that_is_not_a_project(tmp_path):
+    with pytest.raises(ProjectError, match="not a workbench project"):
+        Project.open(tmp_path)
+
+
+def test_migrate_builds_every_table_in_one_step(tmp_path):
+    from workbench.schema import migrate
+
+    con = duckdb.connect(str(tmp_path / "c.duckdb"))
+    assert migrate(con) == 0  # found version 0, an empty file
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"endpoints", "meta", "imports", "attribute_names", "segments", "segment_versions"} <= tables
+    assert migrate(con) == SCHEMA_VERSION  # a second run changes nothing
+    con.close()
+
+
+def test_newer_catalog_is_refused(tmp_path):
+    project = Project.create(tmp_path / "p")
+    con = duckdb.connect(str(project.catalog_path))
+    con.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    con.close()
+    with pytest.raises(RuntimeError, match="newer than this workbench"):
+        Project.open(project.path)
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from workbench import Project
+    project = Project.open(sys.argv[1])
+    with project.connect() as con:
+        con.execute("INSERT INTO meta VALUES ('holder', 'yes')")
+        print("locked", flush=True)
+        time.sleep(float(sys.argv[2]))
+    print("released", flush=True)
+    """
+)
+
+
+def _start_holder(path, seconds):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_two_processes_take_turns(tmp_path):
+    """While another process holds the catalog, we wait (backoff) and then get in."""
+    project = Project.create(tmp_path / "p")
+    holder = _start_holder(project.path, 1.0)
+    try:
+        started = time.monotonic()
+        with project.connect() as con:
+            waited = time.monotonic() - started
+            assert con.execute("SELECT value FROM meta WHERE key = 'holder'").fetchall() == [("yes",)]
+        assert waited > 0.2  # we really had to wait for the other process
+    finally:
+        holder.wait(timeout=30)
+    assert holder.returncode == 0
+
+
+def test_lock_held_too_long_gives_a_clear_error(tmp_path):
+    project = Project.create(tmp_path / "p")
+    settings = project.path / "workbench.toml"
+    settings.write_text(settings.read_text().replace("lock_timeout_seconds = 10", "lock_timeout_seconds = 0.5"))
+    project = Project.open(project.path)
+    holder = _start_holder(project.path, 5.0)
+    try:
+        with pytest.raises(ProjectLockedError) as err:
+            with project.connect():
+                pass
+        message = str(err.value)
+        assert str(project.path) in message and "another process" in message and "try again" in message
+    finally:
+        holder.kill()
+        holder.wait()

@@ -158,7 +158,7 @@ def _load_extra_commands() -> None:
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as err:
-            if err.name != module:
+            if err.name is None or not module.startswith(err.name):
                 raise
             continue
         if mod.register not in EXTRA_COMMANDS:

@@ -97,10 +97,28 @@ def check_utf8(data: bytes, path: Path) -> bytes:
             "(Pinpoint accepts UTF-8 only)",
             file=str(path),
             line=line,
+            field=_csv_field_at(data, err.start) if line > 1 else None,
         ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     return data
+
+
+def _csv_field_at(data: bytes, offset: int) -> str | None:
+    """The CSV header name of the cell holding byte ``offset`` (None when the file is not a readable CSV)."""
+    import csv
+
+    header_end = data.find(b"\n")
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    try:
+        header = next(csv.reader([data[:header_end].decode("utf-8").rstrip("\r")]))
+    except (UnicodeDecodeError, StopIteration, csv.Error):
+        return None
+    if len(header) < 2:
+        return None
+    prefix = data[line_start:offset].decode("utf-8", errors="replace")
+    index = len(next(csv.reader([prefix + "x"]))) - 1
+    return header[index] if index < len(header) else None
 
 
 def sniff_format(path: Path, data: bytes) -> str:

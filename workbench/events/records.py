@@ -206,13 +206,7 @@ def record_to_row(record: dict[str, Any], now: datetime) -> dict[str, Any]:
         row[column] = _text(_get(record, path))
     if row["device_platform"] is None and isinstance(record.get("platform"), str):
         row["device_platform"] = record["platform"]
-    extra = {k: v for k, v in record.items() if k not in _CONSUMED_TOP}
-    for key in ("client", "device", "application", "session"):
-        node = record.get(key)
-        if isinstance(node, dict):
-            rest = {k: v for k, v in node.items() if not _is_consumed(key, k)}
-            if rest:
-                extra[key] = rest
+    extra = _leftover(record, ())
     row["extra"] = json.dumps(extra, sort_keys=True, separators=(",", ":")) if extra else None
     event_id = record.get("event_id")
     if not event_id:
@@ -222,16 +216,30 @@ def record_to_row(record: dict[str, Any], now: datetime) -> dict[str, Any]:
     return row
 
 
-_CONSUMED_NESTED = {
-    "client": {"client_id", "user_id"},
-    "device": {"make", "model", "platform", "locale"},
-    "application": {"app_id", "title", "version_name", "version_code", "package_name", "sdk"},
-    "session": {"session_id", "start_timestamp", "stop_timestamp", "Id", "StartTimestamp", "StopTimestamp"},
+_CONSUMED_PATHS = {
+    *_SCALAR_PATHS.values(),
+    ("client", "client_id"),
+    ("client", "user_id"),
+    *(("session", k) for k in ("session_id", "start_timestamp", "stop_timestamp", "Id", "StartTimestamp", "StopTimestamp")),
 }
 
 
-def _is_consumed(parent: str, key: str) -> bool:
-    return key in _CONSUMED_NESTED.get(parent, set())
+def _leftover(node: dict[str, Any], prefix: tuple[str, ...]) -> dict[str, Any]:
+    """What the flat columns did not take from a record, so that ``extra`` keeps the rest (nothing is lost)."""
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        path = (*prefix, key)
+        if (not prefix and key in _CONSUMED_TOP and not isinstance(value, dict)) or path in _CONSUMED_PATHS:
+            continue
+        if not prefix and key in ("attributes", "metrics", "Attributes", "Metrics"):
+            continue
+        if isinstance(value, dict) and any(p[: len(path)] == path for p in _CONSUMED_PATHS):
+            rest = _leftover(value, path)
+            if rest:
+                out[key] = rest
+        else:
+            out[key] = value
+    return out
 
 
 def rows_to_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:

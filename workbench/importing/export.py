@@ -85,7 +85,7 @@ def _write_pinpoint_csv(frame: pl.DataFrame, path: Path, *, raw: bool) -> None:
             columns.append(pl.col(name))
             header.append(name)
         elif dtype in (pl.Datetime, pl.Datetime("us")) or isinstance(dtype, pl.Datetime):
-            columns.append(pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"))
+            columns.append(pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ"))
             header.append(name)
         else:
             columns.append(pl.col(name))

@@ -23,9 +23,19 @@ def stream_record(i: int, event_type: str = "_session.start", **extra) -> dict:
         "event_timestamp": 1727740800000 + i * 3_600_000,  # 2024-10-01T00:00Z + i hours
         "arrival_timestamp": 1727740800500 + i * 3_600_000,
         "event_version": "3.1",
-        "application": {"app_id": "app", "title": "Shop", "version_name": "3.2.1", "sdk": {"name": "aws-amplify", "version": "6"}},
+        "application": {
+            "app_id": "app",
+            "title": "Shop",
+            "version_name": "3.2.1",
+            "sdk": {"name": "aws-amplify", "version": "6"},
+        },
         "client": {"client_id": f"ep-{i % 3}", "cognito_id": "c"},
-        "device": {"locale": {"code": "en_US", "country": "US", "language": "en"}, "make": "Apple", "model": "iPhone", "platform": {"name": "ios", "version": "17"}},
+        "device": {
+            "locale": {"code": "en_US", "country": "US", "language": "en"},
+            "make": "Apple",
+            "model": "iPhone",
+            "platform": {"name": "ios", "version": "17"},
+        },
         "session": {"session_id": f"s-{i}", "start_timestamp": 1727740800000 + i * 3_600_000},
         "attributes": {"screen": "home"},
         "metrics": {"duration": 1.5},
@@ -51,7 +61,9 @@ def test_record_events_writes_daily_partitions(project):
         "device": {"locale": {"language": "en"}},
     }
     # maps are real maps for DuckDB and lists of key/value structs for Polars
-    assert project.query("SELECT attributes['screen'] AS s, metrics['duration'] AS d FROM events LIMIT 1").row(0) in (
+    assert project.query(
+        "SELECT attributes['screen'] AS s, metrics['duration'] AS d FROM events LIMIT 1"
+    ).row(0) in (
         ("home", 1.5),
         (["home"], [1.5]),
     )
@@ -75,26 +87,46 @@ def test_pinpoint_limits(project):
     ok = stream_record(0)
     long_value = stream_record(1, attributes={"x": "v" * 201})
     long_name = stream_record(2, attributes={"n" * 51: "v"})
-    too_many = stream_record(3, attributes={f"a{i}": "v" for i in range(30)}, metrics={f"m{i}": i for i in range(11)})
+    too_many = stream_record(
+        3, attributes={f"a{i}": "v" for i in range(30)}, metrics={f"m{i}": i for i in range(11)}
+    )
     for bad, needle in ((long_value, "at most 200"), (long_name, "longer than 50"), (too_many, "at most 40")):
         with pytest.raises(InputError, match=needle):
             project.record_events([ok, bad])
     assert project.query("SELECT count(*) FROM events").item() == 0  # nothing half-recorded
-    assert project.record_events([stream_record(4, attributes={f"a{i}": "v" for i in range(20)}, metrics={f"m{i}": i for i in range(20)})]).events == 1
+    assert (
+        project.record_events(
+            [
+                stream_record(
+                    4, attributes={f"a{i}": "v" for i in range(20)}, metrics={f"m{i}": i for i in range(20)}
+                )
+            ]
+        ).events
+        == 1
+    )
 
 
 def test_import_firehose_gz_and_rejects(project, tmp_path):
     lines = [json.dumps(stream_record(i)) for i in range(10)]
     lines.insert(3, "{not json")
     lines.insert(6, json.dumps(stream_record(99, attributes={"big": "x" * 300})))
-    lines.insert(8, json.dumps({"event_type": "_session.start", "event_timestamp": "yesterday", "client": {"client_id": "a"}}))
+    lines.insert(
+        8,
+        json.dumps(
+            {"event_type": "_session.start", "event_timestamp": "yesterday", "client": {"client_id": "a"}}
+        ),
+    )
     src = tmp_path / "firehose-2024-10-01.gz"
     src.write_bytes(gzip.compress("\n".join(lines).encode()))
     result = project.import_events(src)
     assert (result.events, result.rejected) == (10, 3)
     with open(result.rejects_file, newline="") as fh:
         rejects = list(csv.DictReader(fh))
-    assert [(r["line"], r["field"]) for r in rejects] == [("4", ""), ("7", "attributes.big"), ("9", "event_timestamp")]
+    assert [(r["line"], r["field"]) for r in rejects] == [
+        ("4", ""),
+        ("7", "attributes.big"),
+        ("9", "event_timestamp"),
+    ]
     assert "at most 200" in rejects[1]["reason"] and rejects[0]["file"] == str(src)
     assert project.import_events(src).events == 0  # importing it again adds nothing
 
@@ -108,10 +140,23 @@ def test_import_custom_events_csv_and_putevents_jsonl(project, tmp_path):
         "signup,2024-10-01T12:00:00Z,ep-3,,free,lots\n"
     )
     put = tmp_path / "put.jsonl"
-    put.write_text(json.dumps({"EventType": "level.complete", "Timestamp": "2024-10-02T08:00:00Z", "client_id": "ep-1", "Attributes": {"level": "3"}, "Metrics": {"score": 10}}) + "\n")
+    put.write_text(
+        json.dumps(
+            {
+                "EventType": "level.complete",
+                "Timestamp": "2024-10-02T08:00:00Z",
+                "client_id": "ep-1",
+                "Attributes": {"level": "3"},
+                "Metrics": {"score": 10},
+            }
+        )
+        + "\n"
+    )
     result = project.import_events(src, put)
     assert (result.events, result.rejected) == (3, 1)
-    frame = project.query("SELECT event_type, client_id, event_timestamp, metrics['amount'] AS m FROM events ORDER BY event_timestamp")
+    frame = project.query(
+        "SELECT event_type, client_id, event_timestamp, metrics['amount'] AS m FROM events ORDER BY event_timestamp"
+    )
     assert frame.get_column("client_id").to_list() == ["ep-2", "ep-1", "ep-1"]
     assert str(frame.item(0, "event_timestamp")) == "2024-10-01 09:00:00"  # +02:00 converted to UTC
 

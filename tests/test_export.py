@@ -6,10 +6,10 @@ import csv
 
 import polars as pl
 import pytest
+from helpers import write_csv
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import write_csv
 from workbench import InputError, UnknownNameError
 from workbench.importing.export import neutralise_cell
 
@@ -19,9 +19,19 @@ def filled(project, tmp_path):
     project.import_endpoints(
         write_csv(
             tmp_path / "a.csv",
-            ["Id", "ChannelType", "Address", "Location.Country", "Attributes.note", "Attributes.tags", "Attributes.tags", "Metrics.delta", "User.UserId"],
             [
-                ["e1", "EMAIL", "a@example.com", "US", "=HYPERLINK(\"http://x\")", "a", "b", "-2", "u1"],
+                "Id",
+                "ChannelType",
+                "Address",
+                "Location.Country",
+                "Attributes.note",
+                "Attributes.tags",
+                "Attributes.tags",
+                "Metrics.delta",
+                "User.UserId",
+            ],
+            [
+                ["e1", "EMAIL", "a@example.com", "US", '=HYPERLINK("http://x")', "a", "b", "-2", "u1"],
                 ["e2", "SMS", "+12065550100", "US", "@SUM(A1)", "c", "", "3", "u2"],
                 ["e3", "EMAIL", "c@example.com", "US", "+plain", "", "", "", ""],
             ],
@@ -35,9 +45,11 @@ def test_csv_export_neutralises_formulas(filled, tmp_path):
     out = filled.export_endpoints(tmp_path / "out.csv")
     with open(out, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    header, body = rows[0], {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
-    assert header.count("Attributes.tags") == 2  # a multi-valued attribute repeats its header, as Pinpoint reads
-    assert body["e1"]["Attributes.note"] == "'=HYPERLINK(\"http://x\")"
+    header, body = rows[0], {r[0]: dict(zip(rows[0], r, strict=False)) for r in rows[1:]}
+    assert (
+        header.count("Attributes.tags") == 2
+    )  # a multi-valued attribute repeats its header, as Pinpoint reads
+    assert body["e1"]["Attributes.note"] == '\'=HYPERLINK("http://x")'
     assert body["e2"]["Attributes.note"] == "'@SUM(A1)"
     assert body["e2"]["Address"] == "'+12065550100"
     assert body["e1"]["Metrics.delta"] == "-2.0"  # numbers stay numbers
@@ -52,7 +64,17 @@ def test_exported_csv_imports_back_unchanged(filled, tmp_path):
     other = Project.create(tmp_path / "other")
     result = other.import_endpoints(out)
     assert result.rejected == 0 and result.imported == 3
-    cols = ["Id", "ChannelType", "Address", "Attributes.note", "Attributes.tags", "Metrics.delta", "User.UserId", "CohortId", "CreationDate"]
+    cols = [
+        "Id",
+        "ChannelType",
+        "Address",
+        "Attributes.note",
+        "Attributes.tags",
+        "Metrics.delta",
+        "User.UserId",
+        "CohortId",
+        "CreationDate",
+    ]
     assert other.endpoints(cols).sort("Id").equals(filled.endpoints(cols).sort("Id"))
 
 
@@ -60,7 +82,9 @@ def test_parquet_keeps_the_data_as_it_is(filled, tmp_path):
     out = filled.export_endpoints(tmp_path / "out.parquet")
     frame = pl.read_parquet(out)
     assert frame.sort("Id").equals(filled.endpoints().sort("Id"))
-    assert frame.filter(pl.col("Id") == "e1").get_column("Attributes.note").to_list() == [["=HYPERLINK(\"http://x\")"]]
+    assert frame.filter(pl.col("Id") == "e1").get_column("Attributes.note").to_list() == [
+        ['=HYPERLINK("http://x")']
+    ]
 
 
 def test_export_a_segment_and_bad_names(filled, tmp_path):
@@ -68,7 +92,7 @@ def test_export_a_segment_and_bad_names(filled, tmp_path):
     assert pl.read_parquet(out).height == 3
     with pytest.raises(UnknownNameError, match="did you mean two"):
         filled.export_endpoints(tmp_path / "x.csv", segment="tow")
-    with pytest.raises(InputError, match=".csv or .parquet"):
+    with pytest.raises(InputError, match=r"\.csv or \.parquet"):
         filled.export_endpoints(tmp_path / "x.xlsx")
 
 

@@ -12,8 +12,8 @@ import sys
 import time
 
 import pytest
-
 from helpers import EMAIL_HEADER, email_rows, write_csv
+
 from workbench import InputError
 
 
@@ -46,7 +46,11 @@ def test_empty_file_and_header_only(project, tmp_path):
 
 
 def test_unknown_columns_are_listed_with_close_matches(project, tmp_path):
-    src = write_csv(tmp_path / "a.csv", ["Id", "ChanelType", "Adress", "Demographic.Platfrom", "Color"], [["a", "EMAIL", "a@example.com", "ios", "red"]])
+    src = write_csv(
+        tmp_path / "a.csv",
+        ["Id", "ChanelType", "Adress", "Demographic.Platfrom", "Color"],
+        [["a", "EMAIL", "a@example.com", "ios", "red"]],
+    )
     with pytest.raises(InputError) as err:
         project.import_endpoints(src)
     message = str(err.value)
@@ -60,14 +64,22 @@ def test_unknown_columns_are_listed_with_close_matches(project, tmp_path):
 @pytest.mark.parametrize("delimiter,word", [(";", "semicolons"), ("\t", "tabs")])
 def test_wrong_delimiter(project, tmp_path, delimiter, word):
     src = tmp_path / "a.csv"
-    src.write_text(delimiter.join(["Id", "ChannelType", "Address"]) + "\n" + delimiter.join(["a", "EMAIL", "a@example.com"]) + "\n")
+    src.write_text(
+        delimiter.join(["Id", "ChannelType", "Address"])
+        + "\n"
+        + delimiter.join(["a", "EMAIL", "a@example.com"])
+        + "\n"
+    )
     with pytest.raises(InputError, match=f"{word}-separated"):
         project.import_endpoints(src)
     assert_untouched(project)
 
 
 def test_truncated_gzip(project, tmp_path):
-    body = "\n".join(json.dumps({"Id": f"e{i}", "ChannelType": "EMAIL", "Address": f"p{i}@example.com"}) for i in range(2000))
+    body = "\n".join(
+        json.dumps({"Id": f"e{i}", "ChannelType": "EMAIL", "Address": f"p{i}@example.com"})
+        for i in range(2000)
+    )
     data = gzip.compress(body.encode())
     src = tmp_path / "cut.jsonl.gz"
     src.write_bytes(data[: len(data) // 2])
@@ -112,7 +124,17 @@ def test_a_100_mb_single_line(project, tmp_path):
     jsonl = tmp_path / "huge.jsonl"
     with open(jsonl, "w") as fh:
         fh.write(json.dumps({"Id": "j", "ChannelType": "EMAIL", "Address": "j@example.com"}) + "\n")
-        fh.write(json.dumps({"Id": "k", "ChannelType": "EMAIL", "Address": "k@example.com", "Attributes": {"n": ["y" * (100 << 20)]}}) + "\n")
+        fh.write(
+            json.dumps(
+                {
+                    "Id": "k",
+                    "ChannelType": "EMAIL",
+                    "Address": "k@example.com",
+                    "Attributes": {"n": ["y" * (100 << 20)]},
+                }
+            )
+            + "\n"
+        )
     result = project.import_endpoints(jsonl)
     assert result.imported == 1 and result.rejected == 1
 
@@ -121,12 +143,19 @@ def test_missing_required_field_and_duplicate_ids(project, tmp_path):
     src = write_csv(
         tmp_path / "a.csv",
         EMAIL_HEADER,
-        [["e1", "EMAIL", "one@example.com", "u1", "free", 1], ["", "EMAIL", "", "u2", "free", 1], ["e1", "EMAIL", "again@example.com", "u1", "pro", 2]],
+        [
+            ["e1", "EMAIL", "one@example.com", "u1", "free", 1],
+            ["", "EMAIL", "", "u2", "free", 1],
+            ["e1", "EMAIL", "again@example.com", "u1", "pro", 2],
+        ],
     )
     result = project.import_endpoints(src)
     with open(result.rejects_file, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert [(r["file"], r["line"], r["field"]) for r in rows] == [(str(src), "3", "Address"), (str(src), "4", "Id")]
+    assert [(r["file"], r["line"], r["field"]) for r in rows] == [
+        (str(src), "3", "Address"),
+        (str(src), "4", "Id"),
+    ]
     assert "duplicate Id 'e1'" in rows[1]["reason"] and ":2" in rows[1]["reason"]
     assert project.endpoints(where="Id = 'e1'").item(0, "Address") == "one@example.com"
 
@@ -165,14 +194,20 @@ def test_an_import_killed_halfway_leaves_the_project_as_it_was(project, tmp_path
     big = write_csv(tmp_path / "big.csv", EMAIL_HEADER, rows)
     outcomes = []
     for delay in (0.8, 1.4, 2.0, 2.6, 3.2):
-        proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(project.path), str(big)], stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILL_SCRIPT, str(project.path), str(big)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(delay)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         outcomes.append(proc.returncode)
         count = project.count_endpoints().endpoints
-        plans = project.query('SELECT DISTINCT "Attributes.plan"[1] AS p FROM endpoints WHERE Id = \'e1\'').item()
+        plans = project.query(
+            "SELECT DISTINCT \"Attributes.plan\"[1] AS p FROM endpoints WHERE Id = 'e1'"
+        ).item()
         imported = project.query("SELECT count(*) FROM imports").item()
         if count == 1000:  # the old state, whole
             assert plans == "pro" and imported == 1

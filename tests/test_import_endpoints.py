@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
-
 from helpers import EMAIL_HEADER, email_rows, write_csv
+
 from workbench import InputError
 from workbench.importing import ImportRejectedError
 from workbench.schema import CHANNEL_TYPES
@@ -23,11 +24,35 @@ def read_rejects(result) -> list[dict]:
 def test_csv_with_dotted_and_repeated_headers(project, tmp_path):
     src = write_csv(
         tmp_path / "a.csv",
-        ["Id", "ChannelType", "Address", "Demographic.Platform", "Location.Country", "Location.Latitude",
-         "Attributes.Interests", "Attributes.Interests", "User.UserId", "User.UserAttributes.FirstName",
-         "Metrics.purchases", "EffectiveDate"],
         [
-            ["e1", "EMAIL", "ana@example.com", "ios", "US", "47.6", "Music", "Science", "u1", "Ana", "3", "2026-09-01T10:00:00Z"],
+            "Id",
+            "ChannelType",
+            "Address",
+            "Demographic.Platform",
+            "Location.Country",
+            "Location.Latitude",
+            "Attributes.Interests",
+            "Attributes.Interests",
+            "User.UserId",
+            "User.UserAttributes.FirstName",
+            "Metrics.purchases",
+            "EffectiveDate",
+        ],
+        [
+            [
+                "e1",
+                "EMAIL",
+                "ana@example.com",
+                "ios",
+                "US",
+                "47.6",
+                "Music",
+                "Science",
+                "u1",
+                "Ana",
+                "3",
+                "2026-09-01T10:00:00Z",
+            ],
             ["e2", "SMS", "(206) 555-0123", "android", "US", "", "Sports", "", "u1", "Ana", "1.5", ""],
         ],
     )
@@ -60,16 +85,33 @@ def test_every_channel_type_is_accepted_and_others_are_not(project, tmp_path):
 
 def test_json_lines_and_pinpoint_export_gz(project, tmp_path):
     records = [
-        {"Id": "j1", "ChannelType": "EMAIL", "Address": "j1@example.com", "Attributes": {"plan": ["pro"]},
-         "Metrics": {"score": 4}, "User": {"UserId": "u9", "UserAttributes": {"tier": ["gold"]}},
-         "Demographic": {"Platform": "web"}, "Location": {"Country": "DE", "Latitude": 52.5}},
+        {
+            "Id": "j1",
+            "ChannelType": "EMAIL",
+            "Address": "j1@example.com",
+            "Attributes": {"plan": ["pro"]},
+            "Metrics": {"score": 4},
+            "User": {"UserId": "u9", "UserAttributes": {"tier": ["gold"]}},
+            "Demographic": {"Platform": "web"},
+            "Location": {"Country": "DE", "Latitude": 52.5},
+        },
     ]
     jsonl = tmp_path / "e.jsonl"
     jsonl.write_text("\n".join(json.dumps(r) for r in records) + "\n")
     export = [
-        {"Id": "x1", "ApplicationId": "abc", "ChannelType": "APNS", "Address": "a" * 64, "EndpointStatus": "INACTIVE",
-         "OptOut": "ALL", "EffectiveDate": "2025-01-01T00:00:00.000Z", "CreationDate": "2024-06-01T00:00:00.000Z",
-         "CohortId": "42", "Demographic": {"Platform": "ios"}, "User": {"UserId": "u9"}},
+        {
+            "Id": "x1",
+            "ApplicationId": "abc",
+            "ChannelType": "APNS",
+            "Address": "a" * 64,
+            "EndpointStatus": "INACTIVE",
+            "OptOut": "ALL",
+            "EffectiveDate": "2025-01-01T00:00:00.000Z",
+            "CreationDate": "2024-06-01T00:00:00.000Z",
+            "CohortId": "42",
+            "Demographic": {"Platform": "ios"},
+            "User": {"UserId": "u9"},
+        },
     ]
     gz = tmp_path / "export.json.gz"
     gz.write_bytes(gzip.compress("\n".join(json.dumps(r) for r in export).encode()))
@@ -86,7 +128,9 @@ def test_json_lines_and_pinpoint_export_gz(project, tmp_path):
 
 def test_update_needs_only_the_id_and_keeps_other_fields(project, tmp_path):
     project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(3)))
-    update = write_csv(tmp_path / "b.csv", ["Id", "Attributes.plan", "Metrics.score"], [["e1", "enterprise", "9"]])
+    update = write_csv(
+        tmp_path / "b.csv", ["Id", "Attributes.plan", "Metrics.score"], [["e1", "enterprise", "9"]]
+    )
     result = project.import_endpoints(update)
     assert (result.imported, result.updated) == (0, 1)
     row = project.endpoints(where="Id = 'e1'").row(0, named=True)
@@ -104,14 +148,20 @@ def test_new_endpoint_needs_address_and_channel_type(project, tmp_path):
     result = project.import_endpoints(src)
     assert result.imported == 1
     rejects = read_rejects(result)
-    assert [(r["line"], r["field"]) for r in rejects] == [("2", "Address"), ("3", "ChannelType"), ("4", "Address")]
+    assert [(r["line"], r["field"]) for r in rejects] == [
+        ("2", "Address"),
+        ("3", "ChannelType"),
+        ("4", "Address"),
+    ]
     assert "needs Address and ChannelType" in rejects[2]["reason"]
 
 
 def test_rows_without_id_get_a_stable_id(project, tmp_path):
     src = write_csv(tmp_path / "a.csv", ["ChannelType", "Address"], [["EMAIL", "a@example.com"]])
     project.import_endpoints(src)
-    again = write_csv(tmp_path / "b.csv", ["ChannelType", "Address", "Attributes.x"], [["EMAIL", "a@example.com", "1"]])
+    again = write_csv(
+        tmp_path / "b.csv", ["ChannelType", "Address", "Attributes.x"], [["EMAIL", "a@example.com", "1"]]
+    )
     result = project.import_endpoints(again)
     assert (result.imported, result.updated) == (0, 1)
     assert project.count_endpoints().endpoints == 1
@@ -145,13 +195,31 @@ def test_emails_are_checked_and_phones_normalised(project, tmp_path):
 
 
 def test_newer_endpoint_takes_the_address(project, tmp_path):
-    project.import_endpoints(write_csv(tmp_path / "a.csv", ["Id", "ChannelType", "Address"], [["old", "SMS", "+12065550100"], ["voice", "VOICE", "+12065550100"]]))
-    result = project.import_endpoints(write_csv(tmp_path / "b.csv", ["Id", "ChannelType", "Address"], [["new", "SMS", "+1 (206) 555-0100"]]))
+    project.import_endpoints(
+        write_csv(
+            tmp_path / "a.csv",
+            ["Id", "ChannelType", "Address"],
+            [["old", "SMS", "+12065550100"], ["voice", "VOICE", "+12065550100"]],
+        )
+    )
+    result = project.import_endpoints(
+        write_csv(tmp_path / "b.csv", ["Id", "ChannelType", "Address"], [["new", "SMS", "+1 (206) 555-0100"]])
+    )
     assert result.deactivated == 1
     status = dict(project.query("SELECT Id, EndpointStatus FROM endpoints").rows())
-    assert status == {"old": "INACTIVE", "voice": "ACTIVE", "new": "ACTIVE"}  # same address, other channel: kept
+    assert status == {
+        "old": "INACTIVE",
+        "voice": "ACTIVE",
+        "new": "ACTIVE",
+    }  # same address, other channel: kept
     # inside one file, the later row wins
-    result = project.import_endpoints(write_csv(tmp_path / "c.csv", ["Id", "ChannelType", "Address"], [["p", "EMAIL", "z@example.com"], ["q", "EMAIL", "z@example.com"]]))
+    result = project.import_endpoints(
+        write_csv(
+            tmp_path / "c.csv",
+            ["Id", "ChannelType", "Address"],
+            [["p", "EMAIL", "z@example.com"], ["q", "EMAIL", "z@example.com"]],
+        )
+    )
     status = dict(project.query("SELECT Id, EndpointStatus FROM endpoints").rows())
     assert status["p"] == "INACTIVE" and status["q"] == "ACTIVE"
 
@@ -167,26 +235,45 @@ def test_at_most_15_endpoints_per_user(project, tmp_path):
     assert all(r["field"] == "User.UserId" and "at most 15" in r["reason"] for r in rejects)
     assert project.count_endpoints().endpoints == 15
     # updating an endpoint the user already holds is still fine
-    again = project.import_endpoints(write_csv(tmp_path / "c.csv", EMAIL_HEADER, [["e3", "EMAIL", "p3@example.com", "u1", "pro", 2]]))
+    again = project.import_endpoints(
+        write_csv(tmp_path / "c.csv", EMAIL_HEADER, [["e3", "EMAIL", "p3@example.com", "u1", "pro", 2]])
+    )
     assert again.updated == 1 and again.rejected == 0
 
 
 def test_attribute_limits(project, tmp_path):
     long_name = "Attributes." + "n" * 51
     with pytest.raises(InputError) as err:
-        project.import_endpoints(write_csv(tmp_path / "a.csv", ["Id", "ChannelType", "Address", long_name], [["a", "EMAIL", "a@example.com", "x"]]))
+        project.import_endpoints(
+            write_csv(
+                tmp_path / "a.csv",
+                ["Id", "ChannelType", "Address", long_name],
+                [["a", "EMAIL", "a@example.com", "x"]],
+            )
+        )
     assert err.value.field == long_name and "at most 50" in str(err.value) and err.value.line == 1
     result = project.import_endpoints(
-        write_csv(tmp_path / "b.csv", ["Id", "ChannelType", "Address", "Attributes.note"],
-                  [["a", "EMAIL", "a@example.com", "v" * 101], ["b", "EMAIL", "b@example.com", "v" * 100]])
+        write_csv(
+            tmp_path / "b.csv",
+            ["Id", "ChannelType", "Address", "Attributes.note"],
+            [["a", "EMAIL", "a@example.com", "v" * 101], ["b", "EMAIL", "b@example.com", "v" * 100]],
+        )
     )
     (reject,) = read_rejects(result)
-    assert reject["field"] == "Attributes.note" and "101 characters" in reject["reason"] and result.imported == 1
+    assert (
+        reject["field"] == "Attributes.note" and "101 characters" in reject["reason"] and result.imported == 1
+    )
 
 
 def test_250_attribute_names_per_project(project, tmp_path):
     names = [f"Attributes.a{i}" for i in range(200)]
-    project.import_endpoints(write_csv(tmp_path / "a.csv", ["Id", "ChannelType", "Address", *names], [["a", "EMAIL", "a@example.com", *["x"] * 200]]))
+    project.import_endpoints(
+        write_csv(
+            tmp_path / "a.csv",
+            ["Id", "ChannelType", "Address", *names],
+            [["a", "EMAIL", "a@example.com", *["x"] * 200]],
+        )
+    )
     more = [f"Metrics.m{i}" for i in range(51)]
     with pytest.raises(InputError, match="250"):
         project.import_endpoints(write_csv(tmp_path / "b.csv", ["Id", *more], [["a", *["1"] * 51]]))
@@ -200,12 +287,14 @@ def test_reimporting_the_same_file_changes_nothing(project, tmp_path):
     first = project.import_endpoints(src)
     before = project.endpoints().sort("Id")
     second = project.import_endpoints(src)
-    assert first.imported == 5 and second.imported == second.updated == 0 and second.skipped_files == [str(src)]
+    assert (
+        first.imported == 5 and second.imported == second.updated == 0 and second.skipped_files == [str(src)]
+    )
     assert project.endpoints().sort("Id").equals(before)
 
 
 def test_strict_imports_nothing_when_a_row_is_rejected(project, tmp_path):
-    rows = email_rows(3) + [["bad", "EMAIL", "not-an-email", "u9", "free", 1]]
+    rows = [*email_rows(3), ["bad", "EMAIL", "not-an-email", "u9", "free", 1]]
     src = write_csv(tmp_path / "a.csv", EMAIL_HEADER, rows)
     with pytest.raises(ImportRejectedError) as err:
         project.import_endpoints(src, strict=True)
@@ -218,7 +307,9 @@ def test_strict_imports_nothing_when_a_row_is_rejected(project, tmp_path):
 
 
 def test_segment_from_import_and_user_id_only_file(project, tmp_path):
-    result = project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(6, user_every=2)), segment="first-wave")
+    result = project.import_endpoints(
+        write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(6, user_every=2)), segment="first-wave"
+    )
     assert result.segment == "first-wave" and result.segment_version == 1
     members = project.query(
         "SELECT endpoint_id FROM segment_members JOIN segments USING (segment_id) WHERE name = 'first-wave'"
@@ -227,7 +318,9 @@ def test_segment_from_import_and_user_id_only_file(project, tmp_path):
     users = tmp_path / "users.csv"
     users.write_text("User.UserId\nu0 u2\nu404\n")
     result = project.import_endpoints(users, segment="vip")
-    members = project.query("SELECT endpoint_id FROM segment_members JOIN segments USING (segment_id) WHERE name = 'vip'")
+    members = project.query(
+        "SELECT endpoint_id FROM segment_members JOIN segments USING (segment_id) WHERE name = 'vip'"
+    )
     assert sorted(members.get_column("endpoint_id").to_list()) == ["e0", "e1", "e4", "e5"]
     (reject,) = read_rejects(result)
     assert reject["line"] == "3" and "u404" in reject["reason"]
@@ -237,6 +330,6 @@ def test_segment_from_import_and_user_id_only_file(project, tmp_path):
 
 def test_demo_files_import_cleanly(project, demo_files):
     result = project.import_endpoints(demo_files.endpoints_csv, demo_files.endpoints_jsonl)
-    assert result.rejected == 0, open(result.rejects_file).read()[:2000] if result.rejects_file else ""
+    assert result.rejected == 0, Path(result.rejects_file).read_text()[:2000] if result.rejects_file else ""
     counts = project.count_endpoints()
     assert counts.endpoints == result.imported > 0 and counts.users > 0

@@ -9,7 +9,26 @@ from hypothesis import strategies as st
 
 from workbench.importing.phones import normalise_phones
 
-CODES = ["1", "7", "20", "33", "39", "44", "49", "52", "55", "61", "81", "86", "91", "234", "353", "358", "971", "998"]
+CODES = [
+    "1",
+    "7",
+    "20",
+    "33",
+    "39",
+    "44",
+    "49",
+    "52",
+    "55",
+    "61",
+    "81",
+    "86",
+    "91",
+    "234",
+    "353",
+    "358",
+    "971",
+    "998",
+]
 
 
 def reference(raw: str, region: str | None) -> str | None:
@@ -23,17 +42,43 @@ def reference(raw: str, region: str | None) -> str | None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(CODES), st.text("0123456789", min_size=4, max_size=12)), min_size=1, max_size=300))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(CODES), st.text("0123456789", min_size=4, max_size=12)),
+        min_size=1,
+        max_size=300,
+    )
+)
 def test_fast_path_matches_phonenumbers(numbers):
     raws = ["+" + cc + rest for cc, rest in numbers]
     e164, reasons = normalise_phones(pl.Series(raws), pl.Series([None] * len(raws), dtype=pl.String))
     assert e164.to_list() == [reference(r, None) for r in raws]
-    assert all((e is None) == (why is not None) for e, why in zip(e164.to_list(), reasons.to_list()))
+    assert all(
+        (e is None) == (why is not None) for e, why in zip(e164.to_list(), reasons.to_list(), strict=False)
+    )
 
 
 def test_known_numbers():
-    raws = ["+12065550100", "(206) 555-0100", "+1 206 555 0100", "020 7946 0958", "+4930123456", "12345", "+999123456", None]
+    raws = [
+        "+12065550100",
+        "(206) 555-0100",
+        "+1 206 555 0100",
+        "020 7946 0958",
+        "+4930123456",
+        "12345",
+        "+999123456",
+        None,
+    ]
     regions = ["", "US", "", "GB", "", "US", "", ""]
     e164, reasons = normalise_phones(pl.Series(raws), pl.Series(regions))
-    assert e164.to_list() == ["+12065550100", "+12065550100", "+12065550100", "+442079460958", "+4930123456", None, None, None]
+    assert e164.to_list() == [
+        "+12065550100",
+        "+12065550100",
+        "+12065550100",
+        "+442079460958",
+        "+4930123456",
+        None,
+        None,
+        None,
+    ]
     assert reasons.to_list()[5].startswith("not a valid phone number") and reasons.to_list()[7] is None

@@ -96,13 +96,14 @@ def test_two_processes_take_turns(tmp_path):
 def test_lock_held_too_long_gives_a_clear_error(tmp_path):
     project = Project.create(tmp_path / "p")
     settings = project.path / "workbench.toml"
-    settings.write_text(settings.read_text().replace("lock_timeout_seconds = 10", "lock_timeout_seconds = 0.5"))
+    settings.write_text(
+        settings.read_text().replace("lock_timeout_seconds = 10", "lock_timeout_seconds = 0.5")
+    )
     project = Project.open(project.path)
     holder = _start_holder(project.path, 5.0)
     try:
-        with pytest.raises(ProjectLockedError) as err:
-            with project.connect():
-                pass
+        with pytest.raises(ProjectLockedError) as err, project.connect():
+            pass
         message = str(err.value)
         assert str(project.path) in message and "another process" in message and "try again" in message
     finally:

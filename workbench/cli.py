@@ -84,7 +84,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_endpoints_count(args: argparse.Namespace) -> int:
     counts = _project(args).count_endpoints()
-    emit(args, counts.to_dict(), f"{counts.endpoints:,} endpoints ({counts.active:,} active), {counts.users:,} users")
+    emit(
+        args,
+        counts.to_dict(),
+        f"{counts.endpoints:,} endpoints ({counts.active:,} active), {counts.users:,} users",
+    )
     return 0
 
 
@@ -107,7 +111,9 @@ def cmd_events_import(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="workbench", description="Notebook-first customer-engagement workbench")
+    parser = argparse.ArgumentParser(
+        prog="workbench", description="Notebook-first customer-engagement workbench"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("init", help="create a project folder")
@@ -115,12 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_init)
 
-    p = _common(sub.add_parser("demo", help="create a demo project, import generated data, write reports"), True)
+    p = _common(
+        sub.add_parser("demo", help="create a demo project, import generated data, write reports"), True
+    )
     p.add_argument("--endpoints", type=int, default=100_000, help="endpoints to generate (default 100000)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(handler=cmd_demo)
 
-    p = _common(sub.add_parser("import", help="import endpoint files (CSV, JSON lines, Pinpoint export .gz)"), True)
+    p = _common(
+        sub.add_parser("import", help="import endpoint files (CSV, JSON lines, Pinpoint export .gz)"), True
+    )
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--segment", metavar="NAME", help="also save the file's endpoints as an imported segment")
     p.add_argument("--strict", action="store_true", help="import nothing when any row is rejected")
@@ -138,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     events = sub.add_parser("events", help="import events into the event log")
     vsub = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
-    p = _common(vsub.add_parser("import", help="Pinpoint event-stream JSON lines (.gz ok) or CSV/JSONL events"), True)
+    p = _common(
+        vsub.add_parser("import", help="Pinpoint event-stream JSON lines (.gz ok) or CSV/JSONL events"), True
+    )
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.set_defaults(handler=cmd_events_import)
 

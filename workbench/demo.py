@@ -13,7 +13,7 @@ import json
 import sys
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -240,6 +240,7 @@ _EVENT_TYPES = (
 )  # fmt: skip
 (_EV_START, _EV_STOP, _EV_PAUSE, _EV_RESUME, _EV_SIGN_UP, _EV_SIGN_IN, _EV_AUTH_FAIL,
  _EV_SEARCH, _EV_VIEW, _EV_CART, _EV_CHECKOUT, _EV_PURCHASE, _EV_LEVEL) = range(len(_EVENT_TYPES))  # fmt: skip
+_ENCODE_CHUNK = 200_000  # events encoded to JSON at a time
 _EVENTS_PER_SESSION = 4.6  # measured average, used to size the number of sessions for a target event count
 
 
@@ -335,7 +336,8 @@ def generate_demo_files(
     users_file_ids, users_file_lines = _write_users_file(frame, split_rng, users_path)
     report("wrote endpoints.csv, endpoints.jsonl, users.csv")
 
-    channel_counts = frame["ChannelType"].value_counts(sort=True)
+    channel_counts = frame["ChannelType"].value_counts()
+    per_channel = dict(zip(channel_counts["ChannelType"], channel_counts["count"], strict=True))
     counts: dict = {
         "endpoints": frame.height,
         "endpoints_csv": int((~in_jsonl).sum()),
@@ -344,15 +346,15 @@ def generate_demo_files(
         "anonymous_endpoints": frame["User.UserId"].null_count(),
         "users_file_ids": users_file_ids,
         "users_file_lines": users_file_lines,
-        "channels": dict(zip(channel_counts["ChannelType"], channel_counts["count"], strict=True)),
+        "channels": {ch: per_channel[ch] for ch in _CHANNELS if ch in per_channel},
     }
 
     events_path = None
     if events:
         events_path = out / "events.jsonl.gz"
-        records, event_counts = _build_events(frame, np.random.default_rng(events_seq), days, end_date)
+        chunks, event_counts = _build_events(frame, np.random.default_rng(events_seq), days, end_date)
         report(f"built {event_counts['events']:,} events")
-        _write_gzipped_lines(records, events_path)
+        _write_gzipped_lines(chunks, events_path)
         report("wrote events.jsonl.gz")
         counts.update(event_counts)
     return DemoFiles(csv_path, jsonl_path, events_path, users_path, counts)
@@ -395,11 +397,13 @@ def _build_endpoints(n: int, rng: np.random.Generator, days: int, end_date: date
     is_push = (channel == _CH_APNS) | (channel == _CH_GCM) | (channel == _CH_IN_APP)
     ios = np.where(channel == _CH_APNS, True, np.where(channel == _CH_GCM, False, users["ios"][user_idx]))
 
-    # Creation: the user's first endpoint at sign-up, the others later; never after the window.
+    # Creation: the user's first endpoint at sign-up, the others later. A delay that would run past the
+    # window is redrawn inside what is left of it, so no day collects the overflow.
+    signed_up = users["created"][user_idx]
+    latest = window_end - _HOUR_MS
     delay = np.where(rank == 0, 0, rng.exponential(20 * _DAY_MS, n).astype(np.int64))
-    created = np.minimum(
-        users["created"][user_idx] + delay, window_end - rng.integers(_HOUR_MS, 6 * _HOUR_MS, n)
-    )
+    inside = (rng.random(n) * (latest - signed_up)).astype(np.int64)
+    created = signed_up + np.where(signed_up + delay < latest, delay, inside)
     updated = created + (rng.random(n) * (window_end - created)).astype(np.int64)
     order = np.lexsort((rank, user_idx, created))
     (user_idx, channel, rank, city, country, is_push, ios, created, updated) = (
@@ -824,8 +828,11 @@ def _write_users_file(frame: pl.DataFrame, rng: np.random.Generator, path: Path)
 
 def _build_events(
     endpoints: pl.DataFrame, rng: np.random.Generator, days: int, end_date: date
-) -> tuple[pl.Series, dict]:
-    """Event-stream records as JSON lines sorted by arrival time, and counts of what was made."""
+) -> tuple[Iterator[pl.Series], dict]:
+    """Event-stream records as chunks of JSON lines sorted by arrival time, and counts of what was made.
+
+    The chunks are encoded lazily, so only one chunk of JSON text is in memory at a time.
+    """
     window_start, window_end = _window_ms(days, end_date)
     channel = endpoints["ChannelType"].to_numpy()
     is_app = (channel == "APNS") | (channel == "GCM")
@@ -834,7 +841,7 @@ def _build_events(
     clients = endpoints.filter(pl.Series(active))
     c = clients.height
     if c == 0:
-        return pl.Series("line", [], dtype=pl.String), _event_counts(pl.DataFrame(), 0, 0)
+        return iter(()), _event_counts(pl.DataFrame(), 0, 0)
 
     created = clients["_created_ms"].to_numpy()
     first_ms = np.maximum(created, window_start)
@@ -864,8 +871,9 @@ def _build_events(
     funnel, funnel_counts = _funnel_events(sessions, rng)
     ev = pl.concat([*parts, funnel], how="vertical")
     ev = _add_delivery(ev, rng)
-    lines = _encode_events(ev, sessions, clients, rng)
-    return lines, _event_counts(ev, sessions.height, funnel_counts)
+    tables = _encoding_tables(sessions, clients, rng)
+    chunks = (_encode_events(ev.slice(i, _ENCODE_CHUNK), tables) for i in range(0, ev.height, _ENCODE_CHUNK))
+    return chunks, _event_counts(ev, sessions.height, funnel_counts)
 
 
 def _draw_days(rng: np.random.Generator, first_day: np.ndarray, days: int, end_date: date) -> np.ndarray:
@@ -1068,22 +1076,31 @@ def _add_delivery(ev: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     return pl.concat([ev, resent]).sort("arrival", "event_id", maintain_order=True)
 
 
-def _encode_events(
-    ev: pl.DataFrame, sessions: pl.DataFrame, clients: pl.DataFrame, rng: np.random.Generator
-) -> pl.Series:
-    """One JSON record per row, in Pinpoint's event-stream shape (keys in the documented order)."""
-    client_json = _client_json(clients)
+def _encoding_tables(
+    sessions: pl.DataFrame, clients: pl.DataFrame, rng: np.random.Generator
+) -> dict[str, pl.DataFrame]:
+    """Lookup tables joined onto events when they are encoded: sessions, clients, products, event type names."""
     session_ids = _session_ids(sessions, rng)
-    catalog = _product_catalog()
-    sess = sessions.select("sid", "client", "start", "stop").with_columns(session_ids.alias("session_id"))
-    products = catalog.with_row_index("product").with_columns(pl.col("product").cast(pl.Int32))
-    event_types = pl.DataFrame({"etype": range(len(_EVENT_TYPES)), "event_type": _EVENT_TYPES})
-    df = (
-        ev.join(sess, on="sid", how="left", maintain_order="left")
-        .join(client_json, on="client", how="left", maintain_order="left")
-        .join(products, on="product", how="left", maintain_order="left")
-        .join(event_types.cast({"etype": pl.Int8}), on="etype", how="left", maintain_order="left")
-    )
+    return {
+        "sid": sessions.select("sid", "client", "start", "stop").with_columns(
+            session_ids.alias("session_id")
+        ),
+        "client": _client_json(clients),
+        "product": _product_catalog()
+        .with_row_index("product")
+        .with_columns(pl.col("product").cast(pl.Int32)),
+        "etype": pl.DataFrame(
+            {"etype": range(len(_EVENT_TYPES)), "event_type": _EVENT_TYPES},
+            schema_overrides={"etype": pl.Int8},
+        ),
+    }
+
+
+def _encode_events(ev: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> pl.Series:
+    """One JSON record per row, in Pinpoint's event-stream shape (keys in the documented order)."""
+    df = ev
+    for key, table in tables.items():  # "sid" first: it brings the "client" key for the next join
+        df = df.join(table, on=key, how="left", maintain_order="left")
     t = pl.col("etype")
 
     def q(expr: pl.Expr | str) -> pl.Expr:
@@ -1115,8 +1132,8 @@ def _encode_events(
         .when(t == _EV_SEARCH)
         .then(
             pl.concat_str(
-                pl.lit('{"source":'),
-                q(pl.when(pl.col("m2") == 0).then(pl.lit("no_results")).otherwise(pl.lit("search_box"))),
+                pl.lit('{"outcome":'),
+                q(pl.when(pl.col("m2") == 0).then(pl.lit("no_results")).otherwise(pl.lit("results"))),
                 pl.lit("}"),
             )
         )
@@ -1282,14 +1299,15 @@ def _event_counts(ev: pl.DataFrame, n_sessions: int, n_purchases: int) -> dict:
     }
 
 
-def _write_gzipped_lines(lines: pl.Series, path: Path) -> None:
+def _write_gzipped_lines(chunks: Iterable[pl.Series], path: Path) -> None:
     """Write lines to a gzip file with a fixed header (no name, mtime 0) so the bytes depend only on content."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     with (
         tmp.open("wb") as raw,
         gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0, filename="") as gz,
     ):
-        lines.to_frame().write_csv(gz, include_header=False, quote_style="never")
+        for lines in chunks:
+            lines.to_frame().write_csv(gz, include_header=False, quote_style="never")
     tmp.replace(path)
 
 

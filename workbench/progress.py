@@ -18,10 +18,14 @@ class _NullBar:
 
 
 @contextlib.contextmanager
-def progress_bar(total: int | None, desc: str, unit: str = "it", enabled: bool | None = None) -> Iterator[Any]:
+def progress_bar(
+    total: int | None, desc: str, unit: str = "it", enabled: bool | None = None
+) -> Iterator[Any]:
     """A tqdm bar (notebook-aware) when ``enabled`` (default: stderr is a terminal, or inside Jupyter)."""
     if enabled is None:
-        enabled = (sys.stderr.isatty() or "ipykernel" in sys.modules) and not os.environ.get("WORKBENCH_NO_PROGRESS")
+        enabled = (sys.stderr.isatty() or "ipykernel" in sys.modules) and not os.environ.get(
+            "WORKBENCH_NO_PROGRESS"
+        )
     if not enabled:
         yield _NullBar()
         return

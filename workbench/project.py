@@ -207,7 +207,9 @@ class Project:
 
     def attribute_names(self) -> pl.DataFrame:
         """The project's custom attribute, user attribute and metric names (Pinpoint allows 250 in all)."""
-        return self.query("SELECT kind, name, column_name, created_at FROM attribute_names ORDER BY kind, name")
+        return self.query(
+            "SELECT kind, name, column_name, created_at FROM attribute_names ORDER BY kind, name"
+        )
 
     def endpoints(self, columns: Sequence[str] | None = None, where: str | None = None) -> pl.DataFrame:
         """All endpoints (or those matching a SQL ``where``) as a Polars DataFrame with Pinpoint column names."""
@@ -240,10 +242,17 @@ class Project:
         """
         from .importing import import_endpoint_files
 
-        return import_endpoint_files(self, [Path(f) for f in files], segment=segment, strict=strict, progress=progress)
+        return import_endpoint_files(
+            self, [Path(f) for f in files], segment=segment, strict=strict, progress=progress
+        )
 
     def export_endpoints(
-        self, out: str | os.PathLike[str], *, segment: str | None = None, where: str | None = None, raw: bool = False
+        self,
+        out: str | os.PathLike[str],
+        *,
+        segment: str | None = None,
+        where: str | None = None,
+        raw: bool = False,
     ) -> Path:
         """Write endpoints to ``.csv`` (Pinpoint dotted headers, formula cells escaped) or ``.parquet`` (as stored)."""
         from .importing.export import export_endpoints

@@ -50,7 +50,9 @@ class EventImportResult:
         }
 
     def _repr_html_(self) -> str:
-        cells = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in self.to_dict().items() if k != "files")
+        cells = "".join(
+            f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in self.to_dict().items() if k != "files"
+        )
         return f"<table>{cells}</table>"
 
 
@@ -74,7 +76,9 @@ def record_events(project: Project, events: pl.DataFrame | Sequence[dict[str, An
     return append_events(project.events_dir, frame)
 
 
-def import_event_files(project: Project, files: Sequence[Path], progress: bool | None = None) -> EventImportResult:
+def import_event_files(
+    project: Project, files: Sequence[Path], progress: bool | None = None
+) -> EventImportResult:
     """Import event files; invalid events go to ``imports/<id>-rejects.csv``, the valid ones to the log."""
     from ..importing.source import Limits, read_input
     from ..progress import progress_bar

@@ -80,7 +80,9 @@ def create_events_view(con: duckdb.DuckDBPyConnection, events_dir: Path) -> None
         )
     else:
         cols = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in schema.EVENT_COLUMNS.items())
-        con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, CAST(NULL AS DATE) AS date WHERE false")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, CAST(NULL AS DATE) AS date WHERE false"
+        )
 
 
 def _to_arrow(frame: pl.DataFrame) -> pa.Table:

@@ -196,8 +196,13 @@ def record_to_row(record: dict[str, Any], now: datetime) -> dict[str, Any]:
         "attributes": attr_items,
         "metrics": metric_items,
     }
-    for key, ts_key in (("session_start_timestamp", "start_timestamp"), ("session_stop_timestamp", "stop_timestamp")):
-        value = session.get(ts_key, session.get("StartTimestamp" if ts_key == "start_timestamp" else "StopTimestamp"))
+    for key, ts_key in (
+        ("session_start_timestamp", "start_timestamp"),
+        ("session_stop_timestamp", "stop_timestamp"),
+    ):
+        value = session.get(
+            ts_key, session.get("StartTimestamp" if ts_key == "start_timestamp" else "StopTimestamp")
+        )
         try:
             row[key] = parse_timestamp(value) if value not in (None, "", 0) else None
         except (ValueError, OverflowError, OSError):
@@ -220,7 +225,10 @@ _CONSUMED_PATHS = {
     *_SCALAR_PATHS.values(),
     ("client", "client_id"),
     ("client", "user_id"),
-    *(("session", k) for k in ("session_id", "start_timestamp", "stop_timestamp", "Id", "StartTimestamp", "StopTimestamp")),
+    *(
+        ("session", k)
+        for k in ("session_id", "start_timestamp", "stop_timestamp", "Id", "StartTimestamp", "StopTimestamp")
+    ),
 }
 
 
@@ -295,7 +303,15 @@ def iter_csv_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, An
         header = next(reader)
     except StopIteration:
         raise InputError("the file is empty", file=file) from None
-    known = {"event_type", "event_timestamp", "client_id", "session_id", "user_id", "event_id", "arrival_timestamp"}
+    known = {
+        "event_type",
+        "event_timestamp",
+        "client_id",
+        "session_id",
+        "user_id",
+        "event_id",
+        "arrival_timestamp",
+    }
     unknown = [h for h in header if h not in known and not h.startswith(("attributes.", "metrics."))]
     if unknown:
         from ..errors import suggest

@@ -104,13 +104,20 @@ def import_endpoint_files(
             valid, rejects = validate(frame, default_region)
         else:
             valid = frame
-            rejects = pl.DataFrame(schema={"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String})
+            rejects = pl.DataFrame(
+                schema={"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String}
+            )
         if read_rejects:
             rejects = pl.concat(
                 [
                     pl.DataFrame(
                         read_rejects,
-                        schema={"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String},
+                        schema={
+                            "__file": pl.String,
+                            "__line": pl.Int64,
+                            "field": pl.String,
+                            "reason": pl.String,
+                        },
                         orient="row",
                     ),
                     rejects,
@@ -135,7 +142,7 @@ def import_endpoint_files(
                     users = pl.concat(user_id_frames)
                     con.register("__users", users.to_arrow())
                     found = con.sql(
-                        'SELECT u.__file, u.__line, u.user_id, e.Id FROM __users u LEFT JOIN endpoints e '
+                        "SELECT u.__file, u.__line, u.user_id, e.Id FROM __users u LEFT JOIN endpoints e "
                         'ON e."User.UserId" = u.user_id'
                     ).pl()
                     con.unregister("__users")
@@ -147,7 +154,9 @@ def import_endpoint_files(
                                 "__file",
                                 "__line",
                                 pl.lit("User.UserId").alias("field"),
-                                pl.format("no endpoints for user '{}' (they must be imported first)", "user_id").alias("reason"),
+                                pl.format(
+                                    "no endpoints for user '{}' (they must be imported first)", "user_id"
+                                ).alias("reason"),
                             ),
                         ]
                     )

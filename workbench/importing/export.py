@@ -36,7 +36,9 @@ def segment_where(project: Project, segment: str) -> str:
         segment_sql_filter = None
     if segment_sql_filter is not None:
         return segment_sql_filter(project, segment)
-    row = project.query("SELECT segment_id, segment_type, latest_version FROM segments WHERE name = ?", [segment])
+    row = project.query(
+        "SELECT segment_id, segment_type, latest_version FROM segments WHERE name = ?", [segment]
+    )
     if row.is_empty():
         from ..errors import UnknownNameError, suggest
 
@@ -92,7 +94,9 @@ def _write_pinpoint_csv(frame: pl.DataFrame, path: Path, *, raw: bool) -> None:
             header.append(name)
     body = frame.select(columns)
     if not raw:
-        body = body.with_columns([_neutralise(pl.col(c)).alias(c) for c, t in body.schema.items() if t == pl.String])
+        body = body.with_columns(
+            [_neutralise(pl.col(c)).alias(c) for c, t in body.schema.items() if t == pl.String]
+        )
     with open(path, "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerow([neutralise_cell(h) if not raw else h for h in header])
     with open(path, "ab") as fh:

@@ -94,10 +94,7 @@ def _fast_valid(frame: pl.DataFrame) -> pl.Series:
             if md is None:
                 continue
             valid = _valid_in_region_expr(nsn, length, md)
-            if md.leading_digits:
-                selects = nsn.str.contains(f"^(?:{md.leading_digits})")
-            else:
-                selects = valid
+            selects = nsn.str.contains(f"^(?:{md.leading_digits})") if md.leading_digits else valid
             chain = (pl.when(selects).then(valid)).otherwise(chain if chain is not None else pl.lit(False))
         if chain is not None:
             verdict = chain
@@ -114,18 +111,25 @@ def normalise_one(raw: str, region: str | None) -> tuple[str | None, str | None]
         number = phonenumbers.parse(raw, (region or "").upper() or None)
     except phonenumbers.NumberParseException as err:
         msg = str(err).split(") ", 1)[-1]
-        if err.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE and not raw.strip().startswith("+"):
+        if (
+            err.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
+            and not raw.strip().startswith("+")
+        ):
             msg = "not in international format (+...) and no Location.Country or import.default_region to read it with"
         return None, f"not a phone number: {msg}"
     if not phonenumbers.is_valid_number(number):
-        why = _REASONS.get(phonenumbers.is_possible_number_with_reason(number), "not an assigned number range")
+        why = _REASONS.get(
+            phonenumbers.is_possible_number_with_reason(number), "not an assigned number range"
+        )
         return None, f"not a valid phone number ({why})"
     return phonenumbers.format_number(number, PhoneNumberFormat.E164), None
 
 
 def normalise_phones(raw: pl.Series, region: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Normalise phone numbers to E.164: returns (e164, reason), both aligned with ``raw``; null raw stays null."""
-    frame = pl.DataFrame({"__raw": raw.cast(pl.String), "__region": region.cast(pl.String)}).with_row_index("__i")
+    frame = pl.DataFrame({"__raw": raw.cast(pl.String), "__region": region.cast(pl.String)}).with_row_index(
+        "__i"
+    )
     strict = frame.filter(pl.col("__raw").str.contains(_E164))
     fast_ok = set()
     if strict.height:

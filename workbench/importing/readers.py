@@ -69,7 +69,9 @@ def classify_column(name: str, file: str, line: int | None) -> str:
             field=name,
         )
     if not schema.is_safe_attribute_name(attr):
-        raise InputError("attribute name holds control characters or quotes", file=file, line=line, field=name)
+        raise InputError(
+            "attribute name holds control characters or quotes", file=file, line=line, field=name
+        )
     return "metric" if prefix == "Metrics." else "list"
 
 
@@ -152,7 +154,9 @@ def read_csv(text: InputText) -> Staged:
     if frame is not None and frame.height == lines_in_body:
         frame = frame.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("__line"))
     else:
-        frame = _read_csv_slow(body, names)  # quoted line breaks, blank lines, stray quotes: exact line numbers
+        frame = _read_csv_slow(
+            body, names
+        )  # quoted line breaks, blank lines, stray quotes: exact line numbers
     rejects: list[tuple[str, int, str, str]] = []
     ragged = frame.filter(pl.col("__extra").is_not_null())
     for line in ragged.get_column("__line").to_list():
@@ -185,18 +189,34 @@ def _assemble(frame: pl.DataFrame, header: list[str], file: str) -> pl.DataFrame
     positions: dict[str, list[int]] = {}
     for i, name in enumerate(header):
         positions.setdefault(name, []).append(i)
+    # our own export prefixes formula-like cells with ' ('+1206...); undo it so an exported file imports
+    # unchanged. The regex is costly, so it runs only on columns that have such a cell at all.
+    quoted = frame.select(pl.col(f"c{i}").str.starts_with("'").any() for i in range(len(header))).row(0)
+
+    def cell(i: int) -> pl.Expr:
+        expr = pl.col(f"c{i}")  # trimming happens once, in validation, for every input format
+        return expr.str.replace(r"^'([=+\-@\t\r])", "$1") if quoted[i] else expr
+
     exprs: list[pl.Expr] = [pl.lit(file).alias("__file"), pl.col("__line")]
     for name, idx in positions.items():
         kind = classify_column(name, file, 1)
         if kind == "ignored":
             continue
-        # undo our own export's formula escaping ('+1206...) so that an exported file imports unchanged
-        cols = [pl.col(f"c{i}").str.strip_chars().str.replace(r"^'([=+\-@\t\r])", "$1") for i in idx]
+        cols = [cell(i) for i in idx]
         if kind == "list":
-            values = pl.concat_list(cols).list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
+            if len(cols) == 1:
+                exprs.append(
+                    pl.when(cols[0].str.strip_chars().str.len_bytes() > 0)
+                    .then(pl.concat_list(cols))
+                    .alias(name)
+                )
+                continue
+            values = pl.concat_list(cols).list.eval(
+                pl.element().filter(pl.element().str.strip_chars().str.len_bytes() > 0)
+            )
             exprs.append(pl.when(values.list.len() > 0).then(values).alias(name))
         else:
-            exprs.append(pl.when(cols[0].str.len_bytes() > 0).then(cols[0]).alias(name))
+            exprs.append(cols[0].alias(name))
     return frame.select(exprs)
 
 
@@ -215,7 +235,10 @@ def _read_user_ids(file: str, body: bytes) -> Staged:
 
 # --- JSON --------------------------------------------------------------------------------------------------
 
-_NESTED = {"Demographic": schema.DEMOGRAPHIC_FIELDS, "Location": (*schema.LOCATION_TEXT_FIELDS, *schema.LOCATION_NUMBER_FIELDS)}
+_NESTED = {
+    "Demographic": schema.DEMOGRAPHIC_FIELDS,
+    "Location": (*schema.LOCATION_TEXT_FIELDS, *schema.LOCATION_NUMBER_FIELDS),
+}
 _TOP_SCALARS = {c for c in SCALAR_COLUMNS if "." not in c}
 
 
@@ -249,7 +272,7 @@ def _values_list(value: Any, where: str) -> list[str] | None:
         raise ValueError(f"{where}: expected a list of strings, got {type(value).__name__}")
     out = []
     for item in value:
-        if isinstance(item, dict | list) or isinstance(item, bool) or item is None:
+        if isinstance(item, (dict | list, bool)) or item is None:
             raise ValueError(f"{where}: expected a list of strings, found {json.dumps(item)[:40]}")
         text = str(item).strip()
         if text:
@@ -272,7 +295,7 @@ def _attribute_map(value: Any, prefix: str, where: str, row: dict[str, Any], met
         if not name or not schema.is_safe_attribute_name(name):
             raise ValueError(f"{column}: attribute name is empty or holds control characters or quotes")
         if metric:
-            if isinstance(item, bool) or isinstance(item, dict | list):
+            if isinstance(item, (bool, dict | list)):
                 raise ValueError(f"{column}: not a number ({json.dumps(item)[:40]})")
             row[column] = None if item is None else str(item)
         else:
@@ -357,8 +380,13 @@ def read_json(text: InputText) -> Staged:
                 continue
             if len(line) > MAX_RECORD_BYTES:
                 rejects.append(
-                    (file, number, "", f"line of {len(line):,} bytes; an endpoint may be at most "
-                     f"{schema.MAX_ENDPOINT_BYTES:,} bytes (Pinpoint's limit)")
+                    (
+                        file,
+                        number,
+                        "",
+                        f"line of {len(line):,} bytes; an endpoint may be at most "
+                        f"{schema.MAX_ENDPOINT_BYTES:,} bytes (Pinpoint's limit)",
+                    )
                 )
                 continue
             try:

@@ -80,5 +80,8 @@ class ImportResult:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in self._lines())
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in self._lines()
+        )
         return f"<table><caption>Import {html.escape(self.import_id)}</caption>{rows}</table>"

@@ -63,7 +63,9 @@ def gunzip_capped(raw: bytes, path: Path, limits: Limits) -> bytes:
             try:
                 out += d.decompress(chunk, 16 * CHUNK)
             except zlib.error as err:
-                raise InputError(f"corrupt gzip stream near compressed byte {i}: {err}", file=str(path)) from err
+                raise InputError(
+                    f"corrupt gzip stream near compressed byte {i}: {err}", file=str(path)
+                ) from err
             if len(out) > limits.max_uncompressed_bytes:
                 raise InputError(
                     f"refused: decompresses to more than {limits.max_uncompressed_bytes:,} bytes "
@@ -149,4 +151,6 @@ def read_input(path: Path, limits: Limits | None = None) -> InputText:
     data = check_utf8(data, path)
     if not data.strip():
         raise InputError("the file is empty", file=str(path))
-    return InputText(path=path, data=data, sha256=digest, format=sniff_format(path, data), compressed=compressed)
+    return InputText(
+        path=path, data=data, sha256=digest, format=sniff_format(path, data), compressed=compressed
+    )

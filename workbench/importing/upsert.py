@@ -29,14 +29,18 @@ class WriteOutcome:
     endpoint_ids: pl.Series
 
 
-def ensure_attribute_columns(con: duckdb.DuckDBPyConnection, columns: list[str], now: datetime, file: str) -> list[str]:
+def ensure_attribute_columns(
+    con: duckdb.DuckDBPyConnection, columns: list[str], now: datetime, file: str
+) -> list[str]:
     """Add table columns for attribute names met for the first time; enforce Pinpoint's 250-name cap."""
     known = {r[0] for r in con.execute("SELECT column_name FROM attribute_names").fetchall()}
     new = [c for c in columns if schema.attribute_family(c) and c not in known]
     if not new:
         return []
     if len(known) + len(new) > schema.MAX_ATTRIBUTE_NAMES:
-        over = new[schema.MAX_ATTRIBUTE_NAMES - len(known) :] if len(known) < schema.MAX_ATTRIBUTE_NAMES else new
+        over = (
+            new[schema.MAX_ATTRIBUTE_NAMES - len(known) :] if len(known) < schema.MAX_ATTRIBUTE_NAMES else new
+        )
         raise InputError(
             f"the project would have {len(known) + len(new)} attribute names (Attributes, Metrics and "
             f"UserAttributes together); Pinpoint allows {schema.MAX_ATTRIBUTE_NAMES} per project. Over the cap: "
@@ -61,7 +65,9 @@ def _reject(frame: pl.DataFrame, field: str, reason: pl.Expr | str) -> pl.DataFr
 
 def write_endpoints(con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, now: datetime) -> WriteOutcome:
     """Upsert validated rows (with ``__file``, ``__line``, ``__order``) and return what happened."""
-    empty = pl.DataFrame(schema={"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String})
+    empty = pl.DataFrame(
+        schema={"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String}
+    )
     if valid.is_empty():
         return WriteOutcome(0, 0, 0, empty, pl.Series("Id", [], dtype=pl.String))
     rejects = [empty]
@@ -80,7 +86,9 @@ def write_endpoints(con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, now: da
         _reject(
             frame.filter(incomplete),
             "Address",
-            pl.format("no endpoint with Id '{}' exists, and a new endpoint needs Address and ChannelType", "Id"),
+            pl.format(
+                "no endpoint with Id '{}' exists, and a new endpoint needs Address and ChannelType", "Id"
+            ),
         )
     )
     frame = frame.filter(~incomplete)
@@ -104,7 +112,11 @@ def write_endpoints(con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, now: da
                 + pl.struct((~pl.col("__owned")).cast(pl.Int8), "__order").rank("ordinal").over("__uid")
             ).alias("__nth")
         )
-        over = pl.col("__uid").is_not_null() & (pl.col("__nth") > schema.MAX_ENDPOINTS_PER_USER) & ~pl.col("__owned")
+        over = (
+            pl.col("__uid").is_not_null()
+            & (pl.col("__nth") > schema.MAX_ENDPOINTS_PER_USER)
+            & ~pl.col("__owned")
+        )
         rejects.append(
             _reject(
                 ranked.filter(over),
@@ -158,13 +170,18 @@ def write_endpoints(con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, now: da
         if column == "OptOut":
             return f"coalesce({given}, {old}, 'NONE')"
         if column == "CohortId":
-            return f"coalesce({old}, {given}, CAST(md5_number(s.Id) % 100 AS SMALLINT))"
+            return f"coalesce({old}, {given}, CAST(hash(s.Id) % 100 AS SMALLINT))"
         if column == "Id":
             return "s.Id"
         return f"coalesce({given}, {old})" if alias else given
 
     table_cols = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE endpoints)").fetchall()]
-    written = [c for c in table_cols if c in data_cols or c in ("Id", "EndpointStatus", "EffectiveDate", "CreationDate", "OptOut", "CohortId")]
+    written = [
+        c
+        for c in table_cols
+        if c in data_cols
+        or c in ("Id", "EndpointStatus", "EffectiveDate", "CreationDate", "OptOut", "CohortId")
+    ]
     insert_cols = ", ".join(quote(c) for c in written)
     inserted = con.execute(
         f"INSERT INTO endpoints ({insert_cols}) SELECT "
@@ -183,7 +200,11 @@ def write_endpoints(con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, now: da
         )
         con.execute("DELETE FROM endpoints WHERE Id IN (SELECT Id FROM __merged)")
         all_cols = ", ".join(quote(c) for c in table_cols)
-        updated = con.execute(f"INSERT INTO endpoints ({all_cols}) SELECT {all_cols} FROM __merged").fetchall()[0][0]
+        updated = con.execute(
+            f"INSERT INTO endpoints ({all_cols}) SELECT {all_cols} FROM __merged"
+        ).fetchall()[0][0]
         con.execute("DROP TABLE __merged")
     con.unregister("__staged")
-    return WriteOutcome(int(inserted), int(updated), int(deactivated), pl.concat(rejects), stage.get_column("Id"))
+    return WriteOutcome(
+        int(inserted), int(updated), int(deactivated), pl.concat(rejects), stage.get_column("Id")
+    )

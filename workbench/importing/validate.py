@@ -31,12 +31,25 @@ def parse_datetime(expr: pl.Expr) -> pl.Expr:
     text = expr.str.strip_chars()
     utc_z = text.str.replace(r"(?i)z$", "+00:00")
     attempts = [
-        utc_z.str.to_datetime(f"{fmt}%:z", strict=False, time_unit="us").dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        utc_z.str.to_datetime(f"{fmt}%:z", strict=False, time_unit="us")
+        .dt.convert_time_zone("UTC")
+        .dt.replace_time_zone(None)
         for fmt in _DATE_FORMATS
     ]
     attempts += [text.str.to_datetime(fmt, strict=False, time_unit="us") for fmt in _DATE_FORMATS]
     attempts.append(text.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")))
     return pl.coalesce(attempts)
+
+
+def parse_datetime_series(values: pl.Series) -> pl.Series:
+    """parse_datetime for a Series, fast for the common ``2026-09-14T08:15:00Z`` shape (others: the full chain)."""
+    text = values.str.strip_chars()
+    out = text.str.to_datetime("%Y-%m-%dT%H:%M:%SZ", strict=False, time_unit="us")
+    todo = out.is_null() & text.is_not_null()
+    if todo.any():
+        rest = pl.select(parse_datetime(pl.lit(text.filter(todo)))).to_series()
+        out = out.scatter(todo.arg_true(), rest)
+    return out.alias(values.name)
 
 
 def _email_reasons(addresses: list[str]) -> list[str | None]:
@@ -66,11 +79,35 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
     text_cols = [c for c in frame.columns if c not in list_cols and not c.startswith("__")]
 
     # normalise text: trimmed, empty -> null; enumerations upper-cased
+    # trim and turn empty cells into nulls, on the columns that need it (a whole-column strip costs a pass)
     upper = {"ChannelType", "OptOut", "EndpointStatus"}
+    padded = (
+        frame.select(
+            (pl.col(c).str.starts_with(" ") | pl.col(c).str.ends_with(" ") | (pl.col(c) == "")).any()
+            for c in text_cols
+        ).row(0)
+        if text_cols
+        else ()
+    )
+    frame = frame.with_columns(
+        [pl.col(c).str.strip_chars().replace("", None) for c, p in zip(text_cols, padded, strict=True) if p]
+    ).with_columns([pl.col(c).str.to_uppercase() for c in text_cols if c in upper])
+    list_padded = (
+        frame.select(
+            pl.col(c)
+            .list.eval(pl.element().str.starts_with(" ") | pl.element().str.ends_with(" "))
+            .list.any()
+            .any()
+            for c in list_cols
+        ).row(0)
+        if list_cols
+        else ()
+    )
     frame = frame.with_columns(
         [
-            (pl.col(c).str.strip_chars().str.to_uppercase() if c in upper else pl.col(c).str.strip_chars()).replace("", None)
-            for c in text_cols
+            pl.col(c).list.eval(pl.element().str.strip_chars())
+            for c, p in zip(list_cols, list_padded, strict=True)
+            if p
         ]
     )
     checks: list[tuple[pl.Expr, str, pl.Expr | str]] = []  # (fails, field, reason)
@@ -86,7 +123,11 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
     for name, allowed in (("OptOut", schema.OPT_OUT_VALUES), ("EndpointStatus", schema.ENDPOINT_STATUSES)):
         value = _col(frame, name)
         checks.append(
-            (value.is_not_null() & ~value.is_in(allowed), name, pl.format("'{}' is not " + " or ".join(allowed), value))
+            (
+                value.is_not_null() & ~value.is_in(allowed),
+                name,
+                pl.format("'{}' is not " + " or ".join(allowed), value),
+            )
         )
     checks.append(
         (
@@ -101,12 +142,18 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
     frame = frame.with_columns(address.alias("RawAddress"))
     is_email = channel == "EMAIL"
     is_phone = channel.is_in(schema.PHONE_CHANNELS)
-    email_ok = address.str.contains(_EMAIL) & (address.str.len_chars() <= 254) & ~address.str.contains(r"\.\.|^\.|\.@")
+    email_ok = (
+        address.str.contains(_EMAIL)
+        & (address.str.len_chars() <= 254)
+        & ~address.str.contains(r"\.\.|^\.|\.@")
+    )
     suspicious = frame.filter(is_email.fill_null(False) & address.is_not_null() & ~email_ok.fill_null(False))
     email_reason = pl.lit(None, dtype=pl.String)
     if suspicious.height:
         lookup = suspicious.select("__file", "__line", address.alias("__a")).with_columns(
-            pl.Series("__email_reason", _email_reasons(suspicious.get_column("Address").to_list()), dtype=pl.String)
+            pl.Series(
+                "__email_reason", _email_reasons(suspicious.get_column("Address").to_list()), dtype=pl.String
+            )
         )
         frame = frame.join(lookup.drop("__a"), on=["__file", "__line"], how="left", maintain_order="left")
         email_reason = pl.col("__email_reason")
@@ -116,7 +163,9 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
     positions = phone_rows.filter("__p").get_column("__pos")
     if positions.len():
         region_col = _col(frame, "Location.Country")
-        sub = frame.select(address.alias("a"), region_col.fill_null(default_region or "").alias("r"))[positions]
+        sub = frame.select(address.alias("a"), region_col.fill_null(default_region or "").alias("r"))[
+            positions
+        ]
         e164, why = normalise_phones(sub.get_column("a"), sub.get_column("r"))
         patch = pl.DataFrame({"__pos": positions, "__e164": e164, "__phone_reason": why})
         frame = (
@@ -125,9 +174,14 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
             .join(patch, on="__pos", how="left", maintain_order="left")
             .drop("__pos")
         )
-        checks.append((is_phone & pl.col("__phone_reason").is_not_null(), "Address", pl.col("__phone_reason")))
+        checks.append(
+            (is_phone & pl.col("__phone_reason").is_not_null(), "Address", pl.col("__phone_reason"))
+        )
         frame = frame.with_columns(
-            pl.when(is_phone & pl.col("__e164").is_not_null()).then(pl.col("__e164")).otherwise(address).alias("Address")
+            pl.when(is_phone & pl.col("__e164").is_not_null())
+            .then(pl.col("__e164"))
+            .otherwise(address)
+            .alias("Address")
         )
     push = channel.is_in(schema.PUSH_CHANNELS)
     checks.append((push & address.str.contains(r"\s"), "Address", "a push token cannot contain spaces"))
@@ -136,9 +190,16 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
     typed: list[pl.Expr] = []
     for name in ("EffectiveDate", "CreationDate"):
         if name in cols:
-            parsed = parse_datetime(pl.col(name))
+            frame = frame.with_columns(
+                parse_datetime_series(frame.get_column(name)).alias(f"__parsed_{name}")
+            )
+            parsed = pl.col(f"__parsed_{name}")
             checks.append(
-                (pl.col(name).is_not_null() & parsed.is_null(), name, pl.format("'{}' is not an ISO 8601 date", pl.col(name)))
+                (
+                    pl.col(name).is_not_null() & parsed.is_null(),
+                    name,
+                    pl.format("'{}' is not an ISO 8601 date", pl.col(name)),
+                )
             )
             typed.append(parsed.alias(name))
     bounds = {"Location.Latitude": 90.0, "Location.Longitude": 180.0}
@@ -148,7 +209,11 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
         checks.append((bad, name, pl.format("'{}' is not a number", pl.col(name).str.slice(0, 40))))
         if name in bounds:
             checks.append(
-                (number.abs() > bounds[name], name, pl.format("{} is outside -{}..{}", number, pl.lit(bounds[name]), pl.lit(bounds[name])))
+                (
+                    number.abs() > bounds[name],
+                    name,
+                    pl.format("{} is outside -{}..{}", number, pl.lit(bounds[name]), pl.lit(bounds[name])),
+                )
             )
         typed.append(number.alias(name))
     if "CohortId" in cols:
@@ -170,7 +235,8 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
                 longest > schema.MAX_ATTRIBUTE_VALUE_LENGTH,
                 name,
                 pl.format(
-                    "a value has {} characters; Pinpoint allows at most " + str(schema.MAX_ATTRIBUTE_VALUE_LENGTH),
+                    "a value has {} characters; Pinpoint allows at most "
+                    + str(schema.MAX_ATTRIBUTE_VALUE_LENGTH),
                     longest,
                 ),
             )
@@ -179,57 +245,79 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
             (
                 pl.col(name).list.len() > schema.MAX_VALUES_PER_ATTRIBUTE,
                 name,
-                pl.format("{} values; Pinpoint allows at most " + str(schema.MAX_VALUES_PER_ATTRIBUTE), pl.col(name).list.len()),
+                pl.format(
+                    "{} values; Pinpoint allows at most " + str(schema.MAX_VALUES_PER_ATTRIBUTE),
+                    pl.col(name).list.len(),
+                ),
             )
         )
     size_parts = [pl.col(c).str.len_bytes().fill_null(0) for c in text_cols if c in frame.columns]
-    size_parts += [pl.col(c).list.eval(pl.element().str.len_bytes()).list.sum().fill_null(0) for c in list_cols]
+    size_parts += [
+        pl.col(c).list.eval(pl.element().str.len_bytes()).list.sum().fill_null(0) for c in list_cols
+    ]
     if size_parts:
         size = pl.sum_horizontal(size_parts)
         checks.append(
             (
                 size > schema.MAX_ENDPOINT_BYTES,
                 "",
-                pl.format("endpoint of {} bytes; Pinpoint allows at most " + f"{schema.MAX_ENDPOINT_BYTES:,}", size),
+                pl.format(
+                    "endpoint of {} bytes; Pinpoint allows at most " + f"{schema.MAX_ENDPOINT_BYTES:,}", size
+                ),
             )
         )
 
+    # Booleans for every row first (cheap); the reason text only for the few rows that fail.
+    frame = frame.with_columns(
+        [fails.fill_null(False).alias(f"__fail{i}") for i, (fails, _, _) in enumerate(checks)]
+    )
+    failing = (
+        pl.any_horizontal([pl.col(f"__fail{i}") for i in range(len(checks))]) if checks else pl.lit(False)
+    )
+    frame = frame.with_columns(failing.alias("__bad"))
+    bad = frame.filter(pl.col("__bad"))
     field_expr = pl.lit(None, dtype=pl.String)
     reason_expr = pl.lit(None, dtype=pl.String)
-    for fails, field, reason in reversed(checks):
+    for i, (_, field, reason) in reversed(list(enumerate(checks))):
         field_e = field if isinstance(field, pl.Expr) else pl.lit(field)
         reason_e = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
-        field_expr = pl.when(fails.fill_null(False)).then(field_e).otherwise(field_expr)
-        reason_expr = pl.when(fails.fill_null(False)).then(reason_e.cast(pl.String)).otherwise(reason_expr)
-    frame = frame.with_columns(field_expr.alias("__field"), reason_expr.alias("__reason"))
-    frame = frame.with_columns(typed)
+        field_expr = pl.when(pl.col(f"__fail{i}")).then(field_e).otherwise(field_expr)
+        reason_expr = pl.when(pl.col(f"__fail{i}")).then(reason_e.cast(pl.String)).otherwise(reason_expr)
+    bad = bad.with_columns(field_expr.alias("__field"), reason_expr.alias("__reason"))
+    frame = frame.filter(~pl.col("__bad")).with_columns(typed)
 
     # rows without an Id get a stable one; duplicate Ids in the input keep the first and reject the rest
-    missing = frame.filter(pl.col("__reason").is_null() & _col(frame, "Id").is_null())
+    missing = frame.filter(_col(frame, "Id").is_null())
     if missing.height:
         ids = [generated_id(c, a) for c, a in missing.select("ChannelType", "Address").iter_rows()]
         patch = missing.select("__file", "__line").with_columns(pl.Series("__gen", ids, dtype=pl.String))
         frame = frame.join(patch, on=["__file", "__line"], how="left", maintain_order="left").with_columns(
             pl.coalesce(_col(frame, "Id"), pl.col("__gen")).alias("Id")
         )
-    first_line = pl.col("__line").first().over("Id")
-    first_file = pl.col("__file").first().over("Id")
-    ok = frame.filter(pl.col("__reason").is_null()).with_columns(
-        first_line.alias("__first_line"), first_file.alias("__first_file")
-    )
-    dup = ok.filter((pl.col("__line") != pl.col("__first_line")) | (pl.col("__file") != pl.col("__first_file")))
-    rejects = [
-        frame.filter(pl.col("__reason").is_not_null()).select(
-            "__file", "__line", pl.col("__field").alias("field"), pl.col("__reason").alias("reason")
+    first = pl.col("Id").is_first_distinct()
+    frame = frame.with_columns(first.alias("__first"))
+    dup = frame.filter(~pl.col("__first")).join(
+        frame.filter(pl.col("__first")).select(
+            "Id", pl.col("__file").alias("__ff"), pl.col("__line").alias("__fl")
         ),
+        on="Id",
+        how="left",
+        maintain_order="left",
+    )
+    rejects = [
+        bad.select("__file", "__line", pl.col("__field").alias("field"), pl.col("__reason").alias("reason")),
         dup.select(
             "__file",
             "__line",
             pl.lit("Id").alias("field"),
-            pl.format("duplicate Id '{}' (first on {}:{}); the first row was kept", "Id", "__first_file", "__first_line").alias("reason"),
+            pl.format(
+                "duplicate Id '{}' (first on {}:{}); the first row was kept", "Id", "__ff", "__fl"
+            ).alias("reason"),
         ),
     ]
-    valid = ok.filter((pl.col("__line") == pl.col("__first_line")) & (pl.col("__file") == pl.col("__first_file")))
-    helper_cols = [c for c in valid.columns if c.startswith("__") and c not in ("__file", "__line", "__order")]
+    valid = frame.filter(pl.col("__first"))
+    helper_cols = [
+        c for c in valid.columns if c.startswith("__") and c not in ("__file", "__line", "__order")
+    ]
     valid = valid.drop(helper_cols)
     return valid, pl.concat(rejects)

@@ -39,7 +39,10 @@ def save_imported_segment(
     ids = endpoint_ids.unique(maintain_order=True)
     if row:
         segment_id, version = row[0], int(row[2]) + 1
-        con.execute("UPDATE segments SET latest_version = ?, updated_at = ? WHERE segment_id = ?", [version, now, segment_id])
+        con.execute(
+            "UPDATE segments SET latest_version = ?, updated_at = ? WHERE segment_id = ?",
+            [version, now, segment_id],
+        )
     else:
         segment_id, version = uuid.uuid4().hex, 1
         con.execute("INSERT INTO segments VALUES (?, ?, 'IMPORT', ?, ?, 1)", [segment_id, name, now, now])
@@ -49,7 +52,8 @@ def save_imported_segment(
         "ImportDefinition": {"Format": "CSV", "Size": ids.len(), **(spec_extra or {})},
     }
     con.execute(
-        "INSERT INTO segment_versions VALUES (?, ?, ?, ?, ?)", [segment_id, version, json.dumps(spec), source, now]
+        "INSERT INTO segment_versions VALUES (?, ?, ?, ?, ?)",
+        [segment_id, version, json.dumps(spec), source, now],
     )
     members = pl.DataFrame({"endpoint_id": ids}).with_columns(
         pl.lit(segment_id).alias("segment_id"), pl.lit(version, dtype=pl.Int32).alias("version")
@@ -60,3 +64,47 @@ def save_imported_segment(
     )
     con.unregister("__members")
     return segment_id, version
+
+
+def save_dynamic_segment(
+    con: duckdb.DuckDBPyConnection, name: str, spec: dict[str, Any], *, now: datetime, source: str
+) -> tuple[str, int]:
+    """Save a dynamic (DIMENSIONAL) segment's spec; a new version if the name exists. Returns (id, version).
+
+    Runs in the caller's transaction.
+    """
+    if not name or not name.strip():
+        raise InputError("a segment needs a name")
+    rows = con.execute(
+        "SELECT segment_id, segment_type, latest_version FROM segments WHERE name = ?", [name]
+    ).fetchall()
+    row = rows[0] if rows else None
+    if row and row[1] != "DIMENSIONAL":
+        raise InputError(
+            f"segment {name!r} exists and is an imported (static) segment; choose another name for the dynamic one"
+        )
+    if row:
+        segment_id, version = row[0], int(row[2]) + 1
+        con.execute(
+            "UPDATE segments SET latest_version = ?, updated_at = ? WHERE segment_id = ?",
+            [version, now, segment_id],
+        )
+    else:
+        segment_id, version = uuid.uuid4().hex, 1
+        con.execute(
+            "INSERT INTO segments VALUES (?, ?, 'DIMENSIONAL', ?, ?, 1)", [segment_id, name, now, now]
+        )
+    con.execute(
+        "INSERT INTO segment_versions VALUES (?, ?, ?, ?, ?)",
+        [segment_id, version, json.dumps(spec), source, now],
+    )
+    return segment_id, version
+
+
+def read_catalog(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every segment version: segment_id, name, segment_type, latest_version, version, spec (JSON text), created_at."""
+    return con.sql(
+        "SELECT s.segment_id, s.name, s.segment_type, s.latest_version, v.version, CAST(v.spec AS VARCHAR) AS spec, "
+        "v.source, v.created_at, s.updated_at FROM segments s JOIN segment_versions v USING (segment_id) "
+        "ORDER BY s.name, v.version"
+    ).pl()

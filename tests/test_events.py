@@ -200,3 +200,62 @@ def test_readable_from_duckdb_and_polars_while_another_process_appends(project):
     assert reader.returncode == 0, out
     assert int(out.strip()) == 2000
     assert duckdb.sql(f"SELECT count(DISTINCT event_id) FROM read_parquet('{glob}')").fetchall()[0][0] == 2000
+
+
+def _strip_empty(node):
+    if isinstance(node, dict):
+        cleaned = {k: _strip_empty(v) for k, v in node.items()}
+        return {k: v for k, v in cleaned.items() if v not in ({}, None)}
+    return node
+
+
+def test_fast_and_exact_paths_agree(tmp_path):
+    """The DuckDB fast path and the Python path turn the same records into the same rows."""
+    from datetime import datetime
+
+    from workbench.events.fast import read_events_fast
+    from workbench.events.records import iter_json_records, parse_records
+
+    records = [stream_record(i) for i in range(50)]
+    records[3]["attributes"] = {"a": "1", "b": "two"}
+    records[4]["metrics"] = {"x": 2, "y": 0.5}
+    records[5]["facets"] = {"email_channel": {"mail_event": {"mail": {"message_id": "m1"}}}}
+    records[6]["session"]["stop_timestamp"] = records[6]["event_timestamp"] + 5000
+    del records[7]["session"]
+    for r in records[:10]:
+        r.pop("awsAccountId")
+    data = "\n".join(json.dumps(r) for r in records).encode()
+    now = datetime(2026, 1, 1)
+    fast = read_events_fast(data, tmp_path, now)
+    assert fast is not None
+    from workbench.events.records import fill_event_ids
+
+    fast = fill_event_ids(fast)
+    exact, rejects = parse_records(iter_json_records(data, "x"), "x", now)
+    assert rejects == []
+    columns = [c for c in exact.columns if c not in ("extra", "attributes", "metrics")]
+    assert fast.select(columns).equals(exact.select(columns))
+    for a, b in zip(fast.to_dicts(), exact.to_dicts(), strict=True):
+        assert sorted(map(tuple, (d.values() for d in a["attributes"]))) == sorted(
+            map(tuple, (d.values() for d in b["attributes"]))
+        )
+        assert sorted(map(tuple, (d.values() for d in a["metrics"]))) == sorted(
+            map(tuple, (d.values() for d in b["metrics"]))
+        )
+        assert _strip_empty(json.loads(a["extra"] or "{}")) == _strip_empty(json.loads(b["extra"] or "{}"))
+
+
+def test_fast_path_steps_aside_for_unknown_keys_and_bad_records(tmp_path):
+    from datetime import datetime
+
+    from workbench.events.fast import read_events_fast
+
+    now = datetime(2026, 1, 1)
+    unknown = stream_record(1)
+    unknown["device"]["timezone"] = "Europe/Berlin"
+    assert read_events_fast(json.dumps(unknown).encode(), tmp_path, now) is None
+    iso = stream_record(2, event_timestamp="2024-10-01T00:00:00Z")
+    assert read_events_fast(json.dumps(iso).encode(), tmp_path, now) is None
+    too_long = stream_record(3, attributes={"x": "v" * 201})
+    assert read_events_fast(json.dumps(too_long).encode(), tmp_path, now) is None
+    assert not list(tmp_path.iterdir())  # its scratch file is gone

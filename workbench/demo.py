@@ -1431,3 +1431,99 @@ _CITY_IOS_SHARE = np.array([_COUNTRIES[c[2]][2] for c in _CITIES])
 
 
 # --- end-to-end demo (run_demo) lives below ---
+
+
+@dataclass
+class DemoSummary:
+    """What ``workbench demo`` did: where the project is, what went in, what came out, how long it took."""
+
+    project: Path
+    endpoints: int = 0
+    active: int = 0
+    users: int = 0
+    events: int = 0
+    rejected: int = 0
+    segments: list[str] = field(default_factory=list)
+    reports: list[Path] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "project": str(self.project),
+            "endpoints": self.endpoints,
+            "active": self.active,
+            "users": self.users,
+            "events": self.events,
+            "rejected": self.rejected,
+            "segments": self.segments,
+            "reports": [str(p) for p in self.reports],
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+        }
+
+    def summary(self) -> str:
+        lines = [
+            f"demo project   {self.project}",
+            f"endpoints      {self.endpoints:,} ({self.active:,} active), {self.users:,} users",
+            f"events         {self.events:,} in the event log",
+            f"rejected rows  {self.rejected:,}",
+        ]
+        if self.segments:
+            lines.append(f"segments       {', '.join(self.segments)}")
+        for path in self.reports:
+            lines.append(f"report         {path}")
+        lines.append("timings        " + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items()))
+        return "\n".join(lines)
+
+
+def run_demo(
+    path: str | Path = "demo-project",
+    *,
+    endpoints: int = 100_000,
+    seed: int = 0,
+    progress: bool = True,
+    reports_dir: str | Path | None = "reports",
+) -> DemoSummary:
+    """The main job, end to end on generated data: create the project, generate the files a Pinpoint customer
+    would have, import endpoints (CSV + JSON lines) and events, save a segment from a user-ID file, and write
+    the reports. Running it again on the same folder changes nothing (imports are idempotent).
+    """
+    from .project import Project
+
+    def step(name: str) -> Callable[[], None]:
+        started = time.perf_counter()
+        if progress:
+            print(f"[demo] {name} ...", file=sys.stderr, flush=True)
+
+        def done() -> None:
+            summary.timings[name] = time.perf_counter() - started
+
+        return done
+
+    root = Path(path)
+    summary = DemoSummary(project=root.resolve())
+    done = step("generate")
+    project = Project.create(root, exist_ok=True)
+    files = generate_demo_files(project.path / "demo-data", endpoints=endpoints, seed=seed, progress=progress)
+    done()
+    done = step("import endpoints")
+    result = project.import_endpoints(files.endpoints_csv, files.endpoints_jsonl, progress=progress)
+    users = project.import_endpoints(files.users_csv, segment="vip-users", progress=progress)
+    summary.rejected = result.rejected + users.rejected
+    summary.segments.append("vip-users")
+    done()
+    done = step("import events")
+    project.import_events(files.events_jsonl_gz, progress=progress)
+    done()
+    counts = project.count_endpoints()
+    summary.endpoints, summary.active, summary.users = counts.endpoints, counts.active, counts.users
+    summary.events = int(project.query("SELECT count(*) FROM events").item())
+    if reports_dir is not None:
+        try:
+            from .reports import write_demo_reports
+        except ImportError:  # reporting not installed in this build
+            write_demo_reports = None
+        if write_demo_reports is not None:
+            done = step("reports")
+            summary.reports = list(write_demo_reports(project, Path(reports_dir), progress=progress))
+            done()
+    return summary

@@ -14,7 +14,8 @@ import polars as pl
 
 from ..errors import InputError
 from .log import EventAppendResult, append_events, create_events_view, event_files
-from .records import Reject, iter_csv_records, iter_json_records, parse_records, rows_to_frame
+from .fast import read_events_fast
+from .records import Reject, fill_event_ids, iter_csv_records, iter_json_records, parse_records, rows_to_frame
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -96,8 +97,12 @@ def import_event_files(
     with progress_bar(total=len(files), unit="file", desc="events", enabled=progress) as bar:
         for path in files:
             text = read_input(path, limits)
-            iterator = iter_json_records if text.format == "json" else iter_csv_records
-            frame, file_rejects = parse_records(iterator(text.data, str(path)), str(path), now)
+            frame = read_events_fast(text.data, project.imports_dir, now) if text.format == "json" else None
+            if frame is not None:
+                frame, file_rejects = fill_event_ids(frame), []
+            else:  # the exact path: every bad record is named by line and field
+                iterator = iter_json_records if text.format == "json" else iter_csv_records
+                frame, file_rejects = parse_records(iterator(text.data, str(path)), str(path), now)
             frames.append(frame)
             rejects.extend(file_rejects)
             result.files.append(str(path))

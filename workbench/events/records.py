@@ -214,10 +214,7 @@ def record_to_row(record: dict[str, Any], now: datetime) -> dict[str, Any]:
     extra = _leftover(record, ())
     row["extra"] = json.dumps(extra, sort_keys=True, separators=(",", ":")) if extra else None
     event_id = record.get("event_id")
-    if not event_id:
-        canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
-        event_id = hashlib.sha1(canonical.encode()).hexdigest()
-    row["event_id"] = str(event_id)
+    row["event_id"] = str(event_id) if event_id not in (None, "") else None  # filled by fill_event_ids
     return row
 
 
@@ -255,7 +252,45 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema=POLARS_SCHEMA)
     columns = {name: [r.get(name) for r in rows] for name in POLARS_SCHEMA}
-    return pl.DataFrame(columns, schema=POLARS_SCHEMA)
+    return fill_event_ids(pl.DataFrame(columns, schema=POLARS_SCHEMA))
+
+
+def fill_event_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """Give events without an ``event_id`` a stable one: a hash of type, time (ms), endpoint, session and
+    attributes, so that the same record delivered twice (Pinpoint's stream can) is recognised as one event."""
+    missing = frame.get_column("event_id").is_null()
+    if not missing.any():
+        return frame
+    canonical = (
+        frame.filter(missing)
+        .select(
+            pl.concat_str(
+                pl.col("event_type"),
+                pl.col("event_timestamp").dt.epoch("ms").cast(pl.String),
+                pl.col("client_id"),
+                pl.col("session_id").fill_null(""),
+                pl.col("attributes")
+                .list.eval(
+                    pl.concat_str(
+                        pl.element().struct.field("key"),
+                        pl.lit("="),
+                        pl.element().struct.field("value").fill_null(""),
+                    )
+                )
+                .list.sort()
+                .list.join("\x1e"),
+                separator="\x1f",
+            )
+        )
+        .to_series()
+    )
+    ids = pl.Series([hashlib.sha1(c.encode()).hexdigest() for c in canonical.to_list()], dtype=pl.String)
+    return _set_ids(frame, missing, ids)
+
+
+def _set_ids(frame: pl.DataFrame, missing: pl.Series, ids: pl.Series) -> pl.DataFrame:
+    column = frame.get_column("event_id").scatter(missing.arg_true(), ids)
+    return frame.with_columns(column)
 
 
 def iter_json_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ..errors import InputError
-from .log import EventAppendResult, append_events, create_events_view, event_files
 from .fast import read_events_fast
+from .log import EventAppendResult, append_events, create_events_view, event_files
 from .records import Reject, fill_event_ids, iter_csv_records, iter_json_records, parse_records, rows_to_frame
 
 if TYPE_CHECKING:

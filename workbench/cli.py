@@ -58,7 +58,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     path = args.project or os.environ.get("WORKBENCH_PROJECT") or "demo-project"
-    summary = run_demo(path, endpoints=args.endpoints, seed=args.seed, progress=not args.json)
+    summary = run_demo(
+        path,
+        endpoints=args.endpoints,
+        seed=args.seed,
+        progress=not args.json,
+        reports_dir=None if args.no_reports else args.reports,
+    )
     emit(args, summary.to_dict(), summary.summary())
     return 0
 
@@ -126,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--endpoints", type=int, default=100_000, help="endpoints to generate (default 100000)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--reports", default="reports", metavar="DIR", help="where dashboards and reports go")
+    p.add_argument("--no-reports", action="store_true", help="skip the dashboards and reports")
     p.set_defaults(handler=cmd_demo)
 
     p = _common(

@@ -82,3 +82,52 @@ def test_known_numbers():
         None,
     ]
     assert reasons.to_list()[5].startswith("not a valid phone number") and reasons.to_list()[7] is None
+
+
+REGIONS = ["US", "GB", "DE", "FR", "IN", "JP", "AU", "IT", "BR", "MX", "AR", "CA", "NL", "ES"]
+PUNCT = st.sampled_from(["", " ", "-", "(", ")", ".", "/"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(REGIONS),
+            st.booleans(),
+            st.lists(st.tuples(st.text("0123456789", min_size=1, max_size=4), PUNCT), min_size=2, max_size=5),
+        ),
+        min_size=1,
+        max_size=200,
+    )
+)
+def test_national_and_punctuated_inputs_match_phonenumbers(numbers):
+    """National formats ('(206) 555-0123' with region US) and punctuated international ones."""
+    raws, regions = [], []
+    for region, international, parts in numbers:
+        body = "".join(d + p for d, p in parts)
+        if international:
+            cc = str(phonenumbers.country_code_for_region(region))
+            body = "+" + cc + " " + body
+        raws.append(body)
+        regions.append(region)
+    e164, _ = normalise_phones(pl.Series(raws), pl.Series(regions))
+    assert e164.to_list() == [reference(r, g) for r, g in zip(raws, regions, strict=True)]
+
+
+def test_valid_national_numbers_take_the_fast_path_correctly():
+    import random
+
+    rng = random.Random(5)
+    raws, regions = [], []
+    for region in REGIONS:
+        example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+        for _ in range(20):
+            digits = [
+                c if not c.isdigit() or rng.random() < 0.6 else str(rng.randint(0, 9)) for c in national
+            ]
+            raws.append("".join(digits))
+            regions.append(region)
+    e164, _ = normalise_phones(pl.Series(raws), pl.Series(regions))
+    assert e164.to_list() == [reference(r, g) for r, g in zip(raws, regions, strict=True)]
+    assert sum(x is not None for x in e164.to_list()) > len(raws) // 3  # plenty of valid ones were exercised

@@ -125,24 +125,77 @@ def normalise_one(raw: str, region: str | None) -> tuple[str | None, str | None]
     return phonenumbers.format_number(number, PhoneNumberFormat.E164), None
 
 
+@functools.cache
+def _simple_national_prefix(region: str) -> tuple[str, str] | None:
+    """(calling code, national prefix) for regions whose national numbers need only the prefix stripped.
+
+    Regions with a prefix-transform rule or a pattern-shaped prefix (e.g. BR, AR, MX) go to the library.
+    """
+    md = PhoneMetadata.metadata_for_region(region.upper()) if region else None
+    if md is None or md.national_prefix_transform_rule:
+        return None
+    prefix = md.national_prefix_for_parsing or md.national_prefix or ""
+    if prefix and not prefix.isdigit():
+        return None
+    return str(md.country_code), prefix
+
+
+def _candidates(frame: pl.DataFrame) -> pl.DataFrame:
+    """E.164 candidates for inputs that are only digits and punctuation: '+1 (206) 555-0123' and, with a region
+    that has a plain national prefix, '(206) 555-0123' or '020 7946 0958'. Every candidate is then held to the
+    same validity check as strict E.164 input; one that fails goes to phonenumbers."""
+    punct = r"^\+?[0-9][0-9 ().\-/]*$"
+    digits = pl.col("__raw").str.replace_all(r"[^0-9]", "")
+    regions = frame.filter(pl.col("__region").is_not_null()).get_column("__region").unique().to_list()
+    table = {r: _simple_national_prefix(r) for r in regions if r}
+    cc_map = {r: v[0] for r, v in table.items() if v}
+    prefix_map = {r: v[1] for r, v in table.items() if v}
+    region = pl.col("__region").str.to_uppercase()
+    cc = region.replace_strict(
+        {k.upper(): v for k, v in cc_map.items()}, default=None, return_dtype=pl.String
+    )
+    prefix = region.replace_strict(
+        {k.upper(): v for k, v in prefix_map.items()}, default="", return_dtype=pl.String
+    )
+    national = (
+        pl.when((prefix.str.len_chars() > 0) & digits.str.starts_with(prefix))
+        .then(digits.str.slice(prefix.str.len_chars()))
+        .otherwise(digits)
+    )
+    candidate = (
+        pl.when(~pl.col("__raw").str.contains(punct))
+        .then(None)
+        .when(pl.col("__raw").str.strip_chars().str.starts_with("+"))
+        .then(pl.lit("+") + digits)
+        .when(cc.is_not_null())
+        .then(pl.lit("+") + cc + national)
+    )
+    out = frame.with_columns(candidate.alias("__cand"))
+    return out.filter(pl.col("__cand").is_not_null() & pl.col("__cand").str.contains(_E164)).select(
+        "__i", pl.col("__cand").alias("__raw")
+    )
+
+
 def normalise_phones(raw: pl.Series, region: pl.Series) -> tuple[pl.Series, pl.Series]:
     """Normalise phone numbers to E.164: returns (e164, reason), both aligned with ``raw``; null raw stays null."""
     frame = pl.DataFrame({"__raw": raw.cast(pl.String), "__region": region.cast(pl.String)}).with_row_index(
         "__i"
     )
     strict = frame.filter(pl.col("__raw").str.contains(_E164))
-    fast_ok = set()
-    if strict.height:
-        verdict = _fast_valid(strict)
-        fast_ok = set(strict.filter(verdict).get_column("__i").to_list())
+    rest = frame.filter(pl.col("__raw").is_not_null() & ~pl.col("__raw").str.contains(_E164))
+    accepted: dict[int, str] = {}
+    for candidates in (strict, _candidates(rest) if rest.height else rest.select("__i", "__raw")):
+        if candidates.height:
+            verdict = _fast_valid(candidates)
+            accepted.update(candidates.filter(verdict).select("__i", "__raw").iter_rows())
     e164: list[str | None] = []
     reasons: list[str | None] = []
     for i, value, reg in frame.iter_rows():
         if value is None:
             e164.append(None)
             reasons.append(None)
-        elif i in fast_ok:
-            e164.append(value)
+        elif i in accepted:
+            e164.append(accepted[i])
             reasons.append(None)
         else:
             number, reason = normalise_one(value, reg)

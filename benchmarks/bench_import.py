@@ -37,7 +37,7 @@ def main() -> None:
         )
 
         def baseline():
-            return pl.read_csv(csv, infer_schema=False).height
+            return pl.read_csv(csv).height
 
         runs = iter(range(args.repeats))
 

@@ -1,0 +1,108 @@
+"""Every exported HTML file, opened in real headless Chromium: each chart renders, no errors, no network.
+
+Chromium is Debian's ``chromium`` (``.ci/run`` installs it). Without it these tests fail: they are how we know
+the exports work for a reader.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from workbench.dashboards import dashboard, dashboard_names
+from workbench.reports import CHROMIUM, CHROMIUM_ARGS, run_reports
+
+pytestmark = pytest.mark.xdist_group("browser")
+
+REPORTS_DIR = Path(__file__).resolve().parents[1] / "reports"
+
+COUNT_JS = """() => {
+  const specs = Array.from(document.querySelectorAll('script[type="application/json"][id$="-spec"]'));
+  const rendered = specs.filter(s => {
+    const el = document.getElementById(s.id.slice(0, -5));
+    return el && el.querySelector('svg, canvas');
+  });
+  return [specs.length, rendered.length];
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does it)"
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path, screenshot: Path | None = None):
+    """Load a file; return (specs, rendered charts, console errors, requests to other hosts)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def block(route):
+        outside.append(route.request.url)
+        route.abort()
+
+    page.route(re.compile(r"^(?!file:|data:|about:|blob:).*"), block)
+    page.goto(path.resolve().as_uri())
+    page.wait_for_load_state("load")
+    try:
+        page.wait_for_function(f"() => {{ const [n, r] = ({COUNT_JS})(); return r >= n; }}", timeout=30_000)
+    except Exception:
+        pass  # counted below, so the assertion says how many did not render
+    specs, rendered = page.evaluate(COUNT_JS)
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot), full_page=True)
+    page.close()
+    return specs, rendered, errors, outside
+
+
+@pytest.fixture(scope="module")
+def exported(demo_project, tmp_path_factory):
+    out = tmp_path_factory.mktemp("exports")
+    files = [dashboard(demo_project, n).save(out / f"{n}.html") for n in dashboard_names()]
+    empty = dashboard(demo_project, "overview", "2020-01-01", "2020-01-31").save(out / "empty.html")
+    return files, empty
+
+
+def test_every_dashboard_renders_offline(browser, exported):
+    files, _ = exported
+    REPORTS_DIR.mkdir(exist_ok=True)
+    for path in files:
+        shot = REPORTS_DIR / "overview-screenshot.png" if path.stem == "overview" else None
+        specs, rendered, errors, outside = open_page(browser, path, shot)
+        assert specs > 0, f"{path.name}: no charts"
+        assert rendered == specs, f"{path.name}: {rendered} of {specs} charts rendered"
+        assert errors == [], f"{path.name}: console errors {errors}"
+        assert outside == [], f"{path.name}: requested {outside}"
+    assert (REPORTS_DIR / "overview-screenshot.png").stat().st_size > 10_000
+
+
+def test_empty_range_page_says_so(browser, exported):
+    _, empty = exported
+    specs, rendered, errors, outside = open_page(browser, empty)
+    assert (specs, rendered, errors, outside) == (0, 0, [], [])
+    assert "No events between 2020-01-01 and 2020-01-31" in empty.read_text()
+
+
+def test_report_notebooks_render_offline(browser, demo_project, tmp_path):
+    results = run_reports(None, {"project_path": str(demo_project.path)}, tmp_path, progress=False)
+    assert {r.name for r in results} >= {"dashboards", "funnel-deep-dive"}
+    for r in results:
+        html = r.html.read_text()
+        assert "def " not in html and "import polars" not in html, f"{r.name}: code is visible"
+        assert html.count("data-workbench-vega-bundle") == 1, f"{r.name}: Vega should be inlined exactly once"
+        specs, rendered, errors, outside = open_page(browser, r.html)
+        assert specs > 0 and rendered == specs, f"{r.name}: {rendered} of {specs} charts rendered"
+        assert errors == [], f"{r.name}: console errors {errors}"
+        assert outside == [], f"{r.name}: requested {outside}"

@@ -1,0 +1,314 @@
+"""What every analytics view shares: the date range, the audience filter (segment, platform, channel), SQL helpers.
+
+Every view takes the same arguments, resolved here once:
+
+- ``start`` / ``end``: dates (``date``, ``datetime`` or ISO ``YYYY-MM-DD`` text), both inclusive (the whole end day).
+  Left out, the range is the last 30 days *of data present in the event log* (not the wall clock), so an old or
+  demo project still shows its data.
+- ``segment``: a segment name, ``{"where": "<SQL over endpoints>"}``, or ``None``. One function,
+  :func:`segment_filter`, turns it into a SQL boolean over the ``endpoints`` table.
+- ``platform`` / ``channel``: the dashboards' quick filters (``Demographic.Platform``, ``ChannelType``).
+
+Queries inline their literals through :func:`sql_str` (which escapes quotes): the views compose several CTEs and
+inlined, validated literals keep that readable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InputError, UnknownNameError, suggest
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+#: Days shown when no range is given (Pinpoint's console defaults to about a month too).
+DEFAULT_DAYS = 30
+
+SESSION_START = "_session.start"
+PURCHASE = "_monetization.purchase"
+
+DateLike = date | datetime | str | None
+
+
+def sql_str(value: Any) -> str:
+    """A SQL string literal with quotes escaped."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_date(value: date) -> str:
+    return f"DATE '{value.isoformat()}'"
+
+
+def quote(name: str) -> str:
+    """Quote a column name for DuckDB (endpoint columns are dotted: ``"Demographic.Platform"``)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def parse_date(value: DateLike, what: str = "date") -> date | None:
+    """A ``date`` from ``date``/``datetime``/ISO text; ``None`` stays ``None``; anything else is an InputError."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise InputError(f"{value!r} is not a date; write it as YYYY-MM-DD", field=what)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A resolved view scope: an inclusive date range and an endpoint filter (SQL over ``endpoints``, or None).
+
+    ``data_start`` / ``data_end`` are the first and last days present in the event log (None when it is empty).
+    """
+
+    start: date
+    end: date
+    endpoint_filter: str | None = None
+    segment: str | None = None
+    data_start: date | None = None
+    data_end: date | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def with_range(self, start: date, end: date) -> Scope:
+        return replace(self, start=start, end=end)
+
+    def describe(self) -> dict[str, Any]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "segment": self.segment}
+
+    def events(
+        self,
+        *,
+        event_types: list[str] | tuple[str, ...] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        extra: str | None = None,
+    ) -> str:
+        """SQL for the scope's events (all columns of the ``events`` view) as a parenthesised subquery.
+
+        ``start``/``end`` override the scope's range (e.g. to look back 29 days for monthly actives).
+        """
+        lo, hi = start or self.start, end or self.end
+        conds = [f"date BETWEEN {sql_date(lo)} AND {sql_date(hi)}"]
+        if event_types:
+            conds.append("event_type IN (" + ", ".join(sql_str(t) for t in event_types) + ")")
+        if self.endpoint_filter:
+            conds.append(f"client_id IN (SELECT Id FROM endpoints WHERE {self.endpoint_filter})")
+        if extra:
+            conds.append(f"({extra})")
+        return "(SELECT * FROM events WHERE " + " AND ".join(conds) + ")"
+
+    def endpoints(self) -> str:
+        """SQL for the scope's endpoints as a parenthesised subquery."""
+        where = f" WHERE {self.endpoint_filter}" if self.endpoint_filter else ""
+        return f"(SELECT * FROM endpoints{where})"
+
+
+def user_key(event_alias: str = "e", endpoint_alias: str = "ep") -> str:
+    """SQL for the user an event belongs to: the event's user id, else its endpoint's ``User.UserId``.
+
+    An endpoint without a user id counts as its own (anonymous) user, so user figures never fall below endpoint
+    figures for lack of sign-in data.
+    """
+    return f'coalesce({event_alias}.user_id, {endpoint_alias}."User.UserId", {event_alias}.client_id)'
+
+
+def segment_filter(project: Project, segment: Any) -> str | None:
+    """Resolve a segment to a SQL boolean over ``endpoints`` (None for everyone).
+
+    Accepts a segment name (dynamic segments through ``workbench.segments.segment_sql_filter`` when that exists,
+    imported ones through their stored members), ``{"where": SQL}``, or an object with a ``sql_filter()`` method.
+    """
+    if segment is None or segment == "":
+        return None
+    if isinstance(segment, dict) and "where" in segment:
+        return str(segment["where"])
+    if hasattr(segment, "sql_filter"):
+        return str(segment.sql_filter())
+    if isinstance(segment, str):
+        from ..importing.export import segment_where
+
+        return segment_where(project, segment)
+    raise InputError(
+        f"a segment is a name or {{'where': SQL}}, not {type(segment).__name__}", field="segment"
+    )
+
+
+def data_bounds(project: Project) -> tuple[date | None, date | None]:
+    """The first and last day present in the event log (from partition folder names: no file is opened)."""
+    days = []
+    for folder in project.events_dir.glob("date=*"):
+        try:
+            if any(folder.glob("*.parquet")):
+                days.append(date.fromisoformat(folder.name[5:]))
+        except ValueError:
+            continue
+    if not days:
+        return None, None
+    return min(days), max(days)
+
+
+def resolve_scope(
+    project: Project,
+    start: DateLike = None,
+    end: DateLike = None,
+    segment: Any = None,
+    *,
+    platform: str | None = None,
+    channel: str | None = None,
+    where: str | None = None,
+    default_days: int = DEFAULT_DAYS,
+) -> Scope:
+    """Turn user arguments into a :class:`Scope` (validating dates and names)."""
+    lo, hi = parse_date(start, "start"), parse_date(end, "end")
+    first, last = data_bounds(project)
+    if hi is None:
+        hi = last or date.today()
+        if lo is not None and lo > hi:
+            hi = lo + timedelta(days=default_days - 1)
+    if lo is None:
+        lo = hi - timedelta(days=default_days - 1)
+    if lo > hi:
+        raise InputError(f"the start {lo} is after the end {hi}", field="start")
+    filters = []
+    seg = segment_filter(project, segment)
+    if seg:
+        filters.append(f"({seg})")
+    if where:
+        filters.append(f"({where})")
+    if platform:
+        filters.append(f'lower("Demographic.Platform") = lower({sql_str(platform)})')
+    if channel:
+        filters.append(f"ChannelType = {sql_str(channel.upper())}")
+    name = segment if isinstance(segment, str) else ("custom" if segment else None)
+    return Scope(
+        start=lo,
+        end=hi,
+        endpoint_filter=" AND ".join(filters) or None,
+        segment=name,
+        data_start=first,
+        data_end=last,
+    )
+
+
+def scope_of(
+    project: Project, start: DateLike = None, end: DateLike = None, segment: Any = None, **kw
+) -> Scope:
+    """A Scope from arguments, or the Scope itself when one is passed as ``start`` (views call each other)."""
+    if isinstance(start, Scope):
+        return start
+    return resolve_scope(project, start, end, segment, **kw)
+
+
+def known_event_types(project: Project) -> list[str]:
+    """Every event type in the log, most frequent first."""
+    frame = project.query("SELECT event_type, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC, 1")
+    return frame.get_column("event_type").to_list()
+
+
+def check_event_type(project: Project, event_type: str, known: list[str] | None = None) -> None:
+    """UnknownNameError when ``event_type`` never occurs in the log (listing the ones that do)."""
+    known = known if known is not None else known_event_types(project)
+    if event_type not in known:
+        listed = ", ".join(known[:30]) or "none: the event log is empty"
+        raise UnknownNameError(
+            f"no events of type {event_type!r} in the event log{suggest(event_type, known)}; known types: {listed}"
+        )
+
+
+def check_column(project: Project, column: str) -> str:
+    """Resolve an endpoint column (exact, or a friendly alias such as ``platform``); UnknownNameError otherwise."""
+    from .demographics import DIMENSIONS
+
+    if column in DIMENSIONS:
+        return DIMENSIONS[column]
+    columns = project.endpoint_columns()
+    if column in columns:
+        return column
+    for prefix in ("Attributes.", "Metrics.", "User.UserAttributes.", "Demographic.", "Location."):
+        if prefix + column in columns:
+            return prefix + column
+    raise UnknownNameError(
+        f"no endpoint column {column!r}{suggest(column, list(DIMENSIONS) + columns)}; "
+        f"use one of {', '.join(DIMENSIONS)} or an endpoint column ({', '.join(columns[:12])}, ...)"
+    )
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: str | int | float | timedelta, what: str = "window") -> timedelta:
+    """``"7d"``, ``"24h"``, ``"90m"``, ``"2w"``, seconds as a number, or a timedelta."""
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        m = _DURATION.match(str(value))
+        if not m:
+            raise InputError(f"{value!r} is not a duration; write e.g. 7d, 24h, 30m or 2w", field=what)
+        seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    if seconds <= 0:
+        raise InputError(f"{value!r}: a duration must be positive", field=what)
+    return timedelta(seconds=seconds)
+
+
+# --- running queries ---------------------------------------------------------------------------------------
+
+_OPEN: dict[str, Any] = {}
+
+
+class shared_connection:
+    """Reuse one read-only connection for every view run inside the block (a dashboard runs a dozen queries).
+
+    Outside such a block each view opens and closes its own short-lived connection, as the project asks.
+    """
+
+    def __init__(self, project: Project):
+        self.project = project
+        self._cm = None
+
+    def __enter__(self):
+        key = str(self.project.path)
+        if key in _OPEN:
+            return _OPEN[key]
+        self._cm = self.project.connect(read_only=True)
+        con = self._cm.__enter__()
+        _OPEN[key] = con
+        return con
+
+    def __exit__(self, *exc):
+        if self._cm is not None:
+            _OPEN.pop(str(self.project.path), None)
+            self._cm.__exit__(*exc)
+        return False
+
+
+def run(project: Project, sql: str):
+    """Run one analytics query and return a Polars DataFrame (on the shared connection when there is one)."""
+    con = _OPEN.get(str(project.path))
+    if con is not None:
+        return con.sql(sql).pl()
+    with project.connect(read_only=True) as con:
+        return con.sql(sql).pl()
+
+
+def day_spine(start: date, end: date) -> str:
+    """SQL for one row per day (column ``date``) from ``start`` to ``end`` inclusive."""
+    return (
+        f"(SELECT CAST(d AS DATE) AS date FROM generate_series(CAST({sql_date(start)} AS TIMESTAMP), "
+        f"CAST({sql_date(end)} AS TIMESTAMP), INTERVAL 1 DAY) t(d))"
+    )

@@ -1,0 +1,176 @@
+"""Events: count, endpoints and events per session for any event type, filtered by event attributes and metrics.
+
+An event filter is written in Python as ``attributes={"_product_id": "sku-1"}`` (a value or a list of values)
+and ``metrics={"_quantity": (">=", 2)}`` (a number means ``==``), or as text in the CLI and in funnel steps::
+
+    cart.add                                  every cart.add event
+    cart.add:category=books                   attribute equals (several: category=books|toys)
+    cart.add:category!=books,price>=10        attribute differs; metric compared with < <= > >= == !=
+    _monetization.purchase:metrics._quantity=2   force a key to be read as a metric (or attributes.KEY)
+
+``key=value`` compares an attribute unless the key is prefixed ``metrics.``; the comparison operators other than
+``=``/``!=`` always read a metric.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from ..errors import InputError
+from ._common import check_event_type, day_spine, known_event_types, run, scope_of, sql_str
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+_OPS = ("<=", ">=", "!=", "==", "<", ">", "=")
+_CONDITION = re.compile(r"^\s*([^<>=!]+?)\s*(<=|>=|!=|==|<|>|=)\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """An event type with optional attribute and metric filters (one funnel step, one Events view)."""
+
+    event_type: str
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    label: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | EventSpec | Mapping[str, Any]) -> EventSpec:
+        """Read ``EVENT[:cond,cond...]`` (see the module docstring), a dict with the same fields, or a spec."""
+        if isinstance(text, EventSpec):
+            return text
+        if isinstance(text, Mapping):
+            return cls(
+                event_type=str(text["event_type"]),
+                attributes=dict(text.get("attributes") or {}),
+                metrics=dict(text.get("metrics") or {}),
+                label=text.get("label"),
+            )
+        raw = str(text).strip()
+        if not raw:
+            raise InputError("an event step needs an event type", field="step")
+        event_type, _, conds = raw.partition(":")
+        attributes: dict[str, Any] = {}
+        metrics: dict[str, Any] = {}
+        for cond in filter(None, (c.strip() for c in conds.split(","))):
+            m = _CONDITION.match(cond)
+            if not m:
+                raise InputError(
+                    f"cannot read the condition {cond!r} in {raw!r}; write key=value or key>=number"
+                )
+            key, op, value = m.groups()
+            if key.startswith("metrics.") or op not in ("=", "!="):
+                key = key.removeprefix("metrics.")
+                metrics[key] = (op if op != "=" else "==", _number(value, raw))
+            else:
+                key = key.removeprefix("attributes.")
+                values = value.split("|")
+                attributes[key] = ("!=", values) if op == "!=" else (values if len(values) > 1 else values[0])
+        return cls(event_type.strip(), attributes, metrics, label=raw if conds else None)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.event_type
+
+    def condition(self, alias: str = "") -> str:
+        """SQL boolean matching this spec's events (``alias`` is the events table alias, e.g. ``e``)."""
+        p = f"{alias}." if alias else ""
+        conds = [f"{p}event_type = {sql_str(self.event_type)}"]
+        for key, want in self.attributes.items():
+            col = f"{p}attributes[{sql_str(key)}]"
+            negate = isinstance(want, tuple) and len(want) == 2 and want[0] == "!="
+            values = want[1] if negate else want
+            values = list(values) if isinstance(values, list | tuple | set) else [values]
+            inlist = ", ".join(sql_str(v) for v in values)
+            conds.append(f"coalesce({col} NOT IN ({inlist}), true)" if negate else f"{col} IN ({inlist})")
+        for key, want in self.metrics.items():
+            op, value = want if isinstance(want, tuple) else ("==", want)
+            if op not in _OPS:
+                raise InputError(
+                    f"unknown comparison {op!r} for metric {key!r}; use one of {', '.join(_OPS)}"
+                )
+            sql_op = "=" if op in ("==", "=") else op
+            conds.append(f"{p}metrics[{sql_str(key)}] {sql_op} {float(_number(value, key))!r}")
+        return "(" + " AND ".join(conds) + ")"
+
+
+def _number(value: Any, where: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{value!r} is not a number (in {where!r})") from None
+
+
+def event_counts(
+    project: Project,
+    event_type: str | EventSpec | None = None,
+    start=None,
+    end=None,
+    segment=None,
+    *,
+    attributes: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    **kw,
+) -> pl.DataFrame:
+    """Per day: ``events``, ``endpoints`` (distinct), ``sessions`` (distinct) and ``events_per_session``.
+
+    ``event_type`` None counts every event; a text spec (``"cart.add:category=books"``) or an
+    :class:`EventSpec` may carry filters, and ``attributes``/``metrics`` add more.
+    """
+    s = scope_of(project, start, end, segment, **kw)
+    cond = "true"
+    if event_type is not None:
+        spec = EventSpec.parse(event_type)
+        spec = EventSpec(
+            spec.event_type,
+            {**spec.attributes, **(attributes or {})},
+            {**spec.metrics, **(metrics or {})},
+            spec.label,
+        )
+        check_event_type(project, spec.event_type)
+        cond = spec.condition("e")
+    sql = f"""
+        WITH ev AS (SELECT e.date, e.client_id, e.session_id FROM {s.events()} e WHERE {cond}),
+        per_day AS (
+            SELECT date, count(*) AS events, count(DISTINCT client_id) AS endpoints,
+                   count(DISTINCT session_id) AS sessions
+            FROM ev GROUP BY date
+        )
+        SELECT d.date, coalesce(p.events, 0) AS events, coalesce(p.endpoints, 0) AS endpoints,
+               coalesce(p.sessions, 0) AS sessions, p.events / nullif(p.sessions, 0) AS events_per_session
+        FROM {day_spine(s.start, s.end)} d LEFT JOIN per_day p ON p.date = d.date ORDER BY d.date"""
+    return run(project, sql)
+
+
+def event_types(project: Project, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+    """One row per event type in the range: ``event_type, events, endpoints, sessions, events_per_session``."""
+    s = scope_of(project, start, end, segment, **kw)
+    sql = f"""
+        SELECT event_type, count(*) AS events, count(DISTINCT client_id) AS endpoints,
+               count(DISTINCT session_id) AS sessions,
+               count(*) / nullif(count(DISTINCT session_id), 0) AS events_per_session
+        FROM {s.events()} GROUP BY event_type ORDER BY events DESC, event_type"""
+    return run(project, sql)
+
+
+def metric_summary(
+    project: Project, event_type: str | EventSpec, metric: str, start=None, end=None, segment=None, **kw
+) -> pl.DataFrame:
+    """Per day, ``min``, ``max``, ``sum``, ``mean`` and ``events`` of one metric of one event type."""
+    s = scope_of(project, start, end, segment, **kw)
+    spec = EventSpec.parse(event_type)
+    check_event_type(project, spec.event_type)
+    m = f"e.metrics[{sql_str(metric)}]"
+    sql = f"""
+        SELECT date, min({m}) AS min, max({m}) AS max, sum({m}) AS sum, avg({m}) AS mean, count({m}) AS events
+        FROM {s.events()} e WHERE {spec.condition("e")} GROUP BY date ORDER BY date"""
+    return run(project, sql)
+
+
+__all__ = ["EventSpec", "event_counts", "event_types", "known_event_types", "metric_summary"]

@@ -1,0 +1,401 @@
+"""One KPI function for every figure, under stable kebab-case names in Pinpoint's style.
+
+``kpi(project, "daily-active-endpoints", start, end, segment=...)`` returns a :class:`KpiResult`: ``rows``
+(one per day: ``date, value``) and ``total`` (the figure over the whole range: a sum for counts, a distinct
+count or a ratio of sums where that is what the words mean, the last day for monthly actives).
+``workbench kpi NAME --json`` prints ``{"kpi", "rows", "total", "start", "end", "segment"}``, and
+:meth:`KpiResult.to_pinpoint` gives the ``KpiResult.Rows`` shape of Pinpoint's ``GetApplicationDateRangeKpi``.
+
+Other modules add KPIs with :func:`register_kpi` (campaign and journey KPIs such as ``email-open-rate``
+accept ``campaign=`` / ``journey=``). The table of names lives in :data:`KPIS` and in docs/reporting.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from ..errors import InputError, UnknownNameError, suggest
+from . import events as _events
+from . import revenue as _revenue
+from . import usage as _usage
+from ._common import Scope, resolve_scope
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+RowsFn = Callable[..., pl.DataFrame]
+TotalFn = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A named figure: how to compute its daily rows and its range total."""
+
+    name: str
+    description: str
+    rows: RowsFn  # (project, scope, **options) -> DataFrame(date, value)
+    total: TotalFn  # (project, scope, rows, **options) -> number | None
+    unit: str = "count"  # count | rate | ratio | currency
+    family: str = "usage"
+    accepts: tuple[str, ...] = ()  # extra keywords it takes, e.g. ("campaign", "journey", "event_type")
+
+
+@dataclass
+class KpiResult:
+    """A KPI's value per day and over the range."""
+
+    kpi: str
+    rows: pl.DataFrame
+    total: Any
+    scope: Scope
+    unit: str = "count"
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = [
+            {k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
+            for r in self.rows.iter_rows(named=True)
+        ]
+        return {
+            "kpi": self.kpi,
+            "rows": rows,
+            "total": self.total,
+            "unit": self.unit,
+            **self.scope.describe(),
+        }
+
+    def to_pinpoint(self) -> dict[str, Any]:
+        """The ``KpiResult`` shape of Pinpoint's date-range KPI API (``Rows[].GroupedBys/Values``)."""
+        return {
+            "KpiResult": {
+                "Rows": [
+                    {
+                        "GroupedBys": [{"Key": "Date", "Type": "String", "Value": str(r["date"])}],
+                        "Values": [{"Key": self.kpi, "Type": "Double", "Value": str(r["value"])}],
+                    }
+                    for r in self.rows.iter_rows(named=True)
+                ]
+            }
+        }
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<b>{self.kpi}</b>: {self.total} ({self.scope.start} to {self.scope.end})"
+            + self.rows._repr_html_()
+        )
+
+
+KPIS: dict[str, Kpi] = {}
+
+
+def register_kpi(kpi: Kpi) -> Kpi:
+    """Add (or replace) a KPI in the registry; returns it."""
+    KPIS[kpi.name] = kpi
+    return kpi
+
+
+def kpi_names() -> list[str]:
+    return sorted(KPIS)
+
+
+def kpi(
+    project: Project,
+    name: str,
+    start=None,
+    end=None,
+    segment=None,
+    *,
+    campaign: str | None = None,
+    journey: str | None = None,
+    **options: Any,
+) -> KpiResult:
+    """Compute the KPI ``name`` for a date range and segment. Unknown names list the valid ones."""
+    if name not in KPIS:
+        raise UnknownNameError(
+            f"no KPI named {name!r}{suggest(name, KPIS)}; valid KPIs: {', '.join(kpi_names())}"
+        )
+    spec = KPIS[name]
+    for key, value in (("campaign", campaign), ("journey", journey)):
+        if value is not None:
+            if key not in spec.accepts:
+                raise InputError(f"the KPI {name!r} is a project KPI and takes no --{key}", field=key)
+            options[key] = value
+    for key in options:
+        if key not in spec.accepts and key not in ("platform", "channel", "where"):
+            raise InputError(f"the KPI {name!r} takes no option {key!r}", field=key)
+    filters = {k: options.pop(k) for k in ("platform", "channel", "where") if k in options}
+    scope = resolve_scope(project, start, end, segment, **filters)
+    rows = spec.rows(project, scope, **options)
+    return KpiResult(name, rows, spec.total(project, scope, rows, **options), scope, spec.unit)
+
+
+# --- helpers building the built-in KPIs --------------------------------------------------------------------
+
+
+def _rows(fn: RowsFn, column: str, **fixed: Any) -> RowsFn:
+    def rows(project: Project, scope: Scope, **options: Any) -> pl.DataFrame:
+        frame = fn(project, scope, **fixed, **options)
+        return frame.select("date", pl.col(column).alias("value"))
+
+    return rows
+
+
+def _sum(project: Project, scope: Scope, rows: pl.DataFrame, **_: Any) -> Any:
+    value = rows.get_column("value").sum()
+    return float(value) if isinstance(value, float) else int(value or 0)
+
+
+def _last(project: Project, scope: Scope, rows: pl.DataFrame, **_: Any) -> Any:
+    values = rows.get_column("value").drop_nulls()
+    return values[-1] if values.len() else None
+
+
+def _ratio_of_sums(fn: RowsFn, num: str, den: str, **fixed: Any) -> TotalFn:
+    def total(project: Project, scope: Scope, rows: pl.DataFrame, **options: Any) -> float | None:
+        frame = fn(project, scope, **fixed, **options)
+        if "rate" in frame.columns:  # retention: only days whose follow-up is complete
+            frame = frame.filter(pl.col("rate").is_not_null())
+        d = frame.get_column(den).sum()
+        return float(frame.get_column(num).sum() / d) if d else None
+
+    return total
+
+
+def _summary(fn: Callable[..., dict], key: str) -> TotalFn:
+    def total(project: Project, scope: Scope, rows: pl.DataFrame, **_: Any) -> Any:
+        return fn(project, scope)[key]
+
+    return total
+
+
+def _distinct_active(who: str) -> TotalFn:
+    def total(project: Project, scope: Scope, rows: pl.DataFrame, **_: Any) -> int:
+        key = "active_endpoints" if who == "endpoint" else "active_users"
+        frame = _usage.run(
+            project,
+            f"SELECT count(DISTINCT {'e.client_id' if who == 'endpoint' else _usage.user_key()}) AS {key} "
+            f"FROM {scope.events(event_types=[_usage.SESSION_START])} e "
+            "LEFT JOIN endpoints ep ON ep.Id = e.client_id",
+        )
+        return int(frame.item())
+
+    return total
+
+
+def _mean(project: Project, scope: Scope, rows: pl.DataFrame, **_: Any) -> float | None:
+    value = rows.get_column("value").drop_nulls().mean()
+    return float(value) if value is not None else None
+
+
+def _sticky(project: Project, scope: Scope, **_: Any) -> pl.DataFrame:
+    return _usage.sticky_factor(project, scope).select("date", pl.col("sticky_factor").alias("value"))
+
+
+def _events_rows(column: str) -> RowsFn:
+    def rows(project: Project, scope: Scope, event_type: str | None = None, **_: Any) -> pl.DataFrame:
+        return _events.event_counts(project, event_type, scope).select("date", pl.col(column).alias("value"))
+
+    return rows
+
+
+def _builtin() -> None:
+    u, r = _usage, _revenue
+    for who, word in (("endpoint", "endpoints"), ("user", "users")):
+        register_kpi(
+            Kpi(
+                f"daily-active-{word}",
+                f"{word.capitalize()} with a _session.start that day (total: distinct over the range)",
+                _rows(u.daily_active, "active", who=who),
+                _distinct_active(who),
+            )
+        )
+        register_kpi(
+            Kpi(
+                f"monthly-active-{word}",
+                f"{word.capitalize()} with a _session.start in the 30 days ending that day (total: the last day)",
+                _rows(u.monthly_active, "active", who=who),
+                _last,
+            )
+        )
+        register_kpi(
+            Kpi(
+                f"new-{word}",
+                f"{word.capitalize()} whose first ever _session.start is that day",
+                _rows(u.new_active, "new", who=who),
+                _sum,
+            )
+        )
+    register_kpi(Kpi("sessions", "Sessions (_session.start events)", _rows(u.sessions, "sessions"), _sum))
+    for who in ("endpoint", "user"):
+        register_kpi(
+            Kpi(
+                f"sessions-per-{who}",
+                f"Sessions / active {who}s that day (total: sessions / distinct active {who}s in the range)",
+                _rows(u.sessions, f"sessions_per_{who}"),
+                _summary_ratio("sessions", f"active_{who}s"),
+                unit="ratio",
+            )
+        )
+    register_kpi(
+        Kpi(
+            "seven-day-retention-rate",
+            "Of endpoints active that day, the share active again in the next 7 days (null until known)",
+            _rows(u.retention_rate, "rate", first_day=1, last_day=7),
+            _ratio_of_sums(u.retention_rate, "retained", "active", first_day=1, last_day=7),
+            unit="rate",
+            family="retention",
+        )
+    )
+    for n in (1, 3, 5, 7):
+        register_kpi(
+            Kpi(
+                f"day-{n}-retention-rate",
+                f"Of endpoints active that day, the share active again exactly {n} day(s) later",
+                _rows(u.retention_rate, "rate", first_day=n, last_day=n),
+                _ratio_of_sums(u.retention_rate, "retained", "active", first_day=n, last_day=n),
+                unit="rate",
+                family="retention",
+            )
+        )
+    for n in (1, 2, 3):
+        lo, hi = 7 * (n - 1) + 1, 7 * n
+        register_kpi(
+            Kpi(
+                f"week-{n}-retention-rate",
+                f"Of endpoints active that day, the share active again {lo} to {hi} days later",
+                _rows(u.retention_rate, "rate", first_day=lo, last_day=hi),
+                _ratio_of_sums(u.retention_rate, "retained", "active", first_day=lo, last_day=hi),
+                unit="rate",
+                family="retention",
+            )
+        )
+    register_kpi(
+        Kpi(
+            "sticky-factor",
+            "Daily active endpoints / monthly active endpoints (total: the mean over the range)",
+            _sticky,
+            _mean,
+            unit="ratio",
+        )
+    )
+    for name, column, text in (
+        ("sign-ins", "sign_ins", "_userauth.sign_in events"),
+        ("sign-ups", "sign_ups", "_userauth.sign_up events"),
+        ("authentication-failures", "auth_failures", "_userauth.auth_fail events"),
+    ):
+        register_kpi(
+            Kpi(name, text.capitalize(), _rows(u.authentication, column), _sum, family="authentication")
+        )
+    rev: list[tuple[str, str, str, TotalFn, str]] = [
+        ("revenue", "revenue", "Sum of _item_price x _quantity of purchases", _sum, "currency"),
+        ("purchases", "purchases", "_monetization.purchase events", _sum, "count"),
+        ("units-sold", "units_sold", "Sum of _quantity of purchases", _sum, "count"),
+        (
+            "paying-users",
+            "paying_users",
+            "Users with a purchase (total: distinct)",
+            _rev_total("paying_users"),
+            "count",
+        ),
+        (
+            "paying-endpoints",
+            "paying_endpoints",
+            "Endpoints with a purchase (total: distinct)",
+            _rev_total("paying_endpoints"),
+            "count",
+        ),
+        (
+            "revenue-per-endpoint",
+            "revenue_per_endpoint",
+            "Revenue / active endpoints",
+            _rev_total("revenue_per_endpoint"),
+            "currency",
+        ),
+        (
+            "revenue-per-paying-user",
+            "revenue_per_paying_user",
+            "Revenue / paying users",
+            _rev_total("revenue_per_paying_user"),
+            "currency",
+        ),
+        (
+            "units-sold-per-endpoint",
+            "units_sold_per_endpoint",
+            "Units sold / active endpoints",
+            _rev_total("units_sold_per_endpoint"),
+            "ratio",
+        ),
+        (
+            "purchases-per-endpoint",
+            "purchases_per_endpoint",
+            "Purchases / active endpoints",
+            _rev_total("purchases_per_endpoint"),
+            "ratio",
+        ),
+    ]
+    for name, column, text, total, unit in rev:
+        register_kpi(Kpi(name, text, _rows(r.revenue, column), total, unit=unit, family="revenue"))
+    register_kpi(
+        Kpi(
+            "events",
+            "Events (of --event TYPE, or of every type)",
+            _events_rows("events"),
+            _sum,
+            family="events",
+            accepts=("event_type",),
+        )
+    )
+    register_kpi(
+        Kpi(
+            "event-endpoints",
+            "Endpoints with an event (of --event TYPE, or any) that day",
+            _events_rows("endpoints"),
+            _event_total("endpoints"),
+            family="events",
+            accepts=("event_type",),
+        )
+    )
+    register_kpi(
+        Kpi(
+            "events-per-session",
+            "Events (of --event TYPE, or any) / sessions with one",
+            _events_rows("events_per_session"),
+            _event_total("events_per_session"),
+            unit="ratio",
+            family="events",
+            accepts=("event_type",),
+        )
+    )
+
+
+def _summary_ratio(num: str, den: str) -> TotalFn:
+    def total(project: Project, scope: Scope, rows: pl.DataFrame, **_: Any) -> float | None:
+        s = _usage.usage_totals(project, scope)
+        return s[num] / s[den] if s[den] else None
+
+    return total
+
+
+def _rev_total(key: str) -> TotalFn:
+    return _summary(_revenue.revenue_summary, key)
+
+
+def _event_total(column: str) -> TotalFn:
+    def total(project: Project, scope: Scope, rows: pl.DataFrame, event_type: str | None = None, **_: Any):
+        where = _events.EventSpec.parse(event_type).condition("e") if event_type else "true"
+        frame = _usage.run(
+            project,
+            f"SELECT count(*) AS events, count(DISTINCT client_id) AS endpoints, "
+            f"count(*) / nullif(count(DISTINCT session_id), 0) AS events_per_session "
+            f"FROM {scope.events()} e WHERE {where}",
+        )
+        return frame.get_column(column).item()
+
+    return total
+
+
+_builtin()

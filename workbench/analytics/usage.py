@@ -1,0 +1,284 @@
+"""Usage: active endpoints and users, new ones, sessions, retention, sticky factor, session heat map, sign-ins.
+
+Computed the way AWS told Pinpoint users to compute the old dashboard KPIs from the event stream
+(reference: Mobile Analytics ``migrate-api``, "KPI Metrics Based on Event Data"):
+
+- *active* on a day = had a ``_session.start`` that day (distinct ``client_id`` for endpoints; for users, the
+  event's user id, else the endpoint's ``User.UserId``, else the endpoint itself);
+- *monthly active* on day D = active on any day in the 30 days ending on D;
+- *new* on day D = first ever ``_session.start`` on D (the whole log counts, not only the range);
+- *sessions* = count of ``_session.start`` events;
+- *day-N retention* of day D = of those active on D, the share active again on day D+N; *week-N* = again in
+  days D+7(N-1)+1 .. D+7N; *seven-day retention rate* (the console's) = again on any of the next 7 days;
+- *sticky factor* = daily active endpoints / monthly active endpoints.
+
+A retention figure whose follow-up days run past the last day of data is ``null`` (not yet known), rather
+than a falsely low number. Every function returns a Polars DataFrame with one row per day of the range.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+import polars as pl
+
+from ._common import SESSION_START, Scope, day_spine, run, scope_of, sql_date, sql_str, user_key
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+Who = Literal["endpoint", "user"]
+MONTH_DAYS = 30
+AUTH_EVENTS = {
+    "sign_ins": "_userauth.sign_in",
+    "sign_ups": "_userauth.sign_up",
+    "auth_failures": "_userauth.auth_fail",
+}
+
+
+def _actor(who: Who) -> str:
+    if who not in ("endpoint", "user"):
+        from ..errors import InputError
+
+        raise InputError(f"count by 'endpoint' or 'user', not {who!r}", field="who")
+    return "e.client_id" if who == "endpoint" else user_key()
+
+
+def activity_sql(scope: Scope, who: Who, start, end, event_types=(SESSION_START,)) -> str:
+    """SQL: distinct (actor, date) pairs with one of ``event_types`` between ``start`` and ``end``."""
+    src = scope.events(event_types=list(event_types) if event_types else None, start=start, end=end)
+    join = " LEFT JOIN endpoints ep ON ep.Id = e.client_id" if who == "user" else ""
+    return f"SELECT DISTINCT {_actor(who)} AS actor, e.date FROM {src} e{join}"
+
+
+def daily_active(
+    project: Project, start=None, end=None, segment=None, *, who: Who = "endpoint", **kw
+) -> pl.DataFrame:
+    """Daily active endpoints (or users): ``date, active``."""
+    s = scope_of(project, start, end, segment, **kw)
+    sql = f"""
+        WITH act AS ({activity_sql(s, who, s.start, s.end)})
+        SELECT d.date, count(act.actor) AS active
+        FROM {day_spine(s.start, s.end)} d LEFT JOIN act ON act.date = d.date
+        GROUP BY d.date ORDER BY d.date"""
+    return run(project, sql)
+
+
+def monthly_active(
+    project: Project, start=None, end=None, segment=None, *, who: Who = "endpoint", **kw
+) -> pl.DataFrame:
+    """Monthly active endpoints (or users) on each day: active at least once in the 30 days ending that day.
+
+    Computed in one pass: each active day of an actor covers the days up to 29 later or up to its next active
+    day, whichever comes first; a running sum of +1/-1 at interval ends gives the count per day.
+    """
+    s = scope_of(project, start, end, segment, **kw)
+    lo = s.start - timedelta(days=MONTH_DAYS - 1)
+    sql = f"""
+        WITH act AS ({activity_sql(s, who, lo, s.end)}),
+        nxt AS (SELECT actor, date, lead(date) OVER (PARTITION BY actor ORDER BY date) AS next_date FROM act),
+        deltas AS (
+            SELECT date AS d, 1 AS delta FROM nxt
+            UNION ALL
+            SELECT least(date + {MONTH_DAYS}, coalesce(next_date, date + {MONTH_DAYS})) AS d, -1 AS delta FROM nxt
+        ),
+        per_day AS (SELECT d, sum(delta) AS delta FROM deltas GROUP BY d),
+        running AS (
+            SELECT sp.date, sum(coalesce(p.delta, 0)) OVER (ORDER BY sp.date) AS active
+            FROM {day_spine(lo, s.end)} sp LEFT JOIN per_day p ON p.d = sp.date
+        )
+        SELECT date, CAST(active AS BIGINT) AS active FROM running
+        WHERE date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)} ORDER BY date"""
+    return run(project, sql)
+
+
+def new_active(
+    project: Project, start=None, end=None, segment=None, *, who: Who = "endpoint", **kw
+) -> pl.DataFrame:
+    """New endpoints (or users) per day: their first ever ``_session.start`` is on that day. ``date, new``."""
+    s = scope_of(project, start, end, segment, **kw)
+    src = s.events(event_types=[SESSION_START], start=s.data_start or s.start, end=s.end)
+    join = " LEFT JOIN endpoints ep ON ep.Id = e.client_id" if who == "user" else ""
+    sql = f"""
+        WITH firsts AS (SELECT {_actor(who)} AS actor, min(e.date) AS first_day FROM {src} e{join} GROUP BY 1)
+        SELECT d.date, count(f.actor) AS new
+        FROM {day_spine(s.start, s.end)} d LEFT JOIN firsts f ON f.first_day = d.date
+        GROUP BY d.date ORDER BY d.date"""
+    return run(project, sql)
+
+
+def sessions(project: Project, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+    """Sessions per day, and sessions per active endpoint and per active user.
+
+    Columns: ``date, sessions, active_endpoints, active_users, sessions_per_endpoint, sessions_per_user``.
+    """
+    s = scope_of(project, start, end, segment, **kw)
+    sql = f"""
+        WITH st AS (
+            SELECT e.date, e.client_id, {user_key()} AS user_key
+            FROM {s.events(event_types=[SESSION_START])} e LEFT JOIN endpoints ep ON ep.Id = e.client_id
+        ),
+        per_day AS (
+            SELECT date, count(*) AS sessions, count(DISTINCT client_id) AS active_endpoints,
+                   count(DISTINCT user_key) AS active_users
+            FROM st GROUP BY date
+        )
+        SELECT d.date, coalesce(p.sessions, 0) AS sessions,
+               coalesce(p.active_endpoints, 0) AS active_endpoints, coalesce(p.active_users, 0) AS active_users,
+               p.sessions / nullif(p.active_endpoints, 0) AS sessions_per_endpoint,
+               p.sessions / nullif(p.active_users, 0) AS sessions_per_user
+        FROM {day_spine(s.start, s.end)} d LEFT JOIN per_day p ON p.date = d.date ORDER BY d.date"""
+    return run(project, sql)
+
+
+def retention_rate(
+    project: Project,
+    start=None,
+    end=None,
+    segment=None,
+    *,
+    first_day: int = 1,
+    last_day: int = 7,
+    who: Who = "endpoint",
+    **kw,
+) -> pl.DataFrame:
+    """Of those active on each day D, how many were active again between D+first_day and D+last_day.
+
+    Columns: ``date, active, retained, rate`` (``rate`` is null while the follow-up days are not all in the log).
+    ``first_day=last_day=N`` is day-N retention; ``(7(N-1)+1, 7N)`` is week-N; ``(1, 7)`` the console's
+    seven-day retention rate.
+    """
+    s = scope_of(project, start, end, segment, **kw)
+    last_data = s.data_end or s.end
+    sql = f"""
+        WITH act AS ({activity_sql(s, who, s.start, s.end + timedelta(days=last_day))}),
+        base AS (SELECT actor, date FROM act WHERE date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)}),
+        back AS (
+            SELECT b.date, count(*) AS retained FROM base b
+            SEMI JOIN act a ON a.actor = b.actor AND a.date BETWEEN b.date + {first_day} AND b.date + {last_day}
+            GROUP BY b.date
+        ),
+        active AS (SELECT date, count(*) AS active FROM base GROUP BY date)
+        SELECT d.date, coalesce(a.active, 0) AS active, coalesce(r.retained, 0) AS retained,
+               CASE WHEN d.date + {last_day} <= {sql_date(last_data)}
+                    THEN coalesce(r.retained, 0) / nullif(a.active, 0) END AS rate
+        FROM {day_spine(s.start, s.end)} d
+        LEFT JOIN active a ON a.date = d.date LEFT JOIN back r ON r.date = d.date
+        ORDER BY d.date"""
+    return run(project, sql)
+
+
+def day_n_retention(project: Project, n: int, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+    """Day-N retention (active on D and again on D+N) per day D."""
+    return retention_rate(project, start, end, segment, first_day=n, last_day=n, **kw)
+
+
+def week_n_retention(project: Project, n: int, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+    """Week-N retention (active on D and again in days D+7(N-1)+1 .. D+7N) per day D."""
+    return retention_rate(project, start, end, segment, first_day=7 * (n - 1) + 1, last_day=7 * n, **kw)
+
+
+def sticky_factor(
+    project: Project, start=None, end=None, segment=None, *, who: Who = "endpoint", **kw
+) -> pl.DataFrame:
+    """Daily active / monthly active per day: ``date, daily_active, monthly_active, sticky_factor``."""
+    s = scope_of(project, start, end, segment, **kw)
+    daily = daily_active(project, s, who=who).rename({"active": "daily_active"})
+    monthly = monthly_active(project, s, who=who).rename({"active": "monthly_active"})
+    return daily.join(monthly, on="date", how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("monthly_active") > 0)
+        .then(pl.col("daily_active") / pl.col("monthly_active"))
+        .alias("sticky_factor")
+    )
+
+
+def session_heatmap(project: Project, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+    """Sessions by weekday and hour (UTC): ``weekday`` (1 = Monday), ``weekday_name``, ``hour``, ``sessions``.
+
+    All 7 x 24 cells are present (zero when no session started then).
+    """
+    s = scope_of(project, start, end, segment, **kw)
+    sql = f"""
+        WITH cells AS (
+            SELECT w.weekday, h.hour FROM range(1, 8) w(weekday), range(0, 24) h(hour)
+        ),
+        counts AS (
+            SELECT isodow(event_timestamp) AS weekday, hour(event_timestamp) AS hour, count(*) AS sessions
+            FROM {s.events(event_types=[SESSION_START])} GROUP BY ALL
+        )
+        SELECT CAST(c.weekday AS INTEGER) AS weekday,
+               ['Mon','Tue','Wed','Thu','Fri','Sat','Sun'][CAST(c.weekday AS INTEGER)] AS weekday_name,
+               CAST(c.hour AS INTEGER) AS hour, coalesce(n.sessions, 0) AS sessions
+        FROM cells c LEFT JOIN counts n ON n.weekday = c.weekday AND n.hour = c.hour
+        ORDER BY c.weekday, c.hour"""
+    return run(project, sql)
+
+
+def authentication(project: Project, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+    """Sign-ins, sign-ups and authentication failures per day (``_userauth.*`` events)."""
+    s = scope_of(project, start, end, segment, **kw)
+    cols = ", ".join(
+        f"coalesce(count(*) FILTER (WHERE e.event_type = {sql_str(t)}), 0) AS {name}"
+        for name, t in AUTH_EVENTS.items()
+    )
+    sql = f"""
+        WITH a AS (SELECT date, event_type FROM {s.events(event_types=list(AUTH_EVENTS.values()))})
+        SELECT d.date, {cols}
+        FROM {day_spine(s.start, s.end)} d LEFT JOIN a e ON e.date = d.date
+        GROUP BY d.date ORDER BY d.date"""
+    return run(project, sql)
+
+
+def usage_totals(project: Project, start=None, end=None, segment=None, **kw) -> dict[str, int]:
+    """Sessions and distinct active endpoints and users over the whole range."""
+    s = scope_of(project, start, end, segment, **kw)
+    sql = f"""
+        WITH st AS (
+            SELECT e.client_id, {user_key()} AS user_key
+            FROM {s.events(event_types=[SESSION_START])} e LEFT JOIN endpoints ep ON ep.Id = e.client_id
+        )
+        SELECT count(*) AS sessions, count(DISTINCT client_id) AS active_endpoints,
+               count(DISTINCT user_key) AS active_users FROM st"""
+    return run(project, sql).row(0, named=True)
+
+
+def usage_summary(
+    project: Project, start=None, end=None, segment=None, **kw
+) -> dict[str, float | int | None]:
+    """Range totals for KPI tiles: distinct active endpoints/users, new ones, sessions, retention, stickiness."""
+    s = scope_of(project, start, end, segment, **kw)
+    totals = usage_totals(project, s)
+    ret = retention_rate(project, s)
+    known = ret.filter(pl.col("rate").is_not_null())
+    sticky = sticky_factor(project, s)
+    daily_users = daily_active(project, s, who="user")
+    monthly_users = monthly_active(project, s, who="user")
+    return {
+        **totals,
+        "new_endpoints": int(new_active(project, s).get_column("new").sum()),
+        "new_users": int(new_active(project, s, who="user").get_column("new").sum()),
+        "daily_active_endpoints": _mean(sticky.get_column("daily_active")),
+        "monthly_active_endpoints": _last(sticky.get_column("monthly_active")),
+        "daily_active_users": _mean(daily_users.get_column("active")),
+        "monthly_active_users": _last(monthly_users.get_column("active")),
+        "sticky_factor": _mean(sticky.get_column("sticky_factor")),
+        "seven_day_retention_rate": (
+            known.get_column("retained").sum() / known.get_column("active").sum()
+            if known.height and known.get_column("active").sum()
+            else None
+        ),
+        "sessions_per_endpoint": totals["sessions"] / totals["active_endpoints"]
+        if totals["active_endpoints"]
+        else None,
+    }
+
+
+def _mean(series: pl.Series) -> float | None:
+    value = series.drop_nulls().mean()
+    return float(value) if value is not None else None
+
+
+def _last(series: pl.Series) -> int | None:
+    values = series.drop_nulls()
+    return int(values[-1]) if values.len() else None

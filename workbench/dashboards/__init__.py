@@ -1,0 +1,36 @@
+"""Dashboards: Altair charts over aggregated analytics, ``Dashboard`` objects, offline HTML/PNG/SVG export.
+
+>>> from workbench.dashboards import dashboard
+>>> d = dashboard(project, "overview")          # last 30 days of data
+>>> d.save("reports/overview.html")             # one offline file
+"""
+
+from __future__ import annotations
+
+from .dashboard import DASHBOARDS, Dashboard, Tile, dashboard, dashboard_names, register_dashboard
+from .export import chart_fragment, vega_bundle
+
+
+def _offline_renderer(spec: dict, **_metadata) -> dict:
+    return {"text/html": chart_fragment(spec)}
+
+
+def enable_offline_charts() -> None:
+    """Make Altair charts in this notebook render offline (Vega inlined), so exported reports need no CDN."""
+    import altair as alt
+
+    if "workbench" not in alt.renderers.names():
+        alt.renderers.register("workbench", _offline_renderer)
+    alt.renderers.enable("workbench")
+
+
+__all__ = [
+    "DASHBOARDS",
+    "Dashboard",
+    "Tile",
+    "dashboard",
+    "dashboard_names",
+    "enable_offline_charts",
+    "register_dashboard",
+    "vega_bundle",
+]

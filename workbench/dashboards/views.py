@@ -1,0 +1,436 @@
+"""The built-in dashboards, one builder each, in the order of Pinpoint's analytics console."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from .. import analytics as a
+from ..analytics._common import Scope, run
+from . import charts as ch
+from .dashboard import ChartItem, Dashboard, TableItem, Tile, register_dashboard
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+#: The demo's shopping funnel: the Funnels dashboard's default when these events exist.
+DEFAULT_FUNNEL = ["product.view", "cart.add", "checkout.start", "_monetization.purchase"]
+
+
+def _new(project: Project, scope: Scope, name: str, title: str, description: str) -> Dashboard:
+    board = Dashboard(name=name, title=title, description=description, project=project, scope=scope)
+    n = run(project, f"SELECT count(*) AS n FROM {scope.events()}").item()
+    if not n:
+        held = (
+            f"The event log holds data from {scope.data_start} to {scope.data_end}."
+            if scope.data_start
+            else "The event log is empty: import events first (workbench events import FILE)."
+        )
+        who = f" for segment {scope.segment}" if scope.segment else ""
+        board.empty = (
+            f"No events between {scope.start} and {scope.end}{who}, so there is nothing to chart. {held}"
+        )
+    return board
+
+
+def _chart(board: Dashboard, title: str, chart) -> None:
+    board.charts.append(ChartItem(title, chart))
+
+
+@register_dashboard("overview", "Active endpoints, new endpoints, 7-day retention, sessions and revenue")
+def overview(project: Project, scope: Scope) -> Dashboard:
+    board = _new(
+        project,
+        scope,
+        "overview",
+        "Overview",
+        "Active endpoints, new endpoints, retention, sessions, revenue",
+    )
+    if board.empty:
+        return board
+    usage = a.usage_summary(project, scope)
+    money = a.revenue_summary(project, scope)
+    board.tiles = [
+        Tile("Daily active endpoints (mean)", usage["daily_active_endpoints"], kpi="daily-active-endpoints"),
+        Tile("Monthly active endpoints", usage["monthly_active_endpoints"], kpi="monthly-active-endpoints"),
+        Tile("New endpoints", usage["new_endpoints"], kpi="new-endpoints"),
+        Tile(
+            "7-day retention rate", usage["seven_day_retention_rate"], "rate", kpi="seven-day-retention-rate"
+        ),
+        Tile("Sessions", usage["sessions"], kpi="sessions"),
+        Tile("Revenue", money["revenue"], "currency", kpi="revenue"),
+    ]
+    sticky = a.sticky_factor(project, scope)
+    _chart(
+        board,
+        "Active endpoints",
+        ch.time_series(
+            sticky, {"daily_active": "daily", "monthly_active": "monthly (30 days)"}, "Active endpoints"
+        ),
+    )
+    _chart(
+        board,
+        "New endpoints",
+        ch.time_series(a.new_active(project, scope), {"new": "new"}, "New endpoints", mark="bar"),
+    )
+    _chart(
+        board, "Sessions", ch.time_series(a.sessions(project, scope), {"sessions": "sessions"}, "Sessions")
+    )
+    _chart(
+        board,
+        "Revenue",
+        ch.time_series(a.revenue(project, scope), {"revenue": "revenue"}, "Revenue", fmt=",.2f"),
+    )
+    return board
+
+
+@register_dashboard(
+    "usage", "Daily/monthly active endpoints and users, sessions, retention, sticky factor, sign-ins"
+)
+def usage(project: Project, scope: Scope) -> Dashboard:
+    board = _new(
+        project, scope, "usage", "Usage", "Users, sessions and authentication, from session and auth events"
+    )
+    if board.empty:
+        return board
+    u = a.usage_summary(project, scope)
+    auth = a.authentication(project, scope)
+    board.tiles = [
+        Tile("Daily active endpoints (mean)", u["daily_active_endpoints"], kpi="daily-active-endpoints"),
+        Tile("Monthly active endpoints", u["monthly_active_endpoints"], kpi="monthly-active-endpoints"),
+        Tile("New endpoints", u["new_endpoints"], kpi="new-endpoints"),
+        Tile("Daily active users (mean)", u["daily_active_users"], kpi="daily-active-users"),
+        Tile("Monthly active users", u["monthly_active_users"], kpi="monthly-active-users"),
+        Tile("New users", u["new_users"], kpi="new-users"),
+        Tile("7-day retention rate", u["seven_day_retention_rate"], "rate", kpi="seven-day-retention-rate"),
+        Tile("Sticky factor (mean)", u["sticky_factor"], "ratio", kpi="sticky-factor"),
+        Tile("Sessions", u["sessions"], kpi="sessions"),
+        Tile("Sessions per endpoint", u["sessions_per_endpoint"], "ratio", kpi="sessions-per-endpoint"),
+        Tile("Sign-ins", int(auth["sign_ins"].sum()), kpi="sign-ins"),
+        Tile("Sign-ups", int(auth["sign_ups"].sum()), kpi="sign-ups"),
+        Tile("Authentication failures", int(auth["auth_failures"].sum()), kpi="authentication-failures"),
+    ]
+    sticky = a.sticky_factor(project, scope)
+    users = (
+        a.daily_active(project, scope, who="user")
+        .rename({"active": "daily"})
+        .join(
+            a.monthly_active(project, scope, who="user").rename({"active": "monthly"}),
+            on="date",
+            maintain_order="left",
+        )
+    )
+    new = (
+        a.new_active(project, scope)
+        .rename({"new": "endpoints"})
+        .join(
+            a.new_active(project, scope, who="user").rename({"new": "users"}),
+            on="date",
+            maintain_order="left",
+        )
+    )
+    sessions = a.sessions(project, scope)
+    seven = a.retention_rate(project, scope).rename({"rate": "seven_day"})
+    day1 = a.day_n_retention(project, 1, scope).select("date", pl.col("rate").alias("day_1"))
+    retention = seven.join(day1, on="date", maintain_order="left")
+    _chart(
+        board,
+        "Active endpoints",
+        ch.time_series(sticky, {"daily_active": "daily", "monthly_active": "monthly"}, "Active endpoints"),
+    )
+    _chart(
+        board, "Active users", ch.time_series(users, {"daily": "daily", "monthly": "monthly"}, "Active users")
+    )
+    _chart(
+        board,
+        "New endpoints and users",
+        ch.time_series(new, {"endpoints": "endpoints", "users": "users"}, "New endpoints and users"),
+    )
+    _chart(board, "Sessions", ch.time_series(sessions, {"sessions": "sessions"}, "Sessions", mark="bar"))
+    _chart(
+        board,
+        "Sessions per endpoint and user",
+        ch.time_series(
+            sessions,
+            {"sessions_per_endpoint": "per endpoint", "sessions_per_user": "per user"},
+            "Sessions per endpoint and user",
+            fmt=".2f",
+        ),
+    )
+    _chart(
+        board,
+        "Retention",
+        ch.time_series(retention, {"day_1": "day 1", "seven_day": "7-day"}, "Retention rate", fmt="%"),
+    )
+    _chart(
+        board,
+        "Sticky factor",
+        ch.time_series(
+            sticky, {"sticky_factor": "sticky factor"}, "Sticky factor (daily / monthly active)", fmt=".2f"
+        ),
+    )
+    _chart(board, "Session heat map", ch.heatmap(a.session_heatmap(project, scope)))
+    _chart(
+        board,
+        "Authentication",
+        ch.time_series(
+            auth,
+            {"sign_ins": "sign-ins", "sign_ups": "sign-ups", "auth_failures": "failures"},
+            "Authentication",
+        ),
+    )
+    board.notes.append("Retention for a day is blank until all of its follow-up days are in the event log.")
+    return board
+
+
+@register_dashboard("revenue", "Revenue, paying users, units sold and purchases from _monetization.purchase")
+def revenue(project: Project, scope: Scope) -> Dashboard:
+    board = _new(
+        project, scope, "revenue", "Revenue", "From _monetization.purchase events (_item_price x _quantity)"
+    )
+    if board.empty:
+        return board
+    s = a.revenue_summary(project, scope)
+    board.tiles = [
+        Tile("Revenue", s["revenue"], "currency", kpi="revenue"),
+        Tile("Revenue per endpoint", s["revenue_per_endpoint"], "currency", kpi="revenue-per-endpoint"),
+        Tile("Paying users", s["paying_users"], kpi="paying-users"),
+        Tile(
+            "Revenue per paying user", s["revenue_per_paying_user"], "currency", kpi="revenue-per-paying-user"
+        ),
+        Tile("Units sold", s["units_sold"], kpi="units-sold"),
+        Tile("Units sold per endpoint", s["units_sold_per_endpoint"], "ratio", kpi="units-sold-per-endpoint"),
+        Tile("Purchases", s["purchases"], kpi="purchases"),
+        Tile("Purchases per endpoint", s["purchases_per_endpoint"], "ratio", kpi="purchases-per-endpoint"),
+    ]
+    daily = a.revenue(project, scope)
+    by_product = a.revenue(project, scope, by="product")
+    by_platform = a.revenue(project, scope, by="platform")
+    _chart(
+        board,
+        "Revenue",
+        ch.time_series(daily, {"revenue": "revenue"}, "Revenue per day", fmt=",.2f", mark="bar"),
+    )
+    _chart(
+        board,
+        "Paying users",
+        ch.time_series(
+            daily, {"paying_users": "paying users", "purchases": "purchases"}, "Paying users and purchases"
+        ),
+    )
+    _chart(
+        board,
+        "Revenue by product",
+        ch.bar(by_product, "product", "revenue", "Revenue by product (top 15)", fmt=",.2f"),
+    )
+    _chart(
+        board,
+        "Revenue by platform",
+        ch.bar(by_platform, "Demographic.Platform", "revenue", "Revenue by platform", fmt=",.2f"),
+    )
+    board.tables.append(
+        TableItem(
+            "Revenue by product",
+            by_product.select("product", "revenue", "purchases", "units_sold", "paying_users").head(20),
+            {"revenue": "$"},
+        )
+    )
+    return board
+
+
+@register_dashboard("events", "Event count, endpoints and events per session for every event type")
+def events(project: Project, scope: Scope, event_type: str | None = None) -> Dashboard:
+    board = _new(
+        project,
+        scope,
+        "events",
+        "Events",
+        "Counts of every event type; filter with event_type='name:key=value'",
+    )
+    if board.empty:
+        return board
+    types = a.event_types(project, scope)
+    total = a.event_counts(project, event_type, scope)
+    board.tiles = [
+        Tile("Events" + (f" ({event_type})" if event_type else ""), int(total["events"].sum()), kpi="events"),
+        Tile("Event types", types.height),
+        Tile(
+            "Events per session",
+            _ratio(total["events"].sum(), total["sessions"].sum()),
+            "ratio",
+            kpi="events-per-session",
+        ),
+    ]
+    top = types.get_column("event_type").head(6).to_list()
+    per_type = [a.event_counts(project, t, scope).select("date", pl.col("events").alias(t)) for t in top]
+    wide = per_type[0]
+    for frame in per_type[1:]:
+        wide = wide.join(frame, on="date", maintain_order="left")
+    _chart(board, "Events per day", ch.time_series(wide, {t: t for t in top}, "Events per day (top 6 types)"))
+    _chart(board, "Events by type", ch.bar(types, "event_type", "events", "Events by type"))
+    _chart(
+        board,
+        "Endpoints by event type",
+        ch.bar(types, "event_type", "endpoints", "Endpoints with each event type"),
+    )
+    _chart(
+        board,
+        "Events per session",
+        ch.bar(
+            types.filter(pl.col("events_per_session").is_not_null()),
+            "event_type",
+            "events_per_session",
+            "Events per session",
+            fmt=".2f",
+        ),
+    )
+    board.tables.append(TableItem("Event types", types))
+    return board
+
+
+@register_dashboard("funnels", "Conversion through ordered steps (default: the shopping funnel)")
+def funnels(
+    project: Project,
+    scope: Scope,
+    steps: list[Any] | None = None,
+    window: str = "7d",
+    breakdown: str | None = "platform",
+) -> Dashboard:
+    board = _new(project, scope, "funnels", "Funnels", f"Ordered steps, {window} window from the first step")
+    if board.empty:
+        return board
+    if steps is None:
+        known = set(
+            run(project, f"SELECT DISTINCT event_type FROM {scope.events()}").get_column("event_type")
+        )
+        steps = [s for s in DEFAULT_FUNNEL if s in known]
+        if len(steps) < 2:
+            board.empty = (
+                "Give the funnel's steps: dashboard(project, 'funnels', steps=['event1', 'event2', ...])."
+            )
+            return board
+    result = a.funnel(project, steps, scope, window=window, breakdown=breakdown)
+    overall = result.overall
+    last = overall.row(-1, named=True)
+    board.tiles = [
+        Tile("Entered (step 1)", overall.row(0, named=True)["count"]),
+        Tile("Converted (last step)", last["count"]),
+        Tile("Conversion", last["conversion"], "rate"),
+        Tile("Median time to convert (h)", _hours(last["median_seconds_from_start"]), "ratio"),
+    ]
+    _chart(board, "Funnel", ch.funnel_chart(overall))
+    if breakdown:
+        _chart(
+            board,
+            "Funnel by breakdown",
+            ch.funnel_chart(result.table, breakdown=True, title=f"Conversion by {result.breakdown}"),
+        )
+    board.tables.append(
+        TableItem(
+            "Steps",
+            overall.select(
+                "step",
+                "label",
+                "count",
+                "conversion",
+                "conversion_from_previous",
+                "drop_off",
+                "median_seconds_from_previous",
+            ),
+            {"conversion": "%", "conversion_from_previous": "%"},
+        )
+    )
+    board.notes.append(
+        "An endpoint enters with a step-1 event inside the date range; the window may run past the range's end."
+    )
+    return board
+
+
+@register_dashboard(
+    "demographics", "Platform, app version, make, model, country, city, locale, time zone, channel"
+)
+def demographics(project: Project, scope: Scope, attributes: list[str] | None = None) -> Dashboard:
+    board = _new(
+        project,
+        scope,
+        "demographics",
+        "Demographics",
+        "Endpoints active in the date range, by their attributes",
+    )
+    if board.empty:
+        return board
+    dims = ["platform", "app-version", "make", "model", "country", "city", "locale", "time-zone", "channel"]
+    frames = {d: a.distribution(project, d, scope, top=12) for d in dims}
+    if attributes is None:
+        attributes = [c for c in project.endpoint_columns() if c.startswith("Attributes.")][:3]
+    for attr in attributes:
+        frames[attr] = a.distribution(project, attr, scope, top=12)
+    active = int(frames["platform"]["endpoints"].sum())
+    board.tiles = [
+        Tile("Active endpoints", active),
+        Tile("Countries", frames["country"].filter(~pl.col("value").is_in(["(none)", "(other)"])).height),
+        Tile("Platforms", frames["platform"].filter(pl.col("value") != "(none)").height),
+    ]
+    for dim, frame in frames.items():
+        label = dim.replace("-", " ").replace("Attributes.", "attribute ")
+        _chart(board, label, ch.bar(frame, "value", "endpoints", f"Endpoints by {label}"))
+    return board
+
+
+@register_dashboard("retention", "Weekly cohorts, day-N and week-N retention")
+def retention(
+    project: Project, scope: Scope, period: str = "week", return_event: str | None = None
+) -> Dashboard:
+    board = _new(
+        project, scope, "retention", "Retention", f"First-seen cohorts by {period}, returning on any event"
+    )
+    if board.empty:
+        return board
+    cohorts = a.retention_cohorts(project, scope, period=period, return_event=return_event, periods=6)
+    rates = {}
+    for name, (lo, hi) in {"day 1": (1, 1), "day 7": (7, 7), "week 1": (1, 7), "week 2": (8, 14)}.items():
+        frame = a.retention_rate(project, scope, first_day=lo, last_day=hi).filter(
+            pl.col("rate").is_not_null()
+        )
+        rates[name] = _ratio(frame["retained"].sum(), frame["active"].sum())
+    board.tiles = [
+        Tile(f"{k.capitalize()} retention", v, "rate", kpi=f"{k.replace(' ', '-')}-retention-rate")
+        for k, v in rates.items()
+    ]
+    board.tiles.append(Tile("Cohorts", cohorts.get_column("cohort").n_unique()))
+    daily = (
+        a.retention_rate(project, scope, first_day=1, last_day=1)
+        .select("date", pl.col("rate").alias("day_1"))
+        .join(
+            a.retention_rate(project, scope, first_day=7, last_day=7).select(
+                "date", pl.col("rate").alias("day_7")
+            ),
+            on="date",
+            maintain_order="left",
+        )
+    )
+    if cohorts.height:
+        _chart(board, "Cohorts", ch.cohort_heatmap(cohorts, f"Retention by {period} cohort (first seen)"))
+    _chart(
+        board,
+        "Day-N retention",
+        ch.time_series(daily, {"day_1": "day 1", "day_7": "day 7"}, "Day-1 and day-7 retention", fmt="%"),
+    )
+    wide = (
+        cohorts.pivot(on="period", index=["cohort", "cohort_size"], values="rate")
+        if cohorts.height
+        else cohorts
+    )
+    board.tables.append(
+        TableItem("Cohort table (share retained per period)", wide, {c: "%" for c in wide.columns[2:]})
+    )
+    return board
+
+
+def _ratio(num, den) -> float | None:
+    return float(num) / float(den) if den else None
+
+
+def _hours(seconds: float | None) -> float | None:
+    return seconds / 3600 if seconds is not None else None

@@ -1,0 +1,360 @@
+"""Reports: run notebooks with papermill (with parameters), export them to offline HTML with nbconvert.
+
+A *report* is a notebook in ``notebooks/`` whose metadata says ``{"workbench": {"report": true}}``; its name is
+the file name without the number prefix (``05_dashboards.ipynb`` -> ``dashboards``). Each has a cell tagged
+``parameters`` (``project_path``, ``start``, ``end``, ``segment``, ...). ``--param k=v`` values are converted
+to the type of the notebook's default (a wrong type is refused before anything runs).
+
+The HTML hides code, keeps outputs (charts render from Vega inlined once per page) and requests nothing from
+any host. A failing cell stops the run with an error naming the notebook, the cell and the exception; the
+executed notebook is kept next to the HTML for inspection. Schedule it with cron, e.g. every Monday at 06:00::
+
+    0 6 * * 1  cd /srv/workbench && .venv/bin/workbench report --all --project /srv/acme --out /srv/reports/$(date +\\%F)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError, UnknownNameError, WorkbenchError, suggest
+from .progress import progress_bar
+
+if TYPE_CHECKING:
+    from .project import Project
+
+KERNEL = "workbench"
+_DATE_PARAMS = ("start", "end")
+_OPTIONAL_PARAMS = ("project_path",)
+
+
+class ReportError(WorkbenchError):
+    """A report notebook failed: names the notebook, the cell and the error."""
+
+
+@dataclass
+class ReportResult:
+    name: str
+    notebook: Path
+    html: Path
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "html": str(self.html),
+            "notebook": str(self.notebook),
+            "bytes": self.html.stat().st_size,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def notebooks_dir() -> Path:
+    """Where report notebooks live: ``$WORKBENCH_NOTEBOOKS``, else the repository's ``notebooks/``."""
+    env = os.environ.get("WORKBENCH_NOTEBOOKS")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def report_name(path: Path) -> str:
+    return re.sub(r"^\d+[_-]", "", path.stem).replace("_", "-")
+
+
+def reports(folder: Path | None = None) -> dict[str, Path]:
+    """Report name -> notebook path, for every notebook marked as a report."""
+    folder = folder or notebooks_dir()
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+        except (OSError, ValueError):
+            continue
+        if meta.get("workbench", {}).get("report"):
+            found[report_name(path)] = path
+    return found
+
+
+def parse_params(items: Sequence[str]) -> dict[str, str]:
+    """``["k=v", ...]`` -> ``{"k": "v"}`` (values stay text until matched to a notebook's parameter types)."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{item!r}: write a parameter as key=value", field="--param")
+        out[key.strip()] = value
+    return out
+
+
+def coerce_params(notebook: Path, params: dict[str, Any]) -> dict[str, Any]:
+    """Convert text values to the types of the notebook's parameter defaults; refuse unknown names and bad values."""
+    from papermill.inspection import _infer_parameters
+    from papermill.iorw import load_notebook_node
+
+    nb = load_notebook_node(str(notebook))  # fills the cell metadata papermill expects
+    declared = {p.name: p._asdict() for p in _infer_parameters(nb, language="python")}
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key not in declared and key in _OPTIONAL_PARAMS:
+            continue  # passed to every report; notebooks that do not use it simply do not get it
+        if key not in declared:
+            raise InputError(
+                f"{notebook.name} has no parameter {key!r}{suggest(key, declared)}; its parameters: {', '.join(declared)}",
+                field=key,
+            )
+        kind = _kind(declared[key])
+        out[key] = _convert(key, value, kind, notebook)
+    return out
+
+
+def _kind(param: dict[str, Any]) -> str:
+    """A parameter's type: its annotation (``x: int = 1``) or else the type of its literal default."""
+    import ast
+
+    annotated = (param.get("inferred_type_name") or "None").lower()
+    if annotated != "none":
+        return annotated
+    try:
+        value = ast.literal_eval(param.get("default") or "")
+    except (ValueError, SyntaxError):
+        return "str"
+    return {bool: "bool", int: "int", float: "float", list: "list", dict: "dict"}.get(type(value), "str")
+
+
+def _convert(key: str, value: Any, kind: str, notebook: Path) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "bool":
+            low = value.strip().lower()
+            if low not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(value)
+            return low in ("true", "1", "yes")
+    except ValueError:
+        raise InputError(
+            f"{value!r} is not a valid {kind} for parameter {key!r} of {notebook.name}", field=key
+        ) from None
+    if key in _DATE_PARAMS and value:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise InputError(
+                f"{value!r} is not a date (YYYY-MM-DD) for parameter {key!r}", field=key
+            ) from None
+    if kind in ("list", "dict"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise InputError(f"{value!r} is not JSON for the {kind} parameter {key!r}", field=key) from None
+    return value
+
+
+def check_writable(out_dir: Path) -> Path:
+    """Create ``out_dir`` and prove a file can be written there; InputError saying why not."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".write-test-{uuid.uuid4().hex}"
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except OSError as err:
+        raise InputError(f"cannot write reports here: {err.strerror or err}", file=str(out_dir)) from err
+    return out_dir
+
+
+def _kernel() -> str:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().find_kernel_specs()
+    return KERNEL if KERNEL in specs else "python3"
+
+
+def run_report(
+    name: str,
+    params: dict[str, Any] | None = None,
+    out_dir: Path = Path("reports"),
+    *,
+    progress: bool = False,
+) -> ReportResult:
+    """Run one report notebook with ``params`` and export it to ``out_dir/NAME.html``."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    known = reports()
+    if name not in known:
+        raise UnknownNameError(
+            f"no report named {name!r}{suggest(name, known)}; valid reports: {', '.join(known) or 'none found'}"
+            f" (in {notebooks_dir()})"
+        )
+    source = known[name]
+    values = coerce_params(source, dict(params or {}))
+    out_dir = check_writable(Path(out_dir))
+    executed = out_dir / f"{name}.ipynb"
+    html_path = out_dir / f"{name}.html"
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=values,
+            kernel_name=_kernel(),
+            language="python",
+            progress_bar=progress,
+            cwd=str(source.parent),
+        )
+    except PapermillExecutionError as err:
+        raise ReportError(
+            f"report {name!r} ({source}) failed in cell {err.cell_index} (execution count {err.exec_count}): "
+            f"{err.ename}: {err.evalue}; the executed notebook is {executed}"
+        ) from None
+    export_html(executed, html_path)
+    return ReportResult(name, executed, html_path, time.perf_counter() - started)
+
+
+def run_reports(
+    names: Sequence[str] | None,
+    params: dict[str, Any] | None = None,
+    out_dir: Path = Path("reports"),
+    *,
+    progress=True,
+) -> list[ReportResult]:
+    """Run several reports (``None``: all of them) in turn, with a progress bar; stops at the first failure."""
+    known = reports()
+    chosen = list(known) if names is None else list(names)
+    if not chosen:
+        raise InputError(f"no report notebooks found in {notebooks_dir()}")
+    for name in chosen:
+        if name not in known:
+            raise UnknownNameError(
+                f"no report named {name!r}{suggest(name, known)}; valid reports: {', '.join(known)}"
+            )
+    check_writable(Path(out_dir))
+    # Each notebook's parameters are checked before any runs: a typo fails in a second, not after a long report.
+    for name in chosen:
+        coerce_params(known[name], dict(params or {}))
+    results = []
+    with progress_bar(len(chosen), "reports", "notebook", enabled=progress) as bar:
+        for name in chosen:
+            bar.set_postfix_str(name)
+            results.append(run_report(name, params, Path(out_dir)))
+            bar.update(1)
+    return results
+
+
+_EXTERNAL = re.compile(
+    r"<(script|link)\b[^>]*\b(?:src|href)=\"https?://[^\"]*\"[^>]*>(?:\s*</script>)?", re.IGNORECASE
+)
+
+
+_EMPTY_SCRIPT = re.compile(r'<script[^>]*\bsrc=""[^>]*>\s*</script>', re.IGNORECASE)
+
+
+def export_html(notebook: Path, out: Path) -> Path:
+    """Export an executed notebook to HTML: code hidden, outputs kept, nothing loaded from other hosts."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from .dashboards.export import BUNDLE_MARKER, write_atomic
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    nb.metadata.pop("widgets", None)  # widget state would make the page load the widget manager from a CDN
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.mathjax_url = ""
+    exporter.require_js_url = ""
+    exporter.widget_renderer_url = ""
+    body, _ = exporter.from_notebook_node(nb)
+    body = _EXTERNAL.sub("", body)
+    body = _EMPTY_SCRIPT.sub("", body)  # the template's slots for the CDN URLs we blanked
+    body = _keep_first_bundle(body, BUNDLE_MARKER)
+    write_atomic(out, body)
+    return out
+
+
+def _keep_first_bundle(page: str, marker: str) -> str:
+    """Several outputs each carry the inlined Vega bundle; one copy per page is enough."""
+    pattern = re.compile(r"<script " + re.escape(marker) + r'(?:="")?>.*?</script>', re.DOTALL)
+    seen = False
+
+    def keep_first(match: re.Match[str]) -> str:
+        nonlocal seen
+        if seen:
+            return ""
+        seen = True
+        return match.group(0)
+
+    return pattern.sub(keep_first, page)
+
+
+def write_demo_reports(project: Project, out_dir: Path, progress: bool = True) -> list[Path]:
+    """Write every dashboard (HTML), an Overview picture (PNG) and every report notebook (HTML) into ``out_dir``.
+
+    The PNG is a Chromium screenshot of the Overview page when Chromium is installed, else the Overview's charts
+    drawn by vl-convert. Returns the files written.
+    """
+    from .dashboards import dashboard, dashboard_names
+
+    out_dir = check_writable(Path(out_dir))
+    written: list[Path] = []
+    names = dashboard_names()
+    with progress_bar(len(names), "dashboards", "dashboard", enabled=progress) as bar:
+        for name in names:
+            bar.set_postfix_str(name)
+            board = dashboard(project, name)
+            written.append(board.save(out_dir / f"{name}.html"))
+            if name == "overview":
+                png = out_dir / "overview.png"
+                if not screenshot(written[-1], png):
+                    board.save(png)
+                written.append(png)
+            bar.update(1)
+    results = run_reports(None, {"project_path": str(project.path)}, out_dir, progress=progress)
+    written += [r.html for r in results]
+    return written
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def screenshot(page: Path, png: Path, *, width: int = 1280, executable: str = CHROMIUM) -> bool:
+    """A full-page PNG of an HTML file in headless Chromium (after its charts render); False without Chromium."""
+    if not Path(executable).exists():
+        return False
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return False
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page(viewport={"width": width, "height": 900})
+            tab.route(re.compile(r"^(?!file:|data:|about:).*"), lambda route: route.abort())
+            tab.goto(page.resolve().as_uri())
+            tab.wait_for_function(
+                "() => (window.__workbenchCharts || 0) >= document.querySelectorAll('.wb-dash .chart').length",
+                timeout=30_000,
+            )
+            tab.screenshot(path=str(png), full_page=True)
+        finally:
+            browser.close()
+    return True

@@ -60,9 +60,11 @@ def import_endpoint_files(
     )
     default_region = project.setting("import.default_region", "") or None
     total_bytes = sum(p.stat().st_size for p in paths if p.exists())
-    with progress_bar(total=total_bytes * 2 or None, desc="import", unit="B", enabled=progress) as bar:
+    # the bar counts input bytes three times: read and parsed, checked, written to the catalog
+    with progress_bar(total=total_bytes * 3 or None, desc="import", unit="B", enabled=progress) as bar:
         texts = []
         for path in paths:
+            bar.set_postfix_str(f"reading {path.name}")
             texts.append(read_input(path, limits))
         hashes = [t.sha256 for t in texts]
         with project.connect(read_only=True) as con:
@@ -78,7 +80,7 @@ def import_endpoint_files(
         for index, text in enumerate(texts):
             if text.sha256 in done or any(t.sha256 == text.sha256 for t in texts[:index]):
                 result.skipped_files.append(str(text.path))
-                bar.update(text.path.stat().st_size * 2)
+                bar.update(text.path.stat().st_size * 3)
                 continue
             staged.append(read_csv(text) if text.format == "csv" else read_json(text))
             bar.update(text.path.stat().st_size)
@@ -100,6 +102,7 @@ def import_endpoint_files(
         frame = pl.concat(endpoint_frames, how="diagonal_relaxed") if endpoint_frames else pl.DataFrame()
         result.rows = frame.height + len(read_rejects) + sum(f.height for f in user_id_frames)
         if frame.height:
+            bar.set_postfix_str(f"checking {frame.height:,} rows")
             frame = frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("__order"))
             valid, rejects = validate(frame, default_region)
         else:
@@ -124,6 +127,8 @@ def import_endpoint_files(
                 ]
             )
 
+        bar.update(sum(t.path.stat().st_size for t in texts if t.sha256 not in done))
+        bar.set_postfix_str("writing")
         with project.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:

@@ -1,0 +1,278 @@
+"""The segment condition tree: one tree, compiled to DuckDB SQL (``_sql``) and to Polars (``_polars``).
+
+Pinpoint JSON (``spec``) and the Python builder (``builder``) both produce these nodes. Nodes are frozen
+dataclasses so two trees compare equal when they mean the same conditions in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+# --- boolean structure ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every item holds (an empty AllOf selects every endpoint)."""
+
+    items: tuple = ()
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one item holds (an empty AnyOf selects nobody)."""
+
+    items: tuple = ()
+
+
+@dataclass(frozen=True)
+class NoneOf:
+    """No item holds (Pinpoint's NONE; ``~condition`` in the builder)."""
+
+    items: tuple = ()
+
+
+# --- endpoint columns -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValueIn:
+    """A Pinpoint set dimension (``Demographic.Channel``, ``Location.Country``...) is / is not one of values."""
+
+    dimension: str
+    values: tuple[str, ...]
+    exclusive: bool = False
+
+
+#: Attribute operators of Pinpoint's ``AttributeDimension``.
+ATTRIBUTE_TYPES = ("INCLUSIVE", "EXCLUSIVE", "CONTAINS", "BEFORE", "AFTER", "ON", "BETWEEN")
+DATE_TYPES = ("BEFORE", "AFTER", "ON", "BETWEEN")
+
+
+@dataclass(frozen=True)
+class AttributeMatch:
+    """A multi-valued attribute column (``Attributes.x``, ``User.UserAttributes.x``) against values.
+
+    An endpoint matches INCLUSIVE when any of its values is in ``values``; EXCLUSIVE when none is; CONTAINS when
+    any of its values contains any of ``values`` (case-sensitive); the date operators when any of its values,
+    read as an ISO date/instant, is before / after / on the date of / between the given instants.
+    """
+
+    column: str
+    attribute_type: str
+    values: tuple[str, ...]
+
+
+METRIC_OPERATORS = {
+    "GREATER_THAN": ">",
+    "LESS_THAN": "<",
+    "GREATER_THAN_OR_EQUAL": ">=",
+    "LESS_THAN_OR_EQUAL": "<=",
+    "EQUAL": "=",
+}
+
+
+@dataclass(frozen=True)
+class MetricCompare:
+    """A numeric column compared to a value (an endpoint without the metric never matches)."""
+
+    column: str
+    operator: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Near:
+    """Great-circle distance from (latitude, longitude) at most ``km`` (haversine, mean Earth radius)."""
+
+    latitude: float
+    longitude: float
+    km: float
+
+
+# --- event log --------------------------------------------------------------------------------------------------
+
+RECENCY_DURATIONS = {
+    "HR_24": timedelta(hours=24),
+    "DAY_7": timedelta(days=7),
+    "DAY_14": timedelta(days=14),
+    "DAY_30": timedelta(days=30),
+}
+#: Pinpoint's Recency is about app sessions: an endpoint is active when it had any session event in the window.
+SESSION_EVENTS = ("_session.start", "_session.stop", "_session.pause", "_session.resume")
+
+
+@dataclass(frozen=True)
+class Recency:
+    """Pinpoint's ``Behavior.Recency``: a session event (ACTIVE) or none (INACTIVE) in the last duration."""
+
+    duration: str
+    recency_type: str
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """A condition on one event attribute (``AttributeDimension``) or metric (``MetricDimension``)."""
+
+    kind: str  # "attribute" | "metric"
+    name: str
+    operator: str  # attribute type or metric comparison operator
+    values: tuple = ()
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which events count: the last ``days`` days before now, or ``start`` <= time <= ``end`` (UTC), or all."""
+
+    days: float | None = None
+    start: str | None = None
+    end: str | None = None
+
+    def bounds(self, now: datetime) -> tuple[datetime | None, datetime | None, bool]:
+        """(lower, upper, lower_inclusive): a relative window is (now - days, now]; dates are inclusive."""
+        if self.days is not None:
+            return now - timedelta(days=self.days), now, False
+        lo = parse_instant(self.start) if self.start else None
+        hi = parse_instant(self.end, end_of_day=True) if self.end else None
+        return lo, hi, True
+
+
+TIMES_OPERATORS = {"AT_LEAST": ">=", "AT_MOST": "<=", "EXACTLY": "="}
+
+
+@dataclass(frozen=True)
+class Performed:
+    """The endpoint performed one of ``event_types`` (with ``filters``) N times in the window (times op count)."""
+
+    event_types: tuple[str, ...]
+    filters: tuple[EventFilter, ...] = ()
+    times_operator: str = "AT_LEAST"
+    times: int = 1
+    window: Window = field(default_factory=Window)
+
+
+@dataclass(frozen=True)
+class PerformedWhen:
+    """The endpoint's FIRST / LAST matching event happened BEFORE / AFTER an instant (never performed: no match)."""
+
+    event_types: tuple[str, ...]
+    which: str  # FIRST | LAST
+    operator: str  # BEFORE | AFTER
+    at: str
+    filters: tuple[EventFilter, ...] = ()
+
+
+#: Engagement actions and the Pinpoint event types that record them.
+ENGAGEMENT_EVENTS = {
+    "OPENED": ("_email.open", "_campaign.opened_notification", "_journey.opened_notification"),
+    "CLICKED": ("_email.click", "_inapp.message_clicked"),
+    "BOUNCED": ("_email.hardbounce", "_email.softbounce"),
+    "UNSUBSCRIBED": ("_email.unsubscribe", "_SMS.OPTOUT"),
+}
+
+
+@dataclass(frozen=True)
+class Engaged:
+    """The endpoint opened / clicked / bounced / unsubscribed from a campaign or journey (or any) in the window."""
+
+    action: str
+    campaign_id: str | None = None
+    journey_id: str | None = None
+    window: Window = field(default_factory=Window)
+
+    def as_performed(self) -> Performed:
+        filters: list[EventFilter] = []
+        if self.campaign_id:
+            filters.append(EventFilter("attribute", "campaign_id", "INCLUSIVE", (self.campaign_id,)))
+        if self.journey_id:
+            filters.append(EventFilter("attribute", "journey_id", "INCLUSIVE", (self.journey_id,)))
+        return Performed(ENGAGEMENT_EVENTS[self.action], tuple(filters), "AT_LEAST", 1, self.window)
+
+
+# --- other ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RandomBucket:
+    """Endpoints whose stable bucket (md5 of salt + id, little-endian, mod 100) is in [start, end)."""
+
+    start: int
+    end: int
+    key: str = "ENDPOINT"  # ENDPOINT (Id) | USER (User.UserId, or Id when the endpoint has no user)
+    salt: str = ""
+
+
+@dataclass(frozen=True)
+class InSegment:
+    """Membership of another segment, by name or id (optionally a pinned version); resolved before compiling."""
+
+    ref: str
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class Members:
+    """The static member list of an imported segment version (what ``InSegment`` resolves to for IMPORT)."""
+
+    segment_id: str
+    version: int
+    name: str = ""
+
+
+Node = (
+    AllOf
+    | AnyOf
+    | NoneOf
+    | ValueIn
+    | AttributeMatch
+    | MetricCompare
+    | Near
+    | Recency
+    | Performed
+    | PerformedWhen
+    | Engaged
+    | RandomBucket
+    | InSegment
+    | Members
+)
+
+
+def walk(node: Node):
+    """Yield every node of the tree, depth first."""
+    yield node
+    if isinstance(node, AllOf | AnyOf | NoneOf):
+        for item in node.items:
+            yield from walk(item)
+
+
+def leaves(node: Node) -> list[Node]:
+    return [n for n in walk(node) if not isinstance(n, AllOf | AnyOf | NoneOf)]
+
+
+# --- dates --------------------------------------------------------------------------------------------------------
+
+#: The attribute value shapes read as dates, in both engines: a date, or a date and time (seconds optional,
+#: fraction up to microseconds) with an optional trailing Z. Anything else is "not a date" and never matches.
+DATE_VALUE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?Z?$"
+
+
+def parse_instant(text: str, *, end_of_day: bool = False) -> datetime:
+    """Read an ISO date or instant as naive UTC (Pinpoint reads values as ISO_INSTANT; dates are 00:00 UTC).
+
+    ``end_of_day`` makes a date-only value mean the last microsecond of that day (for inclusive upper bounds).
+    Raises ValueError for anything else.
+    """
+    text = str(text).strip()
+    if not text or not text[0].isdigit():
+        raise ValueError(f"{text!r} is not an ISO date or instant")
+    parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    if end_of_day and len(text) == 10:
+        parsed = parsed + timedelta(days=1) - timedelta(microseconds=1)
+    return parsed
+
+
+def parse_day(text: str) -> date:
+    return parse_instant(text).date()

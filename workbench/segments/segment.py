@@ -1,0 +1,449 @@
+"""The Segment object: a spec bound to a project. Members, counts, breakdowns, and saving new versions.
+
+A segment is dynamic (its conditions are evaluated on the current data each time) or imported (a stored list
+of endpoint ids). Every save makes a new version; ``Segment.load(project, name, version=K)`` pins one.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from .. import schema
+from ..errors import InputError, UnknownNameError, suggest
+from . import _tree as t
+from ._polars import PolarsCompiler
+from ._sql import filter_sql, member_query
+from .spec import SegmentSpec
+from .store import read_catalog, save_dynamic_segment, save_imported_segment
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+
+def resolve_now(project: Project | None, now: datetime | str | None = None) -> datetime:
+    """ "Now" for recency and relative windows: the argument, else the project setting ``segments.now``, else
+    ``$WORKBENCH_NOW``, else the clock (naive UTC). Tests and the demo pin it so that results are deterministic."""
+    value: Any = now
+    if value is None and project is not None:
+        value = project.setting("segments.now")
+    if value is None:
+        value = os.environ.get("WORKBENCH_NOW") or None
+    if value is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    try:
+        return t.parse_instant(str(value))
+    except ValueError:
+        raise InputError(f"{value!r} is not an ISO date or instant", field="now") from None
+
+
+@dataclass(frozen=True)
+class SegmentCount:
+    """How many endpoints and distinct users a segment selects."""
+
+    endpoints: int
+    users: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"endpoints": self.endpoints, "users": self.users}
+
+
+@dataclass(frozen=True)
+class _Stored:
+    segment_id: str
+    name: str
+    segment_type: str
+    version: int
+    latest_version: int
+    request: dict
+
+
+class Catalog:
+    """The project's segments and all their versions, read once (segment definitions are small)."""
+
+    def __init__(self, project: Project, con: Any = None):
+        if con is not None:
+            self.frame = read_catalog(con)
+        else:
+            with project.connect(read_only=True) as own:
+                self.frame = read_catalog(own)
+        self.pending: dict[str, tuple[str, int, dict]] = {}  # name -> (id, version, request) being saved
+
+    def names(self) -> list[str]:
+        return sorted(set(self.frame.get_column("name").to_list()) | set(self.pending))
+
+    def find(self, ref: str, version: int | None = None) -> _Stored | None:
+        if ref in self.pending:
+            sid, ver, request = self.pending[ref]
+            if version is None or version == ver:
+                return _Stored(sid, ref, "DIMENSIONAL", ver, ver, request)
+        rows = self.frame.filter((pl.col("name") == ref) | (pl.col("segment_id") == ref))
+        if rows.is_empty():
+            return None
+        for name, (sid, ver, request) in self.pending.items():
+            if sid == rows.item(0, "segment_id") and (version is None or version == ver):
+                return _Stored(sid, name, "DIMENSIONAL", ver, ver, request)
+        latest = int(rows.item(0, "latest_version"))
+        wanted = latest if version is None else version
+        row = rows.filter(pl.col("version") == wanted)
+        if row.is_empty():
+            return None
+        r = row.row(0, named=True)
+        return _Stored(r["segment_id"], r["name"], r["segment_type"], wanted, latest, json.loads(r["spec"]))
+
+    def get(self, ref: str, version: int | None = None) -> _Stored:
+        found = self.find(ref, version)
+        if found is None:
+            if self.find(ref) is not None:
+                versions = self.frame.filter((pl.col("name") == ref) | (pl.col("segment_id") == ref))
+                have = ", ".join(str(v) for v in versions.get_column("version").to_list())
+                raise UnknownNameError(f"segment {ref!r} has no version {version} (versions: {have})")
+            raise UnknownNameError(f"no segment named {ref!r}{suggest(ref, self.names())}")
+        return found
+
+    def resolve(self, node: t.Node, stack: tuple[tuple[str, str], ...] = ()) -> t.Node:
+        """Replace segment references by their conditions (dynamic) or member lists (imported); refuse cycles."""
+        if isinstance(node, t.AllOf | t.AnyOf | t.NoneOf):
+            return type(node)(tuple(self.resolve(i, stack) for i in node.items))
+        if not isinstance(node, t.InSegment):
+            return node
+        found = self.find(node.ref, node.version)
+        if found is None:
+            if node.version is not None and self.find(node.ref) is not None:
+                raise InputError(
+                    f"segment {node.ref!r} has no version {node.version}", field="SourceSegments"
+                )
+            raise InputError(
+                f"unknown base segment {node.ref!r}{suggest(node.ref, self.names())}", field="SourceSegments"
+            )
+        if any(sid == found.segment_id for sid, _ in stack):
+            path = " -> ".join([name for _, name in stack] + [found.name])
+            raise InputError(f"segments refer to each other in a cycle: {path}", field="SourceSegments")
+        if found.segment_type == "IMPORT":
+            return t.Members(found.segment_id, found.version, found.name)
+        spec = SegmentSpec.from_json(found.request)
+        assert spec.condition is not None
+        return self.resolve(spec.condition, (*stack, (found.segment_id, found.name)))
+
+
+class Segment:
+    """A segment of a project's endpoints: ``members()``, ``count()``, ``breakdown(column)``, ``save(name)``.
+
+    Build one from Pinpoint JSON (``Segment.from_json``), from the builder (``Segment(project, condition)``) or
+    load a saved one (``Segment.load(project, name, version=None)``). ``now`` pins the clock for recency and
+    relative event windows.
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        spec: SegmentSpec | t.Node | Any,
+        *,
+        name: str | None = None,
+        segment_id: str | None = None,
+        version: int | None = None,
+        now: datetime | str | None = None,
+    ):
+        if not isinstance(spec, SegmentSpec):
+            spec = SegmentSpec.from_condition(_as_node(spec), name)
+        self.project = project
+        self.spec = spec
+        self.name = name or spec.name
+        self.segment_id = segment_id
+        self.version = version
+        self.now = resolve_now(project, now)
+        self._resolved: t.Node | None = None
+
+    # --- construction ---------------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_json(
+        cls,
+        project: Project,
+        source: Any,
+        *,
+        name: str | None = None,
+        file: str | None = None,
+        now: datetime | str | None = None,
+    ) -> Segment:
+        """A segment from a ``WriteSegmentRequest`` (dict, JSON text or path), checked against the project's data."""
+        spec = SegmentSpec.from_json(source, columns=project.endpoint_columns(), file=file)
+        return cls(project, spec, name=name, now=now)
+
+    @classmethod
+    def load(
+        cls, project: Project, name: str, version: int | None = None, *, now: datetime | str | None = None
+    ) -> Segment:
+        """A saved segment (its latest version, or ``version``)."""
+        stored = Catalog(project).get(name, version)
+        if stored.segment_type == "IMPORT":
+            spec = SegmentSpec(stored.request, None)
+        else:
+            spec = SegmentSpec.from_json(stored.request)
+        return cls(
+            project, spec, name=stored.name, segment_id=stored.segment_id, version=stored.version, now=now
+        )
+
+    # --- evaluation -----------------------------------------------------------------------------------------------
+
+    @property
+    def condition(self) -> t.Node:
+        """The resolved condition tree (segment references replaced), checked against the project's columns."""
+        if self._resolved is None:
+            with self.project.connect(read_only=True) as con:
+                self._resolve(con)
+        assert self._resolved is not None
+        return self._resolved
+
+    def _resolve(self, con: Any) -> t.Node:
+        # one connection for the checks and the query: opening the catalog costs ~30 ms each time
+        if self._resolved is None:
+            if self.spec.condition is None:
+                if self.segment_id is None or self.version is None:
+                    raise InputError("an imported segment has no conditions until it is saved")
+                self._resolved = t.Members(self.segment_id, self.version, self.name or "")
+            else:
+                columns = [
+                    r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE endpoints)").fetchall()
+                ]
+                self.spec.check(columns)
+                tree = self.spec.condition
+                if any(isinstance(n, t.InSegment) for n in t.walk(tree)):
+                    stack = ((self.segment_id, self.name or ""),) if self.segment_id else ()
+                    tree = Catalog(self.project, con).resolve(tree, stack)
+                self._resolved = tree
+        return self._resolved
+
+    def _query(self, select: str) -> pl.DataFrame:
+        with self.project.connect(read_only=True) as con:
+            return con.sql(member_query(self._resolve(con), self.now, select)).pl()
+
+    def sql(self, select: str = "endpoints.*") -> str:
+        """The SELECT over the members that ``members()`` runs."""
+        return member_query(self.condition, self.now, select)
+
+    def sql_filter(self) -> str:
+        """A SQL boolean expression over table ``endpoints`` selecting the members."""
+        return filter_sql(self.condition, self.now)
+
+    def members(self, columns: Iterable[str] | None = None) -> pl.DataFrame:
+        """The member endpoints as a Polars DataFrame (DuckDB path)."""
+        select = ", ".join(f"endpoints.{schema.quote(c)}" for c in columns) if columns else "endpoints.*"
+        return self._query(select)
+
+    def count(self) -> SegmentCount:
+        """Endpoints and distinct users (``User.UserId``) in the segment."""
+        frame = self._query('count(*) AS endpoints, count(DISTINCT endpoints."User.UserId") AS users')
+        return SegmentCount(int(frame.item(0, "endpoints")), int(frame.item(0, "users")))
+
+    def breakdown(self, column: str) -> pl.DataFrame:
+        """Endpoints and users per value of ``column`` (each value of a multi-valued attribute counts)."""
+        columns = self.project.endpoint_columns()
+        if column not in columns:
+            raise UnknownNameError(f"no endpoint column {column!r}{suggest(column, columns)}")
+        kind = self.project.query(f"SELECT typeof({schema.quote(column)}) AS k FROM endpoints LIMIT 1")
+        is_list = not kind.is_empty() and str(kind.item(0, "k")).endswith("[]")
+        value = (
+            f"unnest(endpoints.{schema.quote(column)})" if is_list else f"endpoints.{schema.quote(column)}"
+        )
+        inner = self.sql(f'{value} AS "value", endpoints."User.UserId" AS "user"')
+        return self.project.query(
+            f'SELECT "value" AS {schema.quote(column)}, count(*) AS endpoints, count(DISTINCT "user") AS users '
+            f"FROM ({inner}) GROUP BY 1 ORDER BY endpoints DESC, 1"
+        )
+
+    def to_polars(self, events: pl.DataFrame | pl.LazyFrame | None = None) -> pl.Expr:
+        """The same segment as one Polars expression: ``project.endpoints().filter(segment.to_polars())``."""
+
+        def load_events() -> pl.LazyFrame:
+            frame = events if events is not None else self.project.events()
+            return frame.lazy()
+
+        def members(segment_id: str, version: int) -> list[str]:
+            return (
+                self.project.query(
+                    "SELECT endpoint_id FROM segment_members WHERE segment_id = ? AND version = ?",
+                    [segment_id, version],
+                )
+                .get_column("endpoint_id")
+                .to_list()
+            )
+
+        return PolarsCompiler(self.now, load_events, members).expr(self.condition)
+
+    def members_polars(self, endpoints: pl.DataFrame | None = None) -> pl.DataFrame:
+        """The member endpoints computed with Polars (the notebook path); same rows as ``members()``."""
+        frame = endpoints if endpoints is not None else self.project.endpoints()
+        return frame.filter(self.to_polars())
+
+    # --- saving ---------------------------------------------------------------------------------------------------
+
+    def save(self, name: str | None = None, *, source: str = "python") -> Segment:
+        """Save as a named dynamic segment (a new version when the name exists); returns the saved segment."""
+        name = name or self.name
+        if not name:
+            raise InputError("give the segment a name: segment.save('name')")
+        if self.spec.condition is None:
+            raise InputError("an imported segment is saved with save_endpoints_as_segment()")
+        request = {**self.spec.request, "Name": name}
+        spec = SegmentSpec(request, self.spec.condition)
+        spec.check(self.project.endpoint_columns())
+        catalog = Catalog(self.project)
+        existing = catalog.find(name)
+        if existing is not None and existing.segment_type == "IMPORT":
+            raise InputError(
+                f"segment {name!r} exists and is an imported (static) segment; choose another name"
+            )
+        sid = existing.segment_id if existing else f"new:{name}"
+        version = existing.latest_version + 1 if existing else 1
+        catalog.pending[name] = (sid, version, request)
+        catalog.resolve(
+            spec.condition, ((sid, name),)
+        )  # unknown bases and cycles fail before anything is written
+        now = datetime.now(UTC).replace(tzinfo=None)
+        with self.project.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                segment_id, version = save_dynamic_segment(con, name, request, now=now, source=source)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return Segment(self.project, spec, name=name, segment_id=segment_id, version=version, now=self.now)
+
+    # --- display ----------------------------------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """The conditions in words."""
+        return self.spec.describe()
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The ``WriteSegmentRequest`` JSON."""
+        return self.spec.to_json(indent)
+
+    def __repr__(self) -> str:
+        label = f"{self.name!r}" if self.name else "unsaved"
+        version = f" v{self.version}" if self.version else ""
+        return f"<Segment {label}{version}: {self.describe()}>"
+
+    def _repr_html_(self) -> str:
+        title = html.escape(self.name or "unsaved segment") + (
+            f" <small>version {self.version}</small>" if self.version else ""
+        )
+        try:
+            counts = self.count()
+            sample = self.members(["Id", "ChannelType", "Address", "User.UserId"]).head(5)
+            counts_html = f"<p><b>{counts.endpoints:,}</b> endpoints, <b>{counts.users:,}</b> users</p>"
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                for row in sample.iter_rows()
+            )
+            head = "".join(f"<th>{html.escape(c)}</th>" for c in sample.columns)
+            sample_html = f"<table><tr>{head}</tr>{rows}</table>"
+        except Exception as err:  # the display must not raise: show what went wrong instead
+            counts_html = f"<p style='color:#b00'>cannot evaluate: {html.escape(str(err))}</p>"
+            sample_html = ""
+        return f"<div><b>Segment</b> {title}<pre>{html.escape(self.describe())}</pre>{counts_html}{sample_html}</div>"
+
+
+def _as_node(value: Any) -> t.Node:
+    node = getattr(value, "node", value)
+    if not isinstance(
+        node,
+        t.AllOf
+        | t.AnyOf
+        | t.NoneOf
+        | t.ValueIn
+        | t.AttributeMatch
+        | t.MetricCompare
+        | t.Near
+        | t.Recency
+        | t.Performed
+        | t.PerformedWhen
+        | t.Engaged
+        | t.RandomBucket
+        | t.InSegment
+        | t.Members,
+    ):
+        if isinstance(value, pl.Expr):
+            raise InputError(
+                "a Polars expression is not a segment spec: filter project.endpoints() with it and save the result "
+                "with save_endpoints_as_segment(project, name, frame)"
+            )
+        raise InputError(f"not a segment condition: {value!r}")
+    return node
+
+
+# --- module-level helpers -------------------------------------------------------------------------------------------
+
+
+def load_segment(
+    project: Project, name: str, version: int | None = None, *, now: datetime | str | None = None
+) -> Segment:
+    """A saved segment by name or id (latest version unless ``version``)."""
+    return Segment.load(project, name, version, now=now)
+
+
+def save_segment(project: Project, name: str, spec: Any, *, source: str = "python") -> Segment:
+    """Save a spec (Pinpoint JSON dict/text/path, a SegmentSpec, or a builder condition) as a dynamic segment."""
+    if isinstance(spec, dict | str | bytes) or hasattr(spec, "read_text"):
+        spec = SegmentSpec.from_json(spec, columns=project.endpoint_columns())
+    segment = spec if isinstance(spec, Segment) else Segment(project, spec, name=name)
+    return segment.save(name, source=source)
+
+
+def save_endpoints_as_segment(
+    project: Project,
+    name: str,
+    endpoints: pl.DataFrame | pl.Series | Iterable[str],
+    *,
+    source: str = "python",
+) -> Segment:
+    """Save a fixed list of endpoints (a frame with ``Id``, a Series or ids) as an imported segment (a new version)."""
+    if isinstance(endpoints, pl.DataFrame):
+        if "Id" not in endpoints.columns:
+            raise InputError("the frame needs an Id column (the endpoint ids)")
+        ids = endpoints.get_column("Id")
+    elif isinstance(endpoints, pl.Series):
+        ids = endpoints
+    else:
+        ids = pl.Series("Id", list(endpoints), dtype=pl.String)
+    ids = ids.cast(pl.String).drop_nulls()
+    with project.connect(read_only=True) as con:
+        con.register("__ids", pl.DataFrame({"Id": ids}).to_arrow())
+        unknown = con.execute(
+            'SELECT "Id" FROM __ids WHERE "Id" NOT IN (SELECT "Id" FROM endpoints) LIMIT 3'
+        ).fetchall()
+    if unknown:
+        raise InputError(f"not endpoints of this project: {', '.join(r[0] for r in unknown)}", field="Id")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with project.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _, version = save_imported_segment(con, name, ids, now=now, source=source)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return Segment.load(project, name, version)
+
+
+def list_segments(project: Project) -> pl.DataFrame:
+    """One row per segment: name, type, latest version, when it was created and last changed."""
+    return project.query(
+        "SELECT name, segment_type, latest_version, created_at, updated_at, segment_id FROM segments ORDER BY name"
+    )
+
+
+def segment_sql_filter(project: Project, name: str, version: int | None = None) -> str:
+    """A SQL boolean expression over table ``endpoints`` selecting the members of segment ``name``."""
+    return Segment.load(project, name, version).sql_filter()

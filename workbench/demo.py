@@ -1503,6 +1503,13 @@ def run_demo(
     summary = DemoSummary(project=root.resolve())
     done = step("generate")
     project = Project.create(root, exist_ok=True)
+    if project.setting("segments.now") is None:
+        # the demo's events end on end_date: evaluate "last N days" conditions as of the next morning
+        with open(project.path / "workbench.toml", "a", encoding="utf-8") as fh:
+            fh.write(
+                f'\n[segments]\nnow = "{DEFAULT_END_DATE + timedelta(days=1)}T00:00:00"  # demo data ends the day before\n'
+            )
+        project = Project.open(root)
     files = generate_demo_files(project.path / "demo-data", endpoints=endpoints, seed=seed, progress=progress)
     done()
     done = step("import endpoints")
@@ -1513,6 +1520,9 @@ def run_demo(
     done()
     done = step("import events")
     project.import_events(files.events_jsonl_gz, progress=progress)
+    done()
+    done = step("segments")
+    summary.segments.extend(_demo_segments(project))
     done()
     counts = project.count_endpoints()
     summary.endpoints, summary.active, summary.users = counts.endpoints, counts.active, counts.users
@@ -1527,3 +1537,43 @@ def run_demo(
             summary.reports = list(write_demo_reports(project, Path(reports_dir), progress=progress))
             done()
     return summary
+
+
+#: Segments the demo saves, in Pinpoint's WriteSegmentRequest shape (the second uses keys added beyond Pinpoint).
+DEMO_SEGMENTS = {
+    "active-paid-plans": {
+        "Dimensions": {
+            "Attributes": {"plan": {"AttributeType": "INCLUSIVE", "Values": ["pro", "enterprise"]}},
+            "Behavior": {"Recency": {"Duration": "DAY_30", "RecencyType": "ACTIVE"}},
+        }
+    },
+    "cart-abandoners": {
+        "Dimensions": {
+            "Behavior": {
+                "Events": [
+                    {"EventType": "cart.add", "Within": {"Days": 14}},
+                    {
+                        "EventType": "_monetization.purchase",
+                        "Times": {"ComparisonOperator": "EXACTLY", "Value": 0},
+                        "Within": {"Days": 14},
+                    },
+                ]
+            }
+        }
+    },
+}
+
+
+def _demo_segments(project) -> list[str]:
+    """Save the demo's dynamic segments, evaluated as of the day after the demo data ends."""
+    from .segments import Segment
+
+    names = []
+    for name, spec in DEMO_SEGMENTS.items():
+        existing = project.query("SELECT count(*) FROM segments WHERE name = ?", [name]).item()
+        if not existing:
+            Segment.from_json(project, {"Name": name, **spec}, now=DEFAULT_END_DATE + timedelta(days=1)).save(
+                name
+            )
+        names.append(name)
+    return names

@@ -2,7 +2,7 @@
 
 A spec holds the request exactly as given (so a definition exported from Pinpoint is written back unchanged)
 and its condition tree (``_tree``), which the compilers turn into SQL or Polars. Keys beyond Pinpoint sit inside
-the same JSON and never change what Pinpoint's keys mean (docs/segments.md lists them):
+the same JSON and never change what Pinpoint's keys mean (the README's Segments section lists them):
 
 - ``Behavior.Events``: performed-event conditions (count in a window, never performed, first/last performed).
 - ``Behavior.Engagement``: opened / clicked / bounced / unsubscribed from a campaign or journey (or any).
@@ -29,7 +29,7 @@ MAX_DIMENSIONS = 100  # Pinpoint's quota per segment
 MAX_VALUES = 100  # console limit on values in total, per dimension here
 
 #: Pinpoint ``Demographic`` keys -> endpoint column. Pinpoint's endpoint record has no device type field, so
-#: ``DeviceType`` is matched against the device platform (iOS, Android, ...): documented in docs/segments.md.
+#: ``DeviceType`` is matched against the device platform (iOS, Android, ...): documented in the README's Segments section.
 DEMOGRAPHIC_COLUMNS = {
     "AppVersion": "Demographic.AppVersion",
     "Channel": "ChannelType",

@@ -333,3 +333,15 @@ def test_demo_files_import_cleanly(project, demo_files):
     assert result.rejected == 0, Path(result.rejects_file).read_text()[:2000] if result.rejects_file else ""
     counts = project.count_endpoints()
     assert counts.endpoints == result.imported > 0 and counts.users > 0
+
+
+def test_import_segment_name_of_a_dynamic_segment_is_refused(project, tmp_path):
+    from workbench.segments import Segment, attribute
+
+    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(2)))
+    Segment(project, attribute("plan").any_of("pro")).save("pros")
+    with pytest.raises(InputError, match="'pros' exists and is a dynamic segment"):
+        project.import_endpoints(
+            write_csv(tmp_path / "b.csv", EMAIL_HEADER, email_rows(2, start=5)), segment="pros"
+        )
+    assert project.count_endpoints().endpoints == 2  # the whole import was rolled back

@@ -19,22 +19,25 @@ matching event after the previous step, inside the window); measured faster here
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import polars as pl
 
 from ..errors import InputError
 from ._common import (
+    _OPEN,
     Scope,
     check_column,
     check_event_type,
     known_event_types,
     parse_duration,
     quote,
-    run,
     scope_of,
     user_key,
 )
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
 
 DEFAULT_WINDOW = "7d"
 MAX_STEPS = 20
+_NONE = np.iinfo(np.int64).max  # no such step (compares after every time)
 
 
 @dataclass
@@ -150,7 +154,7 @@ def funnel(
     s = scope_of(project, start, end, segment, **kw)
     column = check_column(project, breakdown) if breakdown else None
     sql = funnel_sql(s, specs, win, by=by, breakdown=column)
-    table = _long(run(project, sql), len(specs))
+    table = _long(_run_funnel(project, s, specs, win, by, column), len(specs))
     if table.filter(pl.col("count") == 0).height or table.is_empty():
         # a step nobody reached: say so when it is because the event type does not exist at all
         known = known_event_types(project)
@@ -163,58 +167,123 @@ def funnel(
 def funnel_sql(
     scope: Scope, specs: list[EventSpec], window: timedelta, *, by: str, breakdown: str | None
 ) -> str:
-    """The SQL computing per-actor best paths and per-step counts (exposed for benchmarks and reading).
+    """The two SQL statements around the path search, for reading (see the module docstring).
 
-    Returns one row per breakdown value (``NULL`` = all) with ``count_k``, ``prev_k`` and ``start_k`` (median
-    seconds from the previous step and from step 1) for every step k. Actors are keyed inside the query by a
-    64-bit hash of their id, which makes the joins integer joins (a collision is about as likely as
-    1 in 30 million for a million actors).
+    The first reads the step events (:func:`_steps_sql`); Polars then finds each actor's path
+    (:func:`_best_paths`); the second summarises those paths, registered as ``funnel_paths``
+    (:func:`_summary_sql`).
     """
-    n = len(specs)
-    win_ms = int(window.total_seconds() * 1000)
+    return (
+        _steps_sql(scope, specs, window, by=by, breakdown=breakdown)
+        + ";\n-- each actor's best path (Polars, _best_paths) registered as funnel_paths\n"
+        + _summary_sql(len(specs), "funnel_paths", breakdown)
+    )
+
+
+def _steps_sql(
+    scope: Scope, specs: list[EventSpec], window: timedelta, *, by: str, breakdown: str | None
+) -> str:
+    """One scan: a row per event matching any step, ``actor`` (a 64-bit hash of the endpoint or user id: a
+    collision is about as likely as 1 in 30 million for a million actors), ``ts`` (epoch microseconds) and one
+    flag per step (``s1`` only for step-1 events inside the date range: the entries), sorted by actor and time.
+    """
     last_day = scope.end + timedelta(days=int(window.total_seconds() // 86400) + 1)
     types = sorted({sp.event_type for sp in specs})
     src = scope.events(event_types=types, start=scope.start, end=last_day)
     actor = "e.client_id" if by == "endpoint" else user_key()
     join = " LEFT JOIN endpoints ep ON ep.Id = e.client_id" if by == "user" else ""
-    flags = ", ".join(f"{sp.condition('e')} AS s{i + 1}" for i, sp in enumerate(specs))
-    any_step = " OR ".join(sp.condition("e") for sp in specs)
     lo = f"TIMESTAMP '{scope.start.isoformat()} 00:00:00'"
     hi = f"TIMESTAMP '{(scope.end + timedelta(days=1)).isoformat()} 00:00:00'"
-    carry = ", client_id" if breakdown else ""
-    ctes = [
-        f"ev AS MATERIALIZED (SELECT hash({actor}) AS actor{', e.client_id' if breakdown else ''}, "
-        f"e.event_timestamp AS ts, {flags} FROM {src} e{join} WHERE {any_step})",
-        f"j1 AS (SELECT actor{carry}, ts AS t1 FROM ev WHERE s1 AND ts >= {lo} AND ts < {hi})",
-    ]
-    for k in range(2, n + 1):
-        same = specs[k - 1].event_type == specs[k - 2].event_type
-        prev_cols = ", ".join(f"j.t{i}" for i in range(1, k))
-        ctes.append(f"e{k} AS (SELECT actor, ts FROM ev WHERE s{k})")
-        # the earliest step-k event after step k-1 and inside the window: a hash join on the actor with a range
-        # condition, then min() per path (an actor has few events of each type, so the join stays small)
-        ctes.append(
-            f"j{k} AS (SELECT j.actor{', j.client_id' if breakdown else ''}, {prev_cols}, min(x.ts) AS t{k} "
-            f"FROM j{k - 1} j LEFT JOIN e{k} x ON j.actor = x.actor AND x.ts {'>' if same else '>='} j.t{k - 1} "
-            f"AND x.ts <= j.t1 + INTERVAL {win_ms} MILLISECOND GROUP BY ALL)"
-        )
-    reached = " + ".join(f"(t{k} IS NOT NULL)::INTEGER" for k in range(1, n + 1))
-    fields = ", ".join(f"'t{k}': t{k}" for k in range(1, n + 1)) + (
-        ", 'client_id': client_id" if breakdown else ""
+    conds = [f"({specs[0].condition('e')} AND e.event_timestamp >= {lo} AND e.event_timestamp < {hi})"]
+    conds += [sp.condition("e") for sp in specs[1:]]
+    flags = ", ".join(f"coalesce({c}, false) AS s{i + 1}" for i, c in enumerate(conds))
+    return (
+        f"SELECT hash({actor}) AS actor, epoch_us(e.event_timestamp) AS ts, {flags}"
+        f"{', e.client_id' if breakdown else ''} FROM {src} e{join} WHERE {' OR '.join(conds)} "
+        "ORDER BY actor, ts"
     )
-    ctes.append(
-        f"paths AS (SELECT arg_max({{'reached': {reached}, {fields}}}, "
-        f"({reached}) * 10000000000000 - epoch_ms(t1)) AS p FROM j{n} GROUP BY actor)"
+
+
+def _best_paths(events: pl.DataFrame, specs: list[EventSpec], window: timedelta) -> pl.DataFrame:
+    """Each actor's best path from the step events (sorted by actor, time): ``reached``, ``t1`` .. ``tn``.
+
+    Greedy paths are built backwards, one step at a time, with no join and no further sort: the path from a
+    step-k event is its own time followed by the path from the first step-(k+1) event at or after it (strictly
+    after when the two steps are the same event type), of the same actor. Rows are positions in the sorted
+    stream, so "the first step-(k+1) event after" is a binary search among the step-(k+1) positions; events of
+    one actor at the same instant count as after each other. Every entry gets its full greedy path (the times
+    do not depend on the window: the window only says how far along them the entry got).
+    """
+    n, size = len(specs), events.height
+    win_us = int(window.total_seconds() * 1000) * 1000
+    actor = events.get_column("actor").to_numpy()
+    ts = events.get_column("ts").to_numpy()
+    new_actor = np.ones(size, dtype=bool)
+    np.not_equal(actor[1:], actor[:-1], out=new_actor[1:])
+    number = np.cumsum(new_actor) - 1  # actor number of each row
+    actor_last = np.append(np.flatnonzero(new_actor)[1:] - 1, size - 1)  # last row of each actor
+    new_time = new_actor.copy()
+    new_time[1:] |= ts[1:] != ts[:-1]
+    ties = not new_time.all()
+    if ties:
+        tie = np.cumsum(new_time) - 1
+        tie_first = np.flatnonzero(new_time)
+        tie_last = np.append(tie_first[1:] - 1, size - 1)
+    rows = [np.flatnonzero(events.get_column(f"s{k}").to_numpy()) for k in range(1, n + 1)]
+    paths = [ts[rows[-1]]]  # the path from each step-n event: its own time
+    for k in range(n - 1, 0, -1):
+        src, tgt = rows[k - 1], rows[k]
+        strict = specs[k].event_type == specs[k - 1].event_type
+        if ties:
+            first = tie_last[tie[src]] + 1 if strict else tie_first[tie[src]]
+        else:
+            first = src + 1 if strict else src
+        at = np.searchsorted(tgt, first)
+        found = at < len(tgt)
+        at[~found] = 0
+        if len(tgt):
+            found &= tgt[at] <= actor_last[number[src]]
+        paths = [ts[src]] + [
+            np.where(found, p[at], _NONE) if len(tgt) else np.full(len(src), _NONE) for p in paths
+        ]
+    t1, later = paths[0], paths[1:]
+    reached = np.ones(len(t1), dtype=np.int64)
+    for t in later:  # the greedy times only grow, so this counts the steps reached inside the window
+        reached += t <= t1 + win_us
+    # per actor, the first entry (in time) with the largest reach: a running max of (actor, reach)
+    entry_actor = number[rows[0]].astype(np.int64)
+    key = entry_actor * 64 + reached
+    running = np.maximum.accumulate(key) if len(key) else key
+    last = np.ones(len(key), dtype=bool)
+    np.not_equal(entry_actor[1:], entry_actor[:-1], out=last[:-1])
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = last[:-1]
+    group = np.cumsum(first) - 1
+    best_key = running[np.flatnonzero(last)][group]
+    chosen = np.flatnonzero((key == best_key) & (np.append(-1, running[:-1])[: len(key)] < key))
+    cols = {"reached": reached[chosen].astype(np.int32), "t1": t1[chosen]}
+    cols |= {f"t{m}": t[chosen] for m, t in enumerate(later, start=2)}
+    schema = {name: pl.Int32 if name == "reached" else pl.Int64 for name in cols}
+    out = pl.DataFrame(cols, schema=schema).with_columns(
+        pl.when(pl.col(f"t{m}") != _NONE).then(pl.col(f"t{m}")).name.keep() for m in range(2, n + 1)
     )
+    if "client_id" in events.columns:
+        out = out.with_columns(client_id=events.get_column("client_id").gather(rows[0][chosen]))
+    return out
+
+
+def _summary_sql(n: int, paths: str, breakdown: str | None) -> str:
+    """Per-step counts and medians over the best paths (``reached``, ``t1`` .. ``tn`` in epoch microseconds)."""
+    times = ", ".join(f"make_timestamp(t{k}) AS t{k}" for k in range(1, n + 1))
     if breakdown:
         label = f"coalesce(CAST(ep.{quote(breakdown)} AS VARCHAR), '(none)')"
-        ctes.append(
-            f"best AS (SELECT p.*, {label} AS breakdown FROM (SELECT unnest(p) FROM paths) p "
+        best = (
+            f"best AS (SELECT reached, {times}, {label} AS breakdown FROM {paths} p "
             "LEFT JOIN endpoints ep ON ep.Id = p.client_id)"
         )
         group = "GROUP BY GROUPING SETS ((breakdown), ())"
     else:
-        ctes.append("best AS (SELECT unnest(p), NULL AS breakdown FROM paths)")
+        best = f"best AS (SELECT reached, {times}, NULL AS breakdown FROM {paths})"
         group = "GROUP BY breakdown"
     aggs = []
     for k in range(1, n + 1):
@@ -226,7 +295,32 @@ def funnel_sql(
             aggs.append(
                 f"median(date_diff('millisecond', t1, t{k}) / 1000.0) FILTER (WHERE reached >= {k}) AS start_{k}"
             )
-    return "WITH " + ",\n".join(ctes) + f"\nSELECT breakdown, {', '.join(aggs)} FROM best {group}"
+    return f"WITH {best}\nSELECT breakdown, {', '.join(aggs)} FROM best {group}"
+
+
+def _run_funnel(
+    project: Project, scope: Scope, specs: list[EventSpec], window: timedelta, by: str, breakdown: str | None
+) -> pl.DataFrame:
+    """Scan, find the paths, summarise: one connection (the shared one when there is one)."""
+    with _connection(project) as con:
+        events = con.sql(_steps_sql(scope, specs, window, by=by, breakdown=breakdown)).pl()
+        paths = _best_paths(events, specs, window)
+        name = f"funnel_paths_{uuid.uuid4().hex}"
+        con.register(name, paths.to_arrow())
+        try:
+            return con.sql(_summary_sql(len(specs), name, breakdown)).pl()
+        finally:
+            con.unregister(name)
+
+
+@contextmanager
+def _connection(project: Project):
+    con = _OPEN.get(str(project.path))
+    if con is not None:
+        yield con
+        return
+    with project.connect(read_only=True) as con:
+        yield con
 
 
 def _long(wide: pl.DataFrame, n: int) -> pl.DataFrame:

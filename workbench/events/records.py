@@ -21,6 +21,7 @@ import polars as pl
 
 from .. import schema
 from ..errors import InputError
+from ..importing.source import json_depth
 from .log import POLARS_SCHEMA
 
 MAX_JSON_DEPTH = 16
@@ -104,16 +105,6 @@ def parse_timestamp(value: Any) -> datetime:
     if ts.tzinfo is not None:
         ts = ts.astimezone(UTC).replace(tzinfo=None)
     return ts
-
-
-def _depth(node: Any, level: int = 1) -> int:
-    if level > MAX_JSON_DEPTH:
-        return level
-    if isinstance(node, dict):
-        return max((_depth(v, level + 1) for v in node.values()), default=level)
-    if isinstance(node, list):
-        return max((_depth(v, level + 1) for v in node), default=level)
-    return level
 
 
 def _text(value: Any) -> str | None:
@@ -321,7 +312,7 @@ def iter_json_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, A
             continue
         if not isinstance(record, dict):
             yield number, None, "not a JSON object"
-        elif _depth(record) > MAX_JSON_DEPTH:
+        elif json_depth(record, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
             yield number, None, f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
         else:
             yield number, record, None

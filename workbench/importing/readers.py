@@ -19,7 +19,7 @@ import polars as pl
 
 from .. import schema
 from ..errors import InputError, suggest
-from .source import InputText
+from .source import InputText, json_depth
 
 SCALAR_COLUMNS = [c for c in schema.ENDPOINT_COLUMNS if c not in ("RawAddress",)]
 KNOWN_SCALARS = set(SCALAR_COLUMNS)
@@ -242,16 +242,6 @@ _NESTED = {
 _TOP_SCALARS = {c for c in SCALAR_COLUMNS if "." not in c}
 
 
-def _depth(node: Any, level: int = 1) -> int:
-    if level > MAX_JSON_DEPTH:
-        return level
-    if isinstance(node, dict):
-        return max((_depth(v, level + 1) for v in node.values()), default=level)
-    if isinstance(node, list):
-        return max((_depth(v, level + 1) for v in node), default=level)
-    return level
-
-
 def _scalar_text(value: Any, where: str) -> str | None:
     if value is None:
         return None
@@ -354,7 +344,7 @@ def read_json(text: InputText) -> Staged:
         if not isinstance(record, dict):
             rejects.append((file, number, "", "not a JSON object"))
             return
-        if _depth(record) > MAX_JSON_DEPTH:
+        if json_depth(record, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
             rejects.append((file, number, "", f"JSON nested more than {MAX_JSON_DEPTH} levels deep"))
             return
         try:

@@ -106,6 +106,17 @@ def check_utf8(data: bytes, path: Path) -> bytes:
     return data
 
 
+def json_depth(node, limit: int, level: int = 1) -> int:
+    """How deeply ``node`` nests (stops counting past ``limit``): JSON input is refused past a cap."""
+    if level > limit:
+        return level
+    if isinstance(node, dict):
+        return max((json_depth(v, limit, level + 1) for v in node.values()), default=level)
+    if isinstance(node, list):
+        return max((json_depth(v, limit, level + 1) for v in node), default=level)
+    return level
+
+
 def _csv_field_at(data: bytes, offset: int) -> str | None:
     """The CSV header name of the cell holding byte ``offset`` (None when the file is not a readable CSV)."""
     import csv

@@ -12,6 +12,46 @@ import polars as pl
 
 from ..errors import InputError
 
+_TYPE_WORDS = {"IMPORT": "an imported (static)", "DIMENSIONAL": "a dynamic"}
+
+
+def _new_version(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    segment_type: str,
+    spec: dict[str, Any],
+    *,
+    now: datetime,
+    source: str,
+) -> tuple[str, int]:
+    """Create the segment or add a version to it (same type only); store the spec. Returns (id, version)."""
+    if not name or not name.strip():
+        raise InputError("a segment needs a name")
+    rows = con.execute(
+        "SELECT segment_id, segment_type, latest_version FROM segments WHERE name = ?", [name]
+    ).fetchall()
+    if rows and rows[0][1] != segment_type:
+        raise InputError(
+            f"segment {name!r} exists and is {_TYPE_WORDS.get(rows[0][1], rows[0][1])} segment; choose another "
+            f"name for {_TYPE_WORDS[segment_type]} one"
+        )
+    if rows:
+        segment_id, version = rows[0][0], int(rows[0][2]) + 1
+        con.execute(
+            "UPDATE segments SET latest_version = ?, updated_at = ? WHERE segment_id = ?",
+            [version, now, segment_id],
+        )
+    else:
+        segment_id, version = uuid.uuid4().hex, 1
+        con.execute(
+            "INSERT INTO segments VALUES (?, ?, ?, ?, ?, 1)", [segment_id, name, segment_type, now, now]
+        )
+    con.execute(
+        "INSERT INTO segment_versions VALUES (?, ?, ?, ?, ?)",
+        [segment_id, version, json.dumps(spec), source, now],
+    )
+    return segment_id, version
+
 
 def save_imported_segment(
     con: duckdb.DuckDBPyConnection,
@@ -26,35 +66,13 @@ def save_imported_segment(
 
     Runs in the caller's transaction.
     """
-    if not name or not name.strip():
-        raise InputError("a segment needs a name")
-    rows = con.execute(
-        "SELECT segment_id, segment_type, latest_version FROM segments WHERE name = ?", [name]
-    ).fetchall()
-    row = rows[0] if rows else None
-    if row and row[1] != "IMPORT":
-        raise InputError(
-            f"segment {name!r} exists and is a {row[1]} (dynamic) segment; choose another name for the imported one"
-        )
     ids = endpoint_ids.unique(maintain_order=True)
-    if row:
-        segment_id, version = row[0], int(row[2]) + 1
-        con.execute(
-            "UPDATE segments SET latest_version = ?, updated_at = ? WHERE segment_id = ?",
-            [version, now, segment_id],
-        )
-    else:
-        segment_id, version = uuid.uuid4().hex, 1
-        con.execute("INSERT INTO segments VALUES (?, ?, 'IMPORT', ?, ?, 1)", [segment_id, name, now, now])
     spec = {
         "Name": name,
         "SegmentType": "IMPORT",
         "ImportDefinition": {"Format": "CSV", "Size": ids.len(), **(spec_extra or {})},
     }
-    con.execute(
-        "INSERT INTO segment_versions VALUES (?, ?, ?, ?, ?)",
-        [segment_id, version, json.dumps(spec), source, now],
-    )
+    segment_id, version = _new_version(con, name, "IMPORT", spec, now=now, source=source)
     members = pl.DataFrame({"endpoint_id": ids}).with_columns(
         pl.lit(segment_id).alias("segment_id"), pl.lit(version, dtype=pl.Int32).alias("version")
     )
@@ -73,32 +91,7 @@ def save_dynamic_segment(
 
     Runs in the caller's transaction.
     """
-    if not name or not name.strip():
-        raise InputError("a segment needs a name")
-    rows = con.execute(
-        "SELECT segment_id, segment_type, latest_version FROM segments WHERE name = ?", [name]
-    ).fetchall()
-    row = rows[0] if rows else None
-    if row and row[1] != "DIMENSIONAL":
-        raise InputError(
-            f"segment {name!r} exists and is an imported (static) segment; choose another name for the dynamic one"
-        )
-    if row:
-        segment_id, version = row[0], int(row[2]) + 1
-        con.execute(
-            "UPDATE segments SET latest_version = ?, updated_at = ? WHERE segment_id = ?",
-            [version, now, segment_id],
-        )
-    else:
-        segment_id, version = uuid.uuid4().hex, 1
-        con.execute(
-            "INSERT INTO segments VALUES (?, ?, 'DIMENSIONAL', ?, ?, 1)", [segment_id, name, now, now]
-        )
-    con.execute(
-        "INSERT INTO segment_versions VALUES (?, ?, ?, ?, ?)",
-        [segment_id, version, json.dumps(spec), source, now],
-    )
-    return segment_id, version
+    return _new_version(con, name, "DIMENSIONAL", spec, now=now, source=source)
 
 
 def read_catalog(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -257,6 +257,47 @@ def test_funnel_segment_and_to_dict(tp):
     assert d["steps"][1]["conversion"] == 0.5 and d["window_seconds"] == 86400
 
 
+def test_funnel_counts_the_attempt_that_gets_furthest_and_the_earliest_on_a_tie(project):
+    # x enters at 10:00 (cart 10:30, buy 11:30: 90 min after entering) and again at 11:00 (cart 11:20, buy 11:30)
+    # y enters at 10:00 and 10:15, one cart at 10:25, no buy
+    def event(client, etype, hhmm):
+        ts = f"2026-10-01T{hhmm}:00Z"
+        return {
+            "event_type": etype,
+            "event_timestamp": ts,
+            "arrival_timestamp": ts,
+            "client": {"client_id": client},
+            "session": {"session_id": f"s-{client}"},
+            "event_id": f"{client}-{etype}-{hhmm}",
+        }
+
+    project.record_events(
+        [
+            event("x", "view", "10:00"),
+            event("x", "cart", "10:30"),
+            event("x", "view", "11:00"),
+            event("x", "cart", "11:20"),
+            event("x", "buy", "11:30"),
+            event("y", "view", "10:00"),
+            event("y", "view", "10:15"),
+            event("y", "cart", "10:25"),
+        ]
+    )
+    steps = ["view", "cart", "buy"]
+    # 1 h window: x's first attempt stops at cart, its second reaches buy: the second counts (cart after 1200 s);
+    # y's two attempts both reach cart: the earlier counts (1500 s, not 600 s)
+    f = a.funnel(project, steps, "2026-10-01", "2026-10-01", window="1h")
+    assert counts(f) == [2, 2, 1]
+    # median(1200, 1500); then 11:30 - 11:20
+    assert col(f.table, "median_seconds_from_previous")[1:] == [1350.0, 600.0]
+    assert col(f.table, "median_seconds_from_start")[2] == 1800.0
+    # 2 h window: both of x's attempts reach buy: the earlier counts (cart after 1800 s, buy 3600 s later)
+    f = a.funnel(project, steps, "2026-10-01", "2026-10-01", window="2h")
+    assert counts(f) == [2, 2, 1]
+    assert col(f.table, "median_seconds_from_previous")[1:] == [1650.0, 3600.0]  # median(1800, 1500)
+    assert col(f.table, "median_seconds_from_start")[2] == 5400.0
+
+
 def test_funnel_bad_input(tp):
     with pytest.raises(InputError, match="at least two steps"):
         a.funnel(tp, ["view"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,20 +130,21 @@ def read_csv(text: InputText) -> Staged:
     end = data.find(b"\n")
     first = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
     header = [h.strip() for h in next(csv.reader([first]))]
-    body = b"" if end < 0 else data[end + 1 :]
+    start = len(data) if end < 0 else end + 1  # the body is data[start:], read in place (files can be GBs)
     if header == [USER_ID_ONLY_HEADER]:
-        return _read_user_ids(file, body)
+        return _read_user_ids(file, data[start:])
     _check_header(header, file)
-    if not body.strip():
+    if _NON_SPACE.search(data, start) is None:
         raise InputError("the file holds only a header and no endpoints", file=file)
     names = [f"c{i}" for i in range(len(header))]
-    lines_in_body = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    lines_in_body = data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
     frame = None
-    if b"\r" not in body:
+    if data.find(b"\r", start) < 0:
         try:
             frame = pl.read_csv(
-                body,
+                data,  # the whole file, skipping the header line: no copy of the body
                 has_header=False,
+                skip_rows=1,
                 new_columns=[*names, "__extra"],
                 schema=dict.fromkeys([*names, "__extra"], pl.String),
                 truncate_ragged_lines=True,
@@ -154,14 +156,13 @@ def read_csv(text: InputText) -> Staged:
     if frame is not None and frame.height == lines_in_body:
         frame = frame.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("__line"))
     else:
-        frame = _read_csv_slow(
-            body, names
-        )  # quoted line breaks, blank lines, stray quotes: exact line numbers
+        # quoted line breaks, blank lines, stray quotes: the csv module gives exact line numbers
+        frame = _read_csv_slow(data[start:], names)
     rejects: list[tuple[str, int, str, str]] = []
     ragged = frame.filter(pl.col("__extra").is_not_null())
     for line in ragged.get_column("__line").to_list():
         rejects.append((file, line, "", f"has more fields than the header's {len(header)}"))
-    frame = frame.filter(pl.col("__extra").is_null()).drop("__extra")
+    frame = (frame.filter(pl.col("__extra").is_null()) if ragged.height else frame).drop("__extra")
     return Staged(file, _assemble(frame, header, file), rejects, [h for h in header if h in IGNORED_COLUMNS])
 
 
@@ -184,6 +185,10 @@ def _read_csv_slow(body: bytes, names: list[str]) -> pl.DataFrame:
     return pl.DataFrame(data, schema={**dict.fromkeys([*names, "__extra"], pl.String), "__line": pl.Int64})
 
 
+_UNIT = "\x1f"
+_NON_SPACE = re.compile(rb"\S")
+
+
 def _assemble(frame: pl.DataFrame, header: list[str], file: str) -> pl.DataFrame:
     """Turn positional string columns into named staged columns; repeated attribute headers become lists."""
     positions: dict[str, list[int]] = {}
@@ -192,6 +197,10 @@ def _assemble(frame: pl.DataFrame, header: list[str], file: str) -> pl.DataFrame
     # our own export prefixes formula-like cells with ' ('+1206...); undo it so an exported file imports
     # unchanged. The regex is costly, so it runs only on columns that have such a cell at all.
     quoted = frame.select(pl.col(f"c{i}").str.starts_with("'").any() for i in range(len(header))).row(0)
+    repeated = [f"c{i}" for idx in positions.values() if len(idx) > 1 for i in idx]
+    unit_in_cells = bool(repeated) and any(
+        frame.select(pl.col(c).str.contains(_UNIT, literal=True).any() for c in repeated).row(0)
+    )
 
     def cell(i: int) -> pl.Expr:
         expr = pl.col(f"c{i}")  # trimming happens once, in validation, for every input format
@@ -211,10 +220,14 @@ def _assemble(frame: pl.DataFrame, header: list[str], file: str) -> pl.DataFrame
                     .alias(name)
                 )
                 continue
-            values = pl.concat_list(cols).list.eval(
-                pl.element().filter(pl.element().str.strip_chars().str.len_bytes() > 0)
-            )
-            exprs.append(pl.when(values.list.len() > 0).then(values).alias(name))
+            # join the cells with a unit separator and split again: far cheaper than list.eval on 1M rows
+            cells = [pl.when(c.str.strip_chars().str.len_bytes() > 0).then(c) for c in cols]
+            joined = pl.concat_str(cells, separator=_UNIT, ignore_nulls=True)
+            values = pl.when(joined.str.len_bytes() > 0).then(joined.str.split(_UNIT))
+            if unit_in_cells:  # a cell holds the separator itself: take the exact, slower route
+                values = pl.concat_list(cells).list.eval(pl.element().drop_nulls())
+                values = pl.when(values.list.len() > 0).then(values)
+            exprs.append(values.alias(name))
         else:
             exprs.append(cols[0].alias(name))
     return frame.select(exprs)

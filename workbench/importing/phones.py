@@ -144,7 +144,7 @@ def _candidates(frame: pl.DataFrame) -> pl.DataFrame:
     """E.164 candidates for inputs that are only digits and punctuation: '+1 (206) 555-0123' and, with a region
     that has a plain national prefix, '(206) 555-0123' or '020 7946 0958'. Every candidate is then held to the
     same validity check as strict E.164 input; one that fails goes to phonenumbers."""
-    punct = r"^\+?[0-9][0-9 ().\-/]*$"
+    punct = r"^ *\+?[0-9 ().\-/]*[0-9][0-9 ().\-/]*$"
     digits = pl.col("__raw").str.replace_all(r"[^0-9]", "")
     regions = frame.filter(pl.col("__region").is_not_null()).get_column("__region").unique().to_list()
     table = {r: _simple_national_prefix(r) for r in regions if r}
@@ -181,24 +181,29 @@ def normalise_phones(raw: pl.Series, region: pl.Series) -> tuple[pl.Series, pl.S
     frame = pl.DataFrame({"__raw": raw.cast(pl.String), "__region": region.cast(pl.String)}).with_row_index(
         "__i"
     )
-    strict = frame.filter(pl.col("__raw").str.contains(_E164))
-    rest = frame.filter(pl.col("__raw").is_not_null() & ~pl.col("__raw").str.contains(_E164))
-    accepted: dict[int, str] = {}
-    for candidates in (strict, _candidates(rest) if rest.height else rest.select("__i", "__raw")):
-        if candidates.height:
-            verdict = _fast_valid(candidates)
-            accepted.update(candidates.filter(verdict).select("__i", "__raw").iter_rows())
-    e164: list[str | None] = []
-    reasons: list[str | None] = []
-    for i, value, reg in frame.iter_rows():
-        if value is None:
-            e164.append(None)
-            reasons.append(None)
-        elif i in accepted:
-            e164.append(accepted[i])
-            reasons.append(None)
-        else:
-            number, reason = normalise_one(value, reg)
-            e164.append(number)
-            reasons.append(reason)
-    return pl.Series("e164", e164, dtype=pl.String), pl.Series("reason", reasons, dtype=pl.String)
+    is_strict = pl.col("__raw").str.contains(_E164)
+    strict = frame.filter(is_strict)
+    rest = frame.filter(pl.col("__raw").is_not_null() & ~is_strict)
+    accepted = []
+    for candidates in (strict.select("__i", "__raw"), _candidates(rest) if rest.height else None):
+        if candidates is not None and candidates.height:
+            accepted.append(
+                candidates.filter(_fast_valid(candidates)).select("__i", pl.col("__raw").alias("__e164"))
+            )
+    if accepted:
+        frame = frame.join(pl.concat(accepted), on="__i", how="left").sort("__i")
+    else:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("__e164"))
+    # what the column-wise path could not vouch for goes through phonenumbers itself (and gets its reason)
+    todo = frame.filter(pl.col("__raw").is_not_null() & pl.col("__e164").is_null())
+    slow = [normalise_one(value, reg) for value, reg in todo.select("__raw", "__region").iter_rows()]
+    patch = pl.DataFrame(
+        {
+            "__i": todo.get_column("__i"),
+            "__slow": pl.Series([e for e, _ in slow], dtype=pl.String),
+            "__reason": pl.Series([r for _, r in slow], dtype=pl.String),
+        }
+    )
+    frame = frame.join(patch, on="__i", how="left").sort("__i")
+    e164 = frame.select(pl.coalesce("__e164", "__slow")).to_series().alias("e164")
+    return e164, frame.get_column("__reason").alias("reason")

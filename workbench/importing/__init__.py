@@ -88,6 +88,7 @@ def import_endpoint_files(
             result.seconds = time.perf_counter() - started
             return result
 
+        result.timings["read"] = time.perf_counter() - started
         endpoint_frames = [s.frame for s in staged if s.user_ids is None and s.frame.width]
         user_id_frames = [s.user_ids for s in staged if s.user_ids is not None]
         if user_id_frames and not segment:
@@ -129,6 +130,7 @@ def import_endpoint_files(
 
         bar.update(sum(t.path.stat().st_size for t in texts if t.sha256 not in done))
         bar.set_postfix_str("writing")
+        result.timings["check"] = time.perf_counter() - started - result.timings["read"]
         with project.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -219,4 +221,5 @@ def import_endpoint_files(
                 raise
         bar.update(total_bytes)
     result.seconds = time.perf_counter() - started
+    result.timings["write"] = result.seconds - result.timings["read"] - result.timings["check"]
     return result

@@ -26,6 +26,8 @@ class ImportResult:
     new_attributes: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: seconds spent reading + parsing, checking, and writing (one transaction)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +46,7 @@ class ImportResult:
             "new_attributes": self.new_attributes,
             "files": self.files,
             "seconds": round(self.seconds, 3),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
     def _lines(self) -> list[tuple[str, str]]:

@@ -63,6 +63,38 @@ def _reject(frame: pl.DataFrame, field: str, reason: pl.Expr | str) -> pl.DataFr
     return frame.select("__file", "__line", pl.lit(field).alias("field"), reason_e.alias("reason"))
 
 
+def _cap_endpoints_per_user(
+    frame: pl.DataFrame, others: pl.DataFrame, rejects: list[pl.DataFrame]
+) -> pl.DataFrame:
+    """Reject rows that would give a user more than 15 endpoints (held ones rank first, then file order)."""
+    ranked = frame.join(others, on="__uid", how="left", maintain_order="left").with_columns(
+        (pl.col("__exists") & (pl.col("__old_user") == pl.col("__uid"))).fill_null(False).alias("__owned")
+    )
+    ranked = ranked.with_columns(
+        (
+            pl.col("__held").fill_null(0)
+            + pl.struct((~pl.col("__owned")).cast(pl.Int8), "__order").rank("ordinal").over("__uid")
+        ).alias("__nth")
+    )
+    over = (
+        pl.col("__uid").is_not_null() & (pl.col("__nth") > schema.MAX_ENDPOINTS_PER_USER) & ~pl.col("__owned")
+    )
+    rejects.append(
+        _reject(
+            ranked.filter(over),
+            "User.UserId",
+            pl.format(
+                "user '{}' would hold {} endpoints; Pinpoint allows at most "
+                + str(schema.MAX_ENDPOINTS_PER_USER)
+                + " per user",
+                "__uid",
+                "__nth",
+            ),
+        )
+    )
+    return ranked.filter(~over).drop("__uid", "__held", "__owned", "__nth")
+
+
 def write_endpoints(con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, now: datetime) -> WriteOutcome:
     """Upsert validated rows (with ``__file``, ``__line``, ``__order``) and return what happened."""
     empty = pl.DataFrame(
@@ -76,9 +108,14 @@ def write_endpoints(con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, now: da
         'SELECT e.Id, e."User.UserId" AS "__old_user" FROM endpoints e SEMI JOIN __incoming i ON e.Id = i.Id'
     ).pl()
     con.unregister("__incoming")
-    frame = valid.join(existing, on="Id", how="left", maintain_order="left").with_columns(
-        pl.col("Id").is_in(existing.get_column("Id").implode()).alias("__exists")
-    )
+    if existing.height:
+        frame = valid.join(existing, on="Id", how="left", maintain_order="left").with_columns(
+            pl.col("Id").is_in(existing.get_column("Id").implode()).alias("__exists")
+        )
+    else:  # a fresh project, or only new endpoints: skip the join
+        frame = valid.with_columns(
+            pl.lit(None, dtype=pl.String).alias("__old_user"), pl.lit(False).alias("__exists")
+        )
     incomplete = ~pl.col("__exists") & (
         pl.col("ChannelType").is_null() if "ChannelType" in frame.columns else pl.lit(True)
     ) | ~pl.col("__exists") & (pl.col("Address").is_null() if "Address" in frame.columns else pl.lit(True))
@@ -91,7 +128,8 @@ def write_endpoints(con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, now: da
             ),
         )
     )
-    frame = frame.filter(~incomplete)
+    if rejects[-1].height:
+        frame = frame.filter(~incomplete)
 
     # at most 15 endpoints per user: endpoints the user already holds rank first, then file order
     if "User.UserId" in frame.columns and frame.get_column("User.UserId").is_not_null().any():
@@ -103,38 +141,30 @@ def write_endpoints(con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, now: da
             "GROUP BY 1"
         ).pl()
         con.unregister("__incoming")
-        ranked = frame.join(others, on="__uid", how="left", maintain_order="left").with_columns(
-            (pl.col("__exists") & (pl.col("__old_user") == pl.col("__uid"))).fill_null(False).alias("__owned")
+        # ranking every row is costly on millions; it is needed only when some user can go over the cap
+        staged_per_user = (
+            frame.filter(pl.col("__uid").is_not_null())
+            .group_by("__uid")
+            .len()
+            .join(others, on="__uid", how="left")
         )
-        ranked = ranked.with_columns(
-            (
-                pl.col("__held").fill_null(0)
-                + pl.struct((~pl.col("__owned")).cast(pl.Int8), "__order").rank("ordinal").over("__uid")
-            ).alias("__nth")
-        )
-        over = (
-            pl.col("__uid").is_not_null()
-            & (pl.col("__nth") > schema.MAX_ENDPOINTS_PER_USER)
-            & ~pl.col("__owned")
-        )
-        rejects.append(
-            _reject(
-                ranked.filter(over),
-                "User.UserId",
-                pl.format(
-                    "user '{}' would hold {} endpoints; Pinpoint allows at most "
-                    + str(schema.MAX_ENDPOINTS_PER_USER)
-                    + " per user",
-                    "__uid",
-                    "__nth",
-                ),
-            )
-        )
-        frame = ranked.filter(~over).drop("__uid", "__held", "__owned", "__nth")
+        worst = staged_per_user.select((pl.col("len") + pl.col("__held").fill_null(0)).max()).item()
+        if worst is None or worst <= schema.MAX_ENDPOINTS_PER_USER:
+            frame = frame.drop("__uid")
+        else:
+            frame = _cap_endpoints_per_user(frame, others, rejects)
 
     # an Address taken by a later row of the same input leaves the earlier endpoint INACTIVE
-    if "Address" in frame.columns:
-        channel = pl.col("ChannelType") if "ChannelType" in frame.columns else pl.lit(None, dtype=pl.String)
+    channel = pl.col("ChannelType") if "ChannelType" in frame.columns else pl.lit(None, dtype=pl.String)
+    shared = "Address" in frame.columns and bool(
+        frame.select(
+            pl.struct(channel.alias("c"), pl.col("Address"))
+            .filter(pl.col("Address").is_not_null())
+            .is_duplicated()
+            .any()
+        ).item()
+    )
+    if shared:
         last = pl.col("__order").max().over(channel, pl.col("Address"))
         frame = frame.with_columns(
             pl.when(pl.col("Address").is_not_null() & (pl.col("__order") != last))

@@ -19,7 +19,7 @@ How: one DuckDB scan returns the step events (actor hash, time, a flag per step)
 :func:`_best_paths` then builds every entry's greedy path backwards over those sorted rows with NumPy (one
 binary search per step, no join), picks each actor's attempt, and DuckDB summarises the chosen paths. Most of
 the time is now the scan and its sort; the former SQL (a hash join per step carrying every step-1 event) was
-1.1-1.6x slower in the same runs on 10M events (docs/reporting.md).
+1.1-1.6x slower in the same runs on 10M events (README, Performance).
 """
 
 from __future__ import annotations

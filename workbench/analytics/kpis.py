@@ -7,7 +7,7 @@ count or a ratio of sums where that is what the words mean, the last day for mon
 :meth:`KpiResult.to_pinpoint` gives the ``KpiResult.Rows`` shape of Pinpoint's ``GetApplicationDateRangeKpi``.
 
 Other modules add KPIs with :func:`register_kpi` (campaign and journey KPIs such as ``email-open-rate``
-accept ``campaign=`` / ``journey=``). The table of names lives in :data:`KPIS` and in docs/reporting.md.
+accept ``campaign=`` / ``journey=``). The table of names lives in :data:`KPIS` and in the README's Reporting section.
 """
 
 from __future__ import annotations

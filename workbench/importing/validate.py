@@ -94,10 +94,7 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
     ).with_columns([pl.col(c).str.to_uppercase() for c in text_cols if c in upper])
     list_padded = (
         frame.select(
-            pl.col(c)
-            .list.eval(pl.element().str.starts_with(" ") | pl.element().str.ends_with(" "))
-            .list.any()
-            .any()
+            (pl.col(c).explode().str.starts_with(" ") | pl.col(c).explode().str.ends_with(" ")).any()
             for c in list_cols
         ).row(0)
         if list_cols
@@ -227,31 +224,35 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
         )
         typed.append(cohort.alias("CohortId"))
 
-    # Pinpoint's attribute limits. list.eval is slow on millions of rows, so the exact longest-value check runs
-    # only on columns where some endpoint's values add up to more than the limit at all.
-    joined_chars = (
+    # Pinpoint's attribute limits. Per-row list work (list.eval, list.join) is slow on millions of rows, so
+    # each list column is first summarised as a whole (its longest value, in characters and bytes) and the exact
+    # per-row expressions are used only where that summary says a row could break a limit.
+    widest = (
         frame.select(
-            (pl.col(c).list.join("").str.len_chars() > schema.MAX_ATTRIBUTE_VALUE_LENGTH).any()
+            pl.struct(
+                chars=pl.col(c).explode().str.len_chars().max(),
+                nbytes=pl.col(c).explode().str.len_bytes().max(),
+            ).alias(c)
             for c in list_cols
         ).row(0)
         if list_cols
         else ()
     )
-    for name, may_exceed in zip(list_cols, joined_chars, strict=True):
-        longest = pl.col(name).list.eval(pl.element().str.len_chars()).list.max()
-        if not may_exceed:
-            longest = pl.lit(0)
-        checks.append(
-            (
-                longest > schema.MAX_ATTRIBUTE_VALUE_LENGTH,
-                name,
-                pl.format(
-                    "a value has {} characters; Pinpoint allows at most "
-                    + str(schema.MAX_ATTRIBUTE_VALUE_LENGTH),
-                    longest,
-                ),
+    widest = [(w or {}).get("chars") or 0 for w in widest], [(w or {}).get("nbytes") or 0 for w in widest]
+    for name, longest_in_column in zip(list_cols, widest[0], strict=True):
+        if longest_in_column > schema.MAX_ATTRIBUTE_VALUE_LENGTH:
+            longest = pl.col(name).list.eval(pl.element().str.len_chars()).list.max()
+            checks.append(
+                (
+                    longest > schema.MAX_ATTRIBUTE_VALUE_LENGTH,
+                    name,
+                    pl.format(
+                        "a value has {} characters; Pinpoint allows at most "
+                        + str(schema.MAX_ATTRIBUTE_VALUE_LENGTH),
+                        longest,
+                    ),
+                )
             )
-        )
         checks.append(
             (
                 pl.col(name).list.len() > schema.MAX_VALUES_PER_ATTRIBUTE,
@@ -262,10 +263,15 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
                 ),
             )
         )
-    size_parts = [pl.col(c).str.len_bytes().fill_null(0) for c in text_cols if c in frame.columns]
-    size_parts += [pl.col(c).list.join("").str.len_bytes().fill_null(0) for c in list_cols]
-    if size_parts:
-        size = pl.sum_horizontal(size_parts)
+    text_size = [pl.col(c).str.len_bytes().fill_null(0) for c in text_cols if c in frame.columns]
+    # an upper bound first: values x the column's widest value; exact sizes only if the bound can exceed 15 KB
+    bound = pl.sum_horizontal(
+        text_size + [pl.col(c).list.len().fill_null(0) * w for c, w in zip(list_cols, widest[1], strict=True)]
+    )
+    if text_size and frame.select((bound > schema.MAX_ENDPOINT_BYTES).any()).item():
+        size = pl.sum_horizontal(
+            text_size + [pl.col(c).list.join("").str.len_bytes().fill_null(0) for c in list_cols]
+        )
         checks.append(
             (
                 size > schema.MAX_ENDPOINT_BYTES,

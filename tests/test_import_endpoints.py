@@ -345,3 +345,15 @@ def test_import_segment_name_of_a_dynamic_segment_is_refused(project, tmp_path):
             write_csv(tmp_path / "b.csv", EMAIL_HEADER, email_rows(2, start=5)), segment="pros"
         )
     assert project.count_endpoints().endpoints == 2  # the whole import was rolled back
+
+
+def test_an_endpoint_over_15_kb_is_rejected(project, tmp_path):
+    names = [f"Attributes.a{i}" for i in range(4) for _ in range(40)]  # 4 attributes x 40 values of 100 chars
+    big = ["big", "EMAIL", "big@example.com", *["v" * 100] * 160]
+    small = ["small", "EMAIL", "small@example.com", *["v" * 100] * 2, *[""] * 158]
+    result = project.import_endpoints(
+        write_csv(tmp_path / "a.csv", ["Id", "ChannelType", "Address", *names], [big, small])
+    )
+    assert result.imported == 1
+    (reject,) = read_rejects(result)
+    assert reject["line"] == "2" and "endpoint of 16," in reject["reason"] and "15,360" in reject["reason"]

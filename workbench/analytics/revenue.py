@@ -50,7 +50,7 @@ def revenue(project: Project, start=None, end=None, segment=None, *, by: str = "
             FROM {s.events(event_types=[PURCHASE])} e LEFT JOIN endpoints ep ON ep.Id = e.client_id
         ),
         agg AS (
-            SELECT grp, sum(price * qty) AS revenue, count(*) AS purchases, sum(qty) AS units_sold,
+            SELECT grp, round(sum(price * qty), 4) AS revenue,  -- no float noise (1165.6000000000001) count(*) AS purchases, sum(qty) AS units_sold,
                    count(DISTINCT user_key) AS paying_users, count(DISTINCT client_id) AS paying_endpoints
             FROM p GROUP BY grp
         ),
@@ -86,7 +86,7 @@ def revenue_summary(
         ),
         a AS (SELECT count(DISTINCT client_id) AS active_endpoints FROM {s.events(event_types=[SESSION_START])})
         SELECT agg.*, a.active_endpoints FROM (
-            SELECT coalesce(sum(price * qty), 0) AS revenue, count(*) AS purchases,
+            SELECT coalesce(round(sum(price * qty), 4), 0) AS revenue, count(*) AS purchases,
                    coalesce(sum(qty), 0) AS units_sold, count(DISTINCT user_key) AS paying_users,
                    count(DISTINCT client_id) AS paying_endpoints
             FROM p

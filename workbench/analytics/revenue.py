@@ -50,7 +50,8 @@ def revenue(project: Project, start=None, end=None, segment=None, *, by: str = "
             FROM {s.events(event_types=[PURCHASE])} e LEFT JOIN endpoints ep ON ep.Id = e.client_id
         ),
         agg AS (
-            SELECT grp, round(sum(price * qty), 4) AS revenue,  -- no float noise (1165.6000000000001) count(*) AS purchases, sum(qty) AS units_sold,
+            -- rounded: no float noise such as 1165.6000000000001 in KPI rows
+            SELECT grp, round(sum(price * qty), 4) AS revenue, count(*) AS purchases, sum(qty) AS units_sold,
                    count(DISTINCT user_key) AS paying_users, count(DISTINCT client_id) AS paying_endpoints
             FROM p GROUP BY grp
         ),

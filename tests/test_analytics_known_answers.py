@@ -298,6 +298,46 @@ def test_funnel_counts_the_attempt_that_gets_furthest_and_the_earliest_on_a_tie(
     assert col(f.table, "median_seconds_from_start")[2] == 5400.0
 
 
+def test_funnel_events_at_the_same_instant(project):
+    # z views, adds to cart and buys at 10:00 sharp;
+    # w views twice at 10:00, adds to cart at 10:05 and views again at 10:30
+    def event(client, etype, hhmm, n=0):
+        ts = f"2026-10-01T{hhmm}:00Z"
+        return {
+            "event_type": etype,
+            "event_timestamp": ts,
+            "arrival_timestamp": ts,
+            "client": {"client_id": client},
+            "session": {"session_id": f"s-{client}"},
+            "event_id": f"{client}-{etype}-{hhmm}-{n}",
+        }
+
+    project.record_events(
+        [
+            event("z", "view", "10:00"),
+            event("z", "cart", "10:00"),
+            event("z", "buy", "10:00"),
+            event("w", "view", "10:00"),
+            event("w", "view", "10:00", 1),
+            event("w", "cart", "10:05"),
+            event("w", "view", "10:30"),
+        ]
+    )
+    day = {"start": "2026-10-01", "end": "2026-10-01", "window": "1h"}
+    # different steps at the same instant follow each other: z reaches buy in 0 s; w's cart is 300 s after
+    f = a.funnel(project, ["view", "cart", "buy"], **day)
+    assert counts(f) == [2, 2, 1]
+    assert col(f.table, "median_seconds_from_previous")[1:] == [150.0, 0.0]
+    f = a.funnel(project, ["cart", "view"], **day)  # z's view at its cart's instant counts; w's 10:30 view
+    assert counts(f) == [2, 2]
+    assert col(f.table, "median_seconds_from_previous")[1] == 750.0
+    # the same event type twice needs a later event: w's two 10:00 views are one instant; 10:30 is the next
+    f = a.funnel(project, ["view", "view"], **day)
+    assert counts(f) == [2, 1]
+    assert col(f.table, "median_seconds_from_previous")[1] == 1800.0
+    assert counts(a.funnel(project, ["view", "view", "view"], **day)) == [2, 1, 0]
+
+
 def test_funnel_bad_input(tp):
     with pytest.raises(InputError, match="at least two steps"):
         a.funnel(tp, ["view"])

@@ -356,4 +356,8 @@ def test_an_endpoint_over_15_kb_is_rejected(project, tmp_path):
     )
     assert result.imported == 1
     (reject,) = read_rejects(result)
-    assert reject["line"] == "2" and "endpoint of 16023 bytes" in reject["reason"] and "15,360" in reject["reason"]
+    assert (
+        reject["line"] == "2"
+        and "endpoint of 16023 bytes" in reject["reason"]
+        and "15,360" in reject["reason"]
+    )

@@ -15,11 +15,12 @@ Semantics (chosen to avoid the traps PostHog users report, reference/peers.md):
   ``drop_off`` (actors lost since the previous step), and the median seconds from the previous step and from
   step 1 for those who reached it.
 
-How: one DuckDB scan returns the step events (actor hash, time, a flag per step) sorted by actor and time;
-:func:`_best_paths` then builds every entry's greedy path backwards over those sorted rows with NumPy (one
-binary search per step, no join), picks each actor's attempt, and DuckDB summarises the chosen paths. Most of
-the time is now the scan and its sort; the former SQL (a hash join per step carrying every step-1 event) was
-1.1-1.6x slower in the same runs on 10M events (README, Performance).
+How: one DuckDB scan returns the step events (actor hash, time, a bitmask of the steps each matches) sorted
+by actor and time, fetched as Arrow; :func:`_best_paths` then follows every entry's greedy path forwards over
+those sorted rows with NumPy (one lookup per step, no join; an entry drops out once past the window), picks
+each actor's attempt, and DuckDB summarises the chosen paths. Most of the time is the scan and its sort (a
+NumPy or Polars sort of the fetched rows measured slower than DuckDB's); the former SQL (a hash join per step
+carrying every step-1 event) was 1.1-1.6x slower in the same runs on 10M events (README, Performance).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from ..errors import InputError
 from ._common import (
@@ -189,8 +191,9 @@ def _steps_sql(
     scope: Scope, specs: list[EventSpec], window: timedelta, *, by: str, breakdown: str | None
 ) -> str:
     """One scan: a row per event matching any step, ``actor`` (a 64-bit hash of the endpoint or user id: a
-    collision is about as likely as 1 in 30 million for a million actors), ``ts`` (epoch microseconds) and one
-    flag per step (``s1`` only for step-1 events inside the date range: the entries), sorted by actor and time.
+    collision is about as likely as 1 in 30 million for a million actors), ``ts`` (epoch microseconds) and
+    ``steps``, a bitmask with bit k-1 set when the event matches step k (step 1 only inside the date range:
+    the entries), sorted by actor and time.
     """
     last_day = scope.end + timedelta(days=int(window.total_seconds() // 86400) + 1)
     types = sorted({sp.event_type for sp in specs})
@@ -201,79 +204,89 @@ def _steps_sql(
     hi = f"TIMESTAMP '{(scope.end + timedelta(days=1)).isoformat()} 00:00:00'"
     conds = [f"({specs[0].condition('e')} AND e.event_timestamp >= {lo} AND e.event_timestamp < {hi})"]
     conds += [sp.condition("e") for sp in specs[1:]]
-    flags = ", ".join(f"coalesce({c}, false) AS s{i + 1}" for i, c in enumerate(conds))
+    bits = " + ".join(f"CASE WHEN {c} THEN {1 << i} ELSE 0 END" for i, c in enumerate(conds))
     return (
-        f"SELECT hash({actor}) AS actor, epoch_us(e.event_timestamp) AS ts, {flags}"
+        f"SELECT hash({actor}) AS actor, epoch_us(e.event_timestamp) AS ts, "
+        f"CAST({bits} AS {_mask_type(len(specs))}) AS steps"
         f"{', e.client_id' if breakdown else ''} FROM {src} e{join} WHERE {' OR '.join(conds)} "
         "ORDER BY actor, ts"
     )
 
 
-def _best_paths(events: pl.DataFrame, specs: list[EventSpec], window: timedelta) -> pl.DataFrame:
+def _mask_type(n: int) -> str:
+    return "UTINYINT" if n <= 8 else "USMALLINT" if n <= 16 else "UINTEGER"
+
+
+def _best_paths(events: pa.Table, specs: list[EventSpec], window: timedelta) -> pl.DataFrame:
     """Each actor's best path from the step events (sorted by actor, time): ``reached``, ``t1`` .. ``tn``.
 
-    Greedy paths are built backwards, one step at a time, with no join and no further sort: the path from a
-    step-k event is its own time followed by the path from the first step-(k+1) event at or after it (strictly
-    after when the two steps are the same event type), of the same actor. Rows are positions in the sorted
-    stream, so "the first step-(k+1) event after" is a binary search among the step-(k+1) positions; events of
-    one actor at the same instant count as after each other. Every entry gets its full greedy path (the times
-    do not depend on the window: the window only says how far along them the entry got).
+    Every entry (step-1 event) follows its greedy path forwards, one step at a time, with no join and no
+    further sort: step k is the first step-k event at or after the step k-1 event (strictly after when the two
+    steps are the same event type), of the same actor. Rows are positions in the sorted stream, so "the first
+    step-k event after" is a binary search among the step-k positions (a running count of the step-k rows when
+    there are many entries to look up); events of one actor at the same instant count as after each other. An
+    entry stops at the first step it misses or reaches after the window (the greedy times only grow, so no
+    later step is inside the window either); ``t{k}`` is null past ``reached``.
     """
-    n, size = len(specs), events.height
+    n = len(specs)
     win_us = int(window.total_seconds() * 1000) * 1000
-    actor = events.get_column("actor").to_numpy()
-    ts = events.get_column("ts").to_numpy()
-    new_actor = np.ones(size, dtype=bool)
-    np.not_equal(actor[1:], actor[:-1], out=new_actor[1:])
-    number = np.cumsum(new_actor) - 1  # actor number of each row
-    actor_last = np.append(np.flatnonzero(new_actor)[1:] - 1, size - 1)  # last row of each actor
-    new_time = new_actor.copy()
-    new_time[1:] |= ts[1:] != ts[:-1]
-    ties = not new_time.all()
-    if ties:
-        tie = np.cumsum(new_time) - 1
-        tie_first = np.flatnonzero(new_time)
-        tie_last = np.append(tie_first[1:] - 1, size - 1)
-    rows = [np.flatnonzero(events.get_column(f"s{k}").to_numpy()) for k in range(1, n + 1)]
-    paths = [ts[rows[-1]]]  # the path from each step-n event: its own time
-    for k in range(n - 1, 0, -1):
-        src, tgt = rows[k - 1], rows[k]
+    actor = events.column("actor").to_numpy()
+    ts = events.column("ts").to_numpy()
+    mask = events.column("steps").to_numpy()
+    rows = [np.flatnonzero((mask & (1 << k)) != 0) for k in range(n)]  # (nonzero is fastest on booleans)
+    same = actor[1:] == actor[:-1]
+    tied = same & (ts[1:] == ts[:-1])  # row i + 1 is at the same instant as row i, same actor
+    ties = bool(tied.any())
+    if ties:  # first and last row of each row's run of same-actor, same-instant rows
+        index = np.arange(len(ts))
+        tie_first = np.maximum.accumulate(np.where(np.append(True, ~tied), index, 0))
+        tie_last = np.minimum.accumulate(np.where(np.append(~tied, True), index, len(ts))[::-1])[::-1]
+    entries = rows[0]
+    entry_actor = actor[entries]
+    limit = ts[entries] + win_us
+    reached = np.ones(len(entries), dtype=np.int64)
+    live = None  # the entries still inside the window (None: all of them) and their row at the last step
+    at = entries
+    times = [ts[entries]]
+    for k in range(1, n):
+        tgt = rows[k]
+        if not len(at) or not len(tgt):
+            times += [np.full(len(entries), _NONE)] * (n - k)
+            break
         strict = specs[k].event_type == specs[k - 1].event_type
-        if ties:
-            first = tie_last[tie[src]] + 1 if strict else tie_first[tie[src]]
+        start = (tie_last if strict else tie_first)[at] if ties else at
+        first = start + 1 if strict else start
+        if len(first) * 8 > len(ts):  # many searches: one pass over the rows is cheaper
+            before = np.zeros(len(ts) + 1, dtype=np.int32 if len(ts) < 2**31 else np.int64)
+            np.cumsum((mask & (1 << k)) != 0, out=before[1:])  # step-k rows before each row
+            nxt = before[first]
         else:
-            first = src + 1 if strict else src
-        at = np.searchsorted(tgt, first)
-        found = at < len(tgt)
-        at[~found] = 0
-        if len(tgt):
-            found &= tgt[at] <= actor_last[number[src]]
-        paths = [ts[src]] + [
-            np.where(found, p[at], _NONE) if len(tgt) else np.full(len(src), _NONE) for p in paths
-        ]
-    t1, later = paths[0], paths[1:]
-    reached = np.ones(len(t1), dtype=np.int64)
-    for t in later:  # the greedy times only grow, so this counts the steps reached inside the window
-        reached += t <= t1 + win_us
-    # per actor, the first entry (in time) with the largest reach: a running max of (actor, reach)
-    entry_actor = number[rows[0]].astype(np.int64)
-    key = entry_actor * 64 + reached
-    running = np.maximum.accumulate(key) if len(key) else key
-    last = np.ones(len(key), dtype=bool)
-    np.not_equal(entry_actor[1:], entry_actor[:-1], out=last[:-1])
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = last[:-1]
-    group = np.cumsum(first) - 1
-    best_key = running[np.flatnonzero(last)][group]
-    chosen = np.flatnonzero((key == best_key) & (np.append(-1, running[:-1])[: len(key)] < key))
-    cols = {"reached": reached[chosen].astype(np.int32), "t1": t1[chosen]}
-    cols |= {f"t{m}": t[chosen] for m, t in enumerate(later, start=2)}
+            nxt = np.searchsorted(tgt, first)
+        ok = nxt < len(tgt)
+        at = tgt[np.where(ok, nxt, 0)]
+        ok &= actor[at] == (entry_actor if live is None else entry_actor[live])
+        ok &= ts[at] <= (limit if live is None else limit[live])
+        live = np.flatnonzero(ok) if live is None else live[ok]
+        at = at[ok]
+        reached[live] = k + 1
+        step_times = np.full(len(entries), _NONE)
+        step_times[live] = ts[at]
+        times.append(step_times)
+    # per actor, the first entry (in time) with the largest reach: the smallest (n - reached, entry number)
+    chosen = np.zeros(0, dtype=np.int64)
+    if len(entries):
+        starts = np.flatnonzero(np.append(True, entry_actor[1:] != entry_actor[:-1]))
+        code = (n - reached) * len(entries) + np.arange(len(entries))
+        chosen = np.minimum.reduceat(code, starts) % len(entries)
+    cols = {"reached": reached[chosen].astype(np.int32)} | {
+        f"t{m}": t[chosen] for m, t in enumerate(times, start=1)
+    }
     schema = {name: pl.Int32 if name == "reached" else pl.Int64 for name in cols}
     out = pl.DataFrame(cols, schema=schema).with_columns(
         pl.when(pl.col(f"t{m}") != _NONE).then(pl.col(f"t{m}")).name.keep() for m in range(2, n + 1)
     )
-    if "client_id" in events.columns:
-        out = out.with_columns(client_id=events.get_column("client_id").gather(rows[0][chosen]))
+    if "client_id" in events.column_names:
+        out = out.with_columns(client_id=pl.from_arrow(events.column("client_id").take(entries[chosen])))
     return out
 
 
@@ -308,7 +321,7 @@ def _run_funnel(
 ) -> pl.DataFrame:
     """Scan, find the paths, summarise: one connection (the shared one when there is one)."""
     with _connection(project) as con:
-        events = con.sql(_steps_sql(scope, specs, window, by=by, breakdown=breakdown)).pl()
+        events = con.sql(_steps_sql(scope, specs, window, by=by, breakdown=breakdown)).to_arrow_table()
         paths = _best_paths(events, specs, window)
         name = f"funnel_paths_{uuid.uuid4().hex}"
         con.register(name, paths.to_arrow())

@@ -384,3 +384,38 @@ def test_bad_dates(tp):
         a.daily_active(tp, "yesterday")
     with pytest.raises(InputError, match="after the end"):
         a.daily_active(tp, "2026-10-09", "2026-10-01")
+
+
+def test_by_user_breakdown_is_stable_when_two_endpoints_enter_at_once(project, tmp_path):
+    src = tmp_path / "e.csv"
+    src.write_text(
+        "Id,ChannelType,Address,User.UserId,Demographic.Platform\n"
+        "b2,APNS,tok2,u1,iOS\na1,APNS,tok1,u1,Android\n"
+    )
+    project.import_endpoints(src)
+    ts = "2026-10-01T10:00:00Z"
+    project.record_events(
+        [
+            {"event_type": "view", "event_timestamp": ts, "client": {"client_id": "b2"}, "event_id": "a"},
+            {"event_type": "view", "event_timestamp": ts, "client": {"client_id": "a1"}, "event_id": "b"},
+            {
+                "event_type": "cart",
+                "event_timestamp": "2026-10-01T10:05:00Z",
+                "client": {"client_id": "b2"},
+                "event_id": "c",
+            },
+        ]
+    )
+    # both entries reach cart at the same instant: the tie goes to the smaller endpoint id, a1 (Android)
+    for _ in range(5):
+        f = a.funnel(
+            project,
+            ["view", "cart"],
+            "2026-10-01",
+            "2026-10-01",
+            window="1h",
+            by="user",
+            breakdown="Demographic.Platform",
+        )
+        table = f.table.filter((pl.col("step") == 2) & (pl.col("breakdown") != "(all)"))
+        assert col(table, "breakdown") == ["Android"] and col(table, "count") == [1]

@@ -209,7 +209,8 @@ def _steps_sql(
         f"SELECT hash({actor}) AS actor, epoch_us(e.event_timestamp) AS ts, "
         f"CAST({bits} AS {_mask_type(len(specs))}) AS steps"
         f"{', e.client_id' if breakdown else ''} FROM {src} e{join} WHERE {' OR '.join(conds)} "
-        "ORDER BY actor, ts"
+        # a user entering from two endpoints at the same instant: the smaller client_id wins, every run
+        + ("ORDER BY actor, ts, e.client_id" if by == "user" and breakdown else "ORDER BY actor, ts")
     )
 
 

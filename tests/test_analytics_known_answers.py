@@ -257,20 +257,22 @@ def test_funnel_segment_and_to_dict(tp):
     assert d["steps"][1]["conversion"] == 0.5 and d["window_seconds"] == 86400
 
 
+def event(client: str, etype: str, hhmm: str, n: int = 0) -> dict:
+    """A stream record on 2026-10-01 at HH:MM (``n`` tells apart two events at the same instant)."""
+    ts = f"2026-10-01T{hhmm}:00Z"
+    return {
+        "event_type": etype,
+        "event_timestamp": ts,
+        "arrival_timestamp": ts,
+        "client": {"client_id": client},
+        "session": {"session_id": f"s-{client}"},
+        "event_id": f"{client}-{etype}-{hhmm}-{n}",
+    }
+
+
 def test_funnel_counts_the_attempt_that_gets_furthest_and_the_earliest_on_a_tie(project):
     # x enters at 10:00 (cart 10:30, buy 11:30: 90 min after entering) and again at 11:00 (cart 11:20, buy 11:30)
     # y enters at 10:00 and 10:15, one cart at 10:25, no buy
-    def event(client, etype, hhmm):
-        ts = f"2026-10-01T{hhmm}:00Z"
-        return {
-            "event_type": etype,
-            "event_timestamp": ts,
-            "arrival_timestamp": ts,
-            "client": {"client_id": client},
-            "session": {"session_id": f"s-{client}"},
-            "event_id": f"{client}-{etype}-{hhmm}",
-        }
-
     project.record_events(
         [
             event("x", "view", "10:00"),
@@ -301,17 +303,6 @@ def test_funnel_counts_the_attempt_that_gets_furthest_and_the_earliest_on_a_tie(
 def test_funnel_events_at_the_same_instant(project):
     # z views, adds to cart and buys at 10:00 sharp;
     # w views twice at 10:00, adds to cart at 10:05 and views again at 10:30
-    def event(client, etype, hhmm, n=0):
-        ts = f"2026-10-01T{hhmm}:00Z"
-        return {
-            "event_type": etype,
-            "event_timestamp": ts,
-            "arrival_timestamp": ts,
-            "client": {"client_id": client},
-            "session": {"session_id": f"s-{client}"},
-            "event_id": f"{client}-{etype}-{hhmm}-{n}",
-        }
-
     project.record_events(
         [
             event("z", "view", "10:00"),

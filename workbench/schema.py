@@ -133,6 +133,11 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def sql_string(value: object) -> str:
+    """A SQL string literal, quotes escaped."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def attribute_family(column: str) -> tuple[str, str, str] | None:
     """Return (prefix, kind, duckdb type) when ``column`` is a custom attribute column, else None."""
     # User.UserAttributes. must be tested before Attributes. would never match it, but order is explicit anyway

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, UnknownNameError, suggest
+from ..schema import sql_string as sql_str  # the short name reads better inside SQL f-strings
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -34,18 +35,8 @@ PURCHASE = "_monetization.purchase"
 DateLike = date | datetime | str | None
 
 
-def sql_str(value: Any) -> str:
-    """A SQL string literal with quotes escaped."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def sql_date(value: date) -> str:
     return f"DATE '{value.isoformat()}'"
-
-
-def quote(name: str) -> str:
-    """Quote a column name for DuckDB (endpoint columns are dotted: ``"Demographic.Platform"``)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def parse_date(value: DateLike, what: str = "date") -> date | None:

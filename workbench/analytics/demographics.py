@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ._common import check_column, quote, run, scope_of
+from ..schema import quote
+from ._common import check_column, run, scope_of
 
 if TYPE_CHECKING:
     from ..project import Project

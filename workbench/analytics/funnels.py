@@ -37,6 +37,7 @@ import polars as pl
 import pyarrow as pa
 
 from ..errors import InputError
+from ..schema import quote
 from ._common import (
     _OPEN,
     Scope,
@@ -44,7 +45,6 @@ from ._common import (
     check_event_type,
     known_event_types,
     parse_duration,
-    quote,
     scope_of,
     user_key,
 )

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ._common import PURCHASE, SESSION_START, check_column, day_spine, quote, run, scope_of, user_key
+from ..schema import quote
+from ._common import PURCHASE, SESSION_START, check_column, day_spine, run, scope_of, user_key
 
 if TYPE_CHECKING:
     from ..project import Project

@@ -29,23 +29,10 @@ def _neutralise(expr: pl.Expr) -> pl.Expr:
 
 
 def segment_where(project: Project, segment: str) -> str:
-    """SQL filter for a segment's members (imported segments; dynamic ones through workbench.segments)."""
-    try:
-        from ..segments import segment_sql_filter  # provided by the segments package when present
-    except ImportError:
-        segment_sql_filter = None
-    if segment_sql_filter is not None:
-        return segment_sql_filter(project, segment)
-    row = project.query(
-        "SELECT segment_id, segment_type, latest_version FROM segments WHERE name = ?", [segment]
-    )
-    if row.is_empty():
-        from ..errors import UnknownNameError, suggest
+    """SQL filter over ``endpoints`` for a segment's members (latest version; dynamic or imported)."""
+    from ..segments import segment_sql_filter
 
-        names = project.query("SELECT name FROM segments").get_column("name").to_list()
-        raise UnknownNameError(f"no segment named {segment!r}{suggest(segment, names)}")
-    sid, _, version = row.row(0)
-    return f"Id IN (SELECT endpoint_id FROM segment_members WHERE segment_id = '{sid}' AND version = {int(version)})"
+    return segment_sql_filter(project, segment)
 
 
 def export_endpoints(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from ..schema import quote
+from ..schema import quote, sql_string
 from . import _tree as t
 from .spec import SET_DIMENSION_COLUMNS
 
@@ -19,11 +19,6 @@ EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 DEG = math.pi / 180  # written out (not radians()) so that SQL and Polars round the same way
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f")
-
-
-def lit(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def ts(value: datetime) -> str:
@@ -37,13 +32,13 @@ def num(value: float) -> str:
 
 
 def _in_list(values) -> str:
-    return ", ".join(lit(v) for v in values)
+    return ", ".join(sql_string(v) for v in values)
 
 
 def date_sql(x: str) -> str:
     """The value ``x`` read as a date/instant (NULL when it is not one of the accepted shapes)."""
     return (
-        f"CASE WHEN regexp_full_match({x}, {lit(t.DATE_VALUE_PATTERN)}) THEN try_strptime("
+        f"CASE WHEN regexp_full_match({x}, {sql_string(t.DATE_VALUE_PATTERN)}) THEN try_strptime("
         f"replace(rtrim({x}, 'Z'), 'T', ' '), [{_in_list(DATE_FORMATS)}]) END"
     )
 
@@ -55,7 +50,7 @@ def value_sql(x: str, attribute_type: str, values: tuple[str, ...]) -> str:
     if attribute_type == "EXCLUSIVE":
         return f"({x} IS NULL OR {x} NOT IN ({_in_list(values)}))"
     if attribute_type == "CONTAINS":
-        return "(" + " OR ".join(f"contains({x}, {lit(v)})" for v in values) + ")"
+        return "(" + " OR ".join(f"contains({x}, {sql_string(v)})" for v in values) + ")"
     when = date_sql(x)
     if attribute_type == "BEFORE":
         return f"({when} < {ts(t.parse_instant(values[0]))})"
@@ -102,7 +97,7 @@ def bounding_box(node: t.Near) -> tuple[float, float, float | None, float | None
 
 def bucket_sql(id_sql: str, salt: str) -> str:
     """Stable bucket 0..99: md5 of salt + id read as a little-endian 128-bit number, mod 100."""
-    return f"CAST(md5_number({lit(salt)} || {id_sql}) % 100 AS INTEGER)"
+    return f"CAST(md5_number({sql_string(salt)} || {id_sql}) % 100 AS INTEGER)"
 
 
 class SqlCompiler:
@@ -171,7 +166,7 @@ class SqlCompiler:
             return f"({bucket_sql(ident, node.salt)} BETWEEN {node.start} AND {node.end - 1})"
         if isinstance(node, t.Members):
             return (
-                f'("Id" IN (SELECT endpoint_id FROM segment_members WHERE segment_id = {lit(node.segment_id)} '
+                f'("Id" IN (SELECT endpoint_id FROM segment_members WHERE segment_id = {sql_string(node.segment_id)} '
                 f"AND version = {int(node.version)}))"
             )
         raise TypeError(f"cannot compile {node!r} to SQL (unresolved segment reference?)")
@@ -191,9 +186,9 @@ class SqlCompiler:
         parts = [f"event_type IN ({_in_list(event_types)})"]
         for f in filters:
             if f.kind == "attribute":
-                parts.append(value_sql(f"attributes[{lit(f.name)}]", f.operator, f.values))
+                parts.append(value_sql(f"attributes[{sql_string(f.name)}]", f.operator, f.values))
             else:
-                parts.append(metric_sql(f"metrics[{lit(f.name)}]", f.operator, f.values[0]))
+                parts.append(metric_sql(f"metrics[{sql_string(f.name)}]", f.operator, f.values[0]))
         return " AND ".join(parts)
 
     @staticmethod

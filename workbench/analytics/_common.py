@@ -119,8 +119,8 @@ def user_key(event_alias: str = "e", endpoint_alias: str = "ep") -> str:
 def segment_filter(project: Project, segment: Any) -> str | None:
     """Resolve a segment to a SQL boolean over ``endpoints`` (None for everyone).
 
-    Accepts a segment name (dynamic segments through ``workbench.segments.segment_sql_filter`` when that exists,
-    imported ones through their stored members), ``{"where": SQL}``, or an object with a ``sql_filter()`` method.
+    Accepts a segment name (dynamic or imported, through ``workbench.segments.segment_sql_filter``),
+    ``{"where": SQL}``, or an object with a ``sql_filter()`` method.
     """
     if segment is None or segment == "":
         return None
@@ -129,9 +129,9 @@ def segment_filter(project: Project, segment: Any) -> str | None:
     if hasattr(segment, "sql_filter"):
         return str(segment.sql_filter())
     if isinstance(segment, str):
-        from ..importing.export import segment_where
+        from ..segments import segment_sql_filter
 
-        return segment_where(project, segment)
+        return segment_sql_filter(project, segment)
     raise InputError(
         f"a segment is a name or {{'where': SQL}}, not {type(segment).__name__}", field="segment"
     )

@@ -28,13 +28,6 @@ def _neutralise(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.str.contains(r"^[=+\-@\t\r\x00]")).then(pl.lit("'") + expr).otherwise(expr)
 
 
-def segment_where(project: Project, segment: str) -> str:
-    """SQL filter over ``endpoints`` for a segment's members (latest version; dynamic or imported)."""
-    from ..segments import segment_sql_filter
-
-    return segment_sql_filter(project, segment)
-
-
 def export_endpoints(
     project: Project, out: Path, *, segment: str | None = None, where: str | None = None, raw: bool = False
 ) -> Path:
@@ -42,7 +35,9 @@ def export_endpoints(
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise InputError("export to .csv or .parquet", file=str(out))
-    filters = [f for f in (where, segment_where(project, segment) if segment else None) if f]
+    from ..segments import segment_sql_filter
+
+    filters = [f for f in (where, segment_sql_filter(project, segment) if segment else None) if f]
     frame = project.endpoints(where=" AND ".join(f"({f})" for f in filters) if filters else None)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial")

@@ -94,10 +94,7 @@ class Project:
             )
         self.settings = self._read_settings()
         with self.connect() as con:
-            found = schema.current_version(con)
-        if found != schema.SCHEMA_VERSION:
-            with self.connect() as con:
-                schema.migrate(con)
+            schema.migrate(con)  # a no-op (one small query) when the catalog is current
 
     # --- creation -------------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from workbench import Project
+from workbench import Project, endpoint_store
 from workbench.schema import EVENT_COLUMNS
 
 END = date(2026, 10, 29)
@@ -38,13 +38,16 @@ def build(root: Path, endpoints: int, events: int) -> Project:
     t0 = time.perf_counter()
     project = Project.create(path, exist_ok=True)
     with project.connect() as con:
-        con.execute(
-            f"""INSERT INTO endpoints (Id, ChannelType, Address, EndpointStatus, OptOut, CohortId,
-                    "Demographic.Platform", "Demographic.AppVersion", "Location.Country", "User.UserId")
-                SELECT printf('ep-%08d', i), 'EMAIL', printf('u%d@example.com', i), 'ACTIVE', 'NONE', i % 100,
-                       ['iOS', 'Android', 'Web'][i % 3 + 1], ['1.0', '1.1', '2.0'][i % 3 + 1],
-                       ['US', 'GB', 'DE', 'FR', 'IN'][i % 5 + 1], printf('user-%08d', i)
-                FROM range({endpoints}) t(i)"""
+        endpoint_store.append_query(
+            con,
+            project.path,
+            f"""SELECT printf('ep-%08d', i) AS Id, 'EMAIL' AS ChannelType, printf('u%d@example.com', i) AS Address,
+                       'ACTIVE' AS EndpointStatus, 'NONE' AS OptOut, CAST(i % 100 AS SMALLINT) AS CohortId,
+                       ['iOS', 'Android', 'Web'][i % 3 + 1] AS "Demographic.Platform",
+                       ['1.0', '1.1', '2.0'][i % 3 + 1] AS "Demographic.AppVersion",
+                       ['US', 'GB', 'DE', 'FR', 'IN'][i % 5 + 1] AS "Location.Country",
+                       printf('user-%08d', i) AS "User.UserId"
+                FROM range({endpoints}) t(i)""",
         )
     case = " ".join(f"WHEN k < {hi} THEN '{name}'" for name, hi in MIX)
     start_ms = int((END - timedelta(days=DAYS - 1)).strftime("%s")) * 1000

@@ -19,7 +19,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import best_of, report
 
-from workbench import Project
+from workbench import Project, endpoint_store
 from workbench.importing.upsert import ensure_attribute_columns
 
 GENERATE = """
@@ -36,7 +36,7 @@ SELECT
   ['free','pro','enterprise'][1 + (hash(i * 17) % 3)::INT] AS plan,
   ['organic','ads','referral'][1 + (hash(i * 19) % 3)::INT] AS source,
   (hash(i * 23) % 20)::DOUBLE AS purchases
-FROM range({n}) t(i)
+FROM range({start}, {stop}) t(i)
 """
 
 WHERE_STORED = (
@@ -54,21 +54,28 @@ def build(root: Path, n: int) -> tuple[Project, Path]:
     project = Project.create(root / "project")
     with project.connect() as con:
         ensure_attribute_columns(
-            con, ["Attributes.plan", "Attributes.source", "Metrics.purchases"], datetime.now(), "bench"
+            con,
+            project.path,
+            ["Attributes.plan", "Attributes.source", "Metrics.purchases"],
+            datetime.now(),
+            "bench",
         )
-        con.execute(
-            'INSERT INTO endpoints ("Id", "ChannelType", "Address", "EndpointStatus", "OptOut", "Demographic.Platform", '
-            '"Demographic.AppVersion", "Location.Country", "User.UserId", "Attributes.plan", "Attributes.source", '
-            '"Metrics.purchases") SELECT "Id", "ChannelType", "Address", "EndpointStatus", "OptOut", '
-            '"Demographic.Platform", "Demographic.AppVersion", "Location.Country", "User.UserId", [plan], [source], '
-            "purchases FROM (" + GENERATE.format(n=n) + ")"
-        )
+        # through the same writer as an import, in parts of 2M endpoints
+        for start in range(0, n, 2_000_000):
+            endpoint_store.append_query(
+                con,
+                project.path,
+                'SELECT * EXCLUDE (plan, source, purchases), [plan] AS "Attributes.plan", '
+                '[source] AS "Attributes.source", purchases AS "Metrics.purchases" FROM ('
+                + GENERATE.format(start=start, stop=min(n, start + 2_000_000))
+                + ")",
+            )
     flat = root / "flat.duckdb"
     con = duckdb.connect(str(flat))
     con.execute(
         'CREATE TABLE flat AS SELECT "Id" AS id, "EndpointStatus" AS status, "Demographic.Platform" AS platform, '
         '"Location.Country" AS country, "User.UserId" AS user_id, plan, source, purchases FROM ('
-        + GENERATE.format(n=n)
+        + GENERATE.format(start=0, stop=n)
         + ")"
     )
     con.close()

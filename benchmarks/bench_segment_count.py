@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import best_of, report
 
-from workbench import Project, schema
+from workbench import Project, endpoint_store, schema
 from workbench.importing.upsert import ensure_attribute_columns
 from workbench.segments import Segment
 
@@ -33,22 +33,20 @@ DAYS = 60
 CHUNK = 1_000_000
 
 ENDPOINTS = """
-INSERT INTO endpoints ("Id", "ChannelType", "Address", "EndpointStatus", "OptOut", "Demographic.Platform",
-  "Demographic.Make", "Location.Country", "Location.Latitude", "Location.Longitude", "User.UserId",
-  "Attributes.plan", "Metrics.purchases")
 SELECT
-  'ep-' || i,
-  ['EMAIL','SMS','APNS','GCM'][1 + (hash(i) % 4)::INT],
-  'person' || i || '@example.com',
-  'ACTIVE', 'NONE',
-  ['iOS','Android','Web'][1 + (hash(i * 3) % 3)::INT],
-  ['Apple','Samsung','Google'][1 + (hash(i * 29) % 3)::INT],
-  ['US','DE','GB','FR','BR','IN','JP'][1 + (hash(i * 13) % 7)::INT],
-  -60 + (hash(i * 31) % 12000000) / 100000.0,
-  -170 + (hash(i * 37) % 34000000) / 100000.0,
-  'user-' || (i // 2),
-  CASE hash(i * 17) % 4 WHEN 0 THEN ['pro'] WHEN 1 THEN ['free'] WHEN 2 THEN ['enterprise', 'pro'] ELSE [] END,
-  (hash(i * 23) % 20)::DOUBLE
+  'ep-' || i AS "Id",
+  ['EMAIL','SMS','APNS','GCM'][1 + (hash(i) % 4)::INT] AS "ChannelType",
+  'person' || i || '@example.com' AS "Address",
+  'ACTIVE' AS "EndpointStatus", 'NONE' AS "OptOut",
+  ['iOS','Android','Web'][1 + (hash(i * 3) % 3)::INT] AS "Demographic.Platform",
+  ['Apple','Samsung','Google'][1 + (hash(i * 29) % 3)::INT] AS "Demographic.Make",
+  ['US','DE','GB','FR','BR','IN','JP'][1 + (hash(i * 13) % 7)::INT] AS "Location.Country",
+  -60 + (hash(i * 31) % 12000000) / 100000.0 AS "Location.Latitude",
+  -170 + (hash(i * 37) % 34000000) / 100000.0 AS "Location.Longitude",
+  'user-' || (i // 2) AS "User.UserId",
+  CASE hash(i * 17) % 4 WHEN 0 THEN ['pro'] WHEN 1 THEN ['free'] WHEN 2 THEN ['enterprise', 'pro'] ELSE [] END
+    AS "Attributes.plan",
+  (hash(i * 23) % 20)::DOUBLE AS "Metrics.purchases"
 FROM range({start}, {stop}) t(i)
 """
 
@@ -105,12 +103,14 @@ def build(root: Path, endpoints: int, events: int) -> Project:
     """A project with ``endpoints`` endpoints and ``events`` events, generated in SQL."""
     project = Project.create(root / "project")
     with project.connect() as con:
-        ensure_attribute_columns(con, ["Attributes.plan", "Metrics.purchases"], datetime.now(), "bench")
-        con.execute("SET memory_limit = '4GB'")
-        # in chunks, each its own statement: one 10M-row insert holds far more memory than the data
-        for start in range(0, endpoints, CHUNK):
-            con.execute(ENDPOINTS.format(start=start, stop=min(start + CHUNK, endpoints)))
-        con.execute("CHECKPOINT")
+        ensure_attribute_columns(
+            con, project.path, ["Attributes.plan", "Metrics.purchases"], datetime.now(), "bench"
+        )
+        # in chunks of 2M (one stored part each), through the same writer as an import
+        for start in range(0, endpoints, 2 * CHUNK):
+            endpoint_store.append_query(
+                con, project.path, ENDPOINTS.format(start=start, stop=min(start + 2 * CHUNK, endpoints))
+            )
     nulls = ", ".join(
         f"CAST(NULL AS {t}) AS {name}"
         for name, t in schema.EVENT_COLUMNS.items()

@@ -42,9 +42,44 @@ def test_migrate_builds_every_table_in_one_step(tmp_path):
     con = duckdb.connect(str(tmp_path / "c.duckdb"))
     assert migrate(con) == 0  # found version 0, an empty file
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    assert {"endpoints", "meta", "imports", "attribute_names", "segments", "segment_versions"} <= tables
+    assert {"endpoint_parts", "meta", "imports", "attribute_names", "segments", "segment_versions"} <= tables
+    assert "endpoints" not in tables  # endpoints are Parquet parts read through a view since version 2
     assert migrate(con) == SCHEMA_VERSION  # a second run changes nothing
     con.close()
+
+
+def test_a_version_1_catalog_keeps_its_endpoints_when_migrated(tmp_path):
+    """Version 1 kept endpoints in a DuckDB table; opening such a project moves them into a Parquet part."""
+    from workbench.schema import MIGRATIONS
+
+    root = tmp_path / "old"
+    Project.create(root)
+    (root / "catalog.duckdb").unlink()
+    con = duckdb.connect(str(root / "catalog.duckdb"))
+    MIGRATIONS[1](con)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute('ALTER TABLE endpoints ADD COLUMN "Attributes.plan" VARCHAR[]')
+    con.execute('ALTER TABLE endpoints ADD COLUMN "Metrics.visits" DOUBLE')
+    con.execute(
+        "INSERT INTO attribute_names VALUES ('endpoint-custom-attributes', 'plan', 'Attributes.plan', now()), "
+        "('endpoint-metric-attributes', 'visits', 'Metrics.visits', now())"
+    )
+    con.execute(
+        'INSERT INTO endpoints (Id, ChannelType, Address, EndpointStatus, "Attributes.plan", "Metrics.visits") '
+        "VALUES ('e1', 'EMAIL', 'a@example.com', 'ACTIVE', ['pro', 'team'], 3), "
+        "('e2', 'SMS', '+12065550100', 'INACTIVE', NULL, NULL)"
+    )
+    con.close()
+    project = Project.open(root)
+    rows = project.endpoints(["Id", "Address", "EndpointStatus", "Attributes.plan", "Metrics.visits"]).sort(
+        "Id"
+    )
+    assert rows.rows() == [
+        ("e1", "a@example.com", "ACTIVE", ["pro", "team"], 3.0),
+        ("e2", "+12065550100", "INACTIVE", None, None),
+    ]
+    assert project.endpoint_columns()[-2:] == ["Attributes.plan", "Metrics.visits"]
+    assert len(list((root / "endpoints").glob("part-*.parquet"))) == 1
 
 
 def test_newer_catalog_is_refused(tmp_path):

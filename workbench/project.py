@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 CATALOG = "catalog.duckdb"
 SETTINGS = "workbench.toml"
-SUBDIRS = ("events", "outbox", "imports")
+SUBDIRS = ("endpoints", "events", "outbox", "imports")
 
 DEFAULT_SETTINGS = """\
 # Workbench project settings. Secrets never live here: name the environment variables that hold them.
@@ -93,7 +93,7 @@ class Project:
                 f"create one with `workbench init {path}`"
             )
         self.settings = self._read_settings()
-        with self.connect() as con:
+        with self.connect(views=False) as con:
             schema.migrate(con)  # a no-op (one small query) when the catalog is current
 
     # --- creation -------------------------------------------------------------------------------------------
@@ -157,8 +157,8 @@ class Project:
     # --- connections ----------------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open a short-lived catalog connection (with an ``events`` view over the event log); close it after.
+    def connect(self, *, read_only: bool = False, views: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open a short-lived catalog connection with the views ``endpoints`` and ``events``; close it after.
 
         Retries with backoff while another process holds the catalog, then raises ProjectLockedError.
         """
@@ -185,7 +185,11 @@ class Project:
             con.execute("SET TimeZone = 'UTC'")
             from .events.log import create_events_view
 
-            create_events_view(con, self.events_dir)
+            if views:
+                from .endpoint_store import create_view
+
+                create_events_view(con, self.events_dir)
+                create_view(con, self.path)
             yield con
         finally:
             con.close()

@@ -1,11 +1,12 @@
 """Endpoint and event columns, the catalog's DuckDB DDL, and its migrations.
 
-Endpoints live in one flat DuckDB table whose column names are Pinpoint's dotted paths
-(``Demographic.Platform``, ``Attributes.plan``, ``Metrics.purchases``, ``User.UserAttributes.FirstName``).
-Each custom attribute is its own column (``VARCHAR[]`` for ``Attributes``/``UserAttributes``, ``DOUBLE`` for
-``Metrics``), added when an import first meets it. Pinpoint caps a project at 250 attribute names, so the
-table stays narrow enough, and a filter on an attribute is a plain column scan: the stored layout costs
-nothing over a hand-made flat table (see benchmarks/bench_endpoint_filter.py). The same names work in Polars:
+Endpoints read as one flat table (the view ``endpoints``, stored as Parquet parts: endpoint_store.py) whose
+column names are Pinpoint's dotted paths (``Demographic.Platform``, ``Attributes.plan``, ``Metrics.purchases``,
+``User.UserAttributes.FirstName``). Each custom attribute is its own column (``VARCHAR[]`` for
+``Attributes``/``UserAttributes``, ``DOUBLE`` for ``Metrics``), registered in ``attribute_names`` when an
+import first meets it. Pinpoint caps a project at 250 attribute names, so the table stays narrow enough, and a
+filter on an attribute is a plain column scan: the stored layout costs nothing over a hand-made flat table
+(see benchmarks/bench_endpoint_filter.py). The same names work in Polars:
 ``pl.col("Attributes.plan").list.contains("pro")``.
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Callable
 
 import duckdb
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 CHANNEL_TYPES: tuple[str, ...] = (
     "PUSH",
@@ -187,8 +188,44 @@ def _create_v1(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _v2_endpoints_in_parquet(con: duckdb.DuckDBPyConnection) -> None:
+    """Endpoints move from a DuckDB table to Parquet parts (see workbench/endpoint_store.py)."""
+    import uuid
+    from pathlib import Path
+
+    con.execute(
+        """CREATE TABLE endpoint_parts (
+            name VARCHAR PRIMARY KEY, rows BIGINT NOT NULL, columns VARCHAR[] NOT NULL,
+            list_columns VARCHAR[] NOT NULL, created_at TIMESTAMP NOT NULL)"""
+    )
+    con.execute("ALTER TABLE attribute_names ADD COLUMN position INTEGER")
+    described = con.execute("SELECT column_name, column_type FROM (DESCRIBE endpoints)").fetchall()
+    order = {name: i for i, (name, _) in enumerate(described)}
+    for (column,) in con.execute("SELECT column_name FROM attribute_names").fetchall():
+        con.execute(
+            "UPDATE attribute_names SET position = ? WHERE column_name = ?", [order.get(column), column]
+        )
+    rows = con.execute("SELECT count(*) FROM endpoints").fetchall()[0][0]
+    if rows:
+        (path,) = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()[0]
+        directory = Path(path).parent / "endpoints"
+        directory.mkdir(exist_ok=True)
+        name = f"part-migrated-{uuid.uuid4().hex[:10]}.parquet"
+        con.execute(f"COPY endpoints TO {sql_string(directory / name)} (FORMAT parquet, COMPRESSION lz4)")
+        con.execute(
+            "INSERT INTO endpoint_parts VALUES (?, ?, ?, ?, current_timestamp::TIMESTAMP)",
+            [name, rows, [c for c, _ in described], [c for c, t in described if t == "VARCHAR[]"]],
+        )
+    con.execute("DROP TABLE endpoints")
+
+
 #: version -> migration that brings a catalog from version-1 to version. Add new entries; never edit old ones.
-MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _create_v1}
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    1: _create_v1,
+    2: _v2_endpoints_in_parquet,
+}
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -131,13 +131,17 @@ def import_endpoint_files(
         bar.update(sum(t.path.stat().st_size for t in texts if t.sha256 not in done))
         bar.set_postfix_str("writing")
         result.timings["check"] = time.perf_counter() - started - result.timings["read"]
+        store_write = None
         with project.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 if valid.height:
                     attr_cols = [c for c in valid.columns if not c.startswith("__")]
-                    result.new_attributes = ensure_attribute_columns(con, attr_cols, now, str(paths[0]))
-                outcome = write_endpoints(con, valid, now)
+                    result.new_attributes = ensure_attribute_columns(
+                        con, project.path, attr_cols, now, str(paths[0])
+                    )
+                outcome = write_endpoints(con, project.path, valid, now)
+                store_write = outcome.store_write
                 rejects = pl.concat([rejects, outcome.rejects])
                 result.imported, result.updated, result.deactivated = (
                     outcome.imported,
@@ -181,6 +185,8 @@ def import_endpoint_files(
                     result.rejects_file = str(out)
                 if strict and result.rejected:
                     con.execute("ROLLBACK")
+                    if store_write:
+                        store_write.rolled_back()
                     result.committed = False
                     result.imported = result.updated = result.deactivated = 0
                     result.segment = result.segment_version = None
@@ -218,7 +224,11 @@ def import_endpoint_files(
                 raise
             except BaseException:
                 con.execute("ROLLBACK")
+                if store_write:
+                    store_write.rolled_back()
                 raise
+        if store_write:
+            store_write.committed()
         bar.update(total_bytes)
     result.seconds = time.perf_counter() - started
     result.timings["write"] = result.seconds - result.timings["read"] - result.timings["check"]

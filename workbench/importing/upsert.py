@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from .. import schema
+from .. import endpoint_store, schema
 from ..errors import InputError
 from ..schema import quote
 
@@ -27,12 +28,13 @@ class WriteOutcome:
     deactivated: int
     rejects: pl.DataFrame  # __file, __line, field, reason
     endpoint_ids: pl.Series
+    store_write: endpoint_store.Write | None = None  # call committed() / rolled_back() after the transaction
 
 
 def ensure_attribute_columns(
-    con: duckdb.DuckDBPyConnection, columns: list[str], now: datetime, file: str
+    con: duckdb.DuckDBPyConnection, root: Path, columns: list[str], now: datetime, file: str
 ) -> list[str]:
-    """Add table columns for attribute names met for the first time; enforce Pinpoint's 250-name cap."""
+    """Register attribute names met for the first time (new view columns); enforce Pinpoint's 250-name cap."""
     known = {r[0] for r in con.execute("SELECT column_name FROM attribute_names").fetchall()}
     new = [c for c in columns if schema.attribute_family(c) and c not in known]
     if not new:
@@ -49,12 +51,14 @@ def ensure_attribute_columns(
             file=file,
             field=over[0],
         )
-    for column in new:
-        prefix, kind, sqltype = schema.attribute_family(column)  # type: ignore[misc]
-        con.execute(f"ALTER TABLE endpoints ADD COLUMN {quote(column)} {sqltype}")
+    (position,) = con.execute("SELECT coalesce(max(position), 0) FROM attribute_names").fetchall()[0]
+    for offset, column in enumerate(new, 1):
+        prefix, kind, _ = schema.attribute_family(column)  # type: ignore[misc]
         con.execute(
-            "INSERT INTO attribute_names VALUES (?, ?, ?, ?)", [kind, column[len(prefix) :], column, now]
+            "INSERT INTO attribute_names VALUES (?, ?, ?, ?, ?)",
+            [kind, column[len(prefix) :], column, now, position + offset],
         )
+    endpoint_store.create_view(con, root)
     return new
 
 
@@ -95,19 +99,23 @@ def _cap_endpoints_per_user(
     return ranked.filter(~over).drop("__uid", "__held", "__owned", "__nth")
 
 
-def write_endpoints(con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, now: datetime) -> WriteOutcome:
+def write_endpoints(
+    con: duckdb.DuckDBPyConnection, root: Path, valid: pl.DataFrame, now: datetime
+) -> WriteOutcome:
     """Upsert validated rows (with ``__file``, ``__line``, ``__order``) and return what happened."""
     empty = pl.DataFrame(
         schema={"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String}
     )
     if valid.is_empty():
-        return WriteOutcome(0, 0, 0, empty, pl.Series("Id", [], dtype=pl.String))
+        return WriteOutcome(0, 0, 0, empty, pl.Series("Id", [], dtype=pl.String), None)
     rejects = [empty]
-    con.register("__incoming", valid.select("Id").to_arrow())
-    existing = con.sql(
-        'SELECT e.Id, e."User.UserId" AS "__old_user" FROM endpoints e SEMI JOIN __incoming i ON e.Id = i.Id'
-    ).pl()
-    con.unregister("__incoming")
+    existing = pl.DataFrame()
+    if endpoint_store.parts(con):
+        con.register("__incoming", valid.select("Id").to_arrow())
+        existing = con.sql(
+            'SELECT e.Id, e."User.UserId" AS "__old_user" FROM endpoints e SEMI JOIN __incoming i ON e.Id = i.Id'
+        ).pl()
+        con.unregister("__incoming")
     if existing.height:
         frame = valid.join(existing, on="Id", how="left", maintain_order="left").with_columns(
             pl.col("Id").is_in(existing.get_column("Id").implode()).alias("__exists")
@@ -175,66 +183,88 @@ def write_endpoints(con: duckdb.DuckDBPyConnection, valid: pl.DataFrame, now: da
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("__status"))
 
     data_cols = [c for c in frame.columns if not c.startswith("__")]
-    stage = frame.select(*data_cols, "__exists", "__status")
-    con.register("__staged", stage.to_arrow())
-    deactivated = 0
-    if "Address" in data_cols and "ChannelType" in data_cols:
-        deactivated = con.execute(
-            "UPDATE endpoints AS e SET EndpointStatus = 'INACTIVE', EffectiveDate = ? "
-            "FROM (SELECT DISTINCT ChannelType, Address FROM __staged WHERE Address IS NOT NULL) s "
-            "WHERE e.Address = s.Address AND e.ChannelType = s.ChannelType AND e.EndpointStatus = 'ACTIVE' "
-            "AND e.Id NOT IN (SELECT Id FROM __staged)",
-            [now],
-        ).fetchall()[0][0]
+    stored = bool(endpoint_store.parts(con))
+    deactivated = pl.DataFrame()
+    if stored and "Address" in data_cols and "ChannelType" in data_cols:
+        con.register("__staged", frame.select("Id", "ChannelType", "Address").to_arrow())
+        deactivated = con.sql(
+            "SELECT e.* REPLACE ('INACTIVE' AS EndpointStatus, CAST($now AS TIMESTAMP) AS EffectiveDate) "
+            "FROM endpoints e "
+            "SEMI JOIN (SELECT DISTINCT ChannelType, Address FROM __staged WHERE Address IS NOT NULL) s "
+            "ON e.Address = s.Address AND e.ChannelType = s.ChannelType "
+            "ANTI JOIN __staged i ON e.Id = i.Id "
+            "WHERE e.EndpointStatus = 'ACTIVE'",
+            params={"now": now},
+        ).pl()
+        con.unregister("__staged")
 
-    def value(column: str, alias: str | None) -> str:
-        """SQL for one column of the written row; ``alias`` is the stored row (updates) or None (inserts)."""
+    def given(column: str) -> pl.Expr:
+        return pl.col(column) if column in data_cols else pl.lit(None)
+
+    special = {
+        "EndpointStatus": pl.coalesce(pl.col("__status"), given("EndpointStatus"), pl.lit("ACTIVE")),
+        "EffectiveDate": pl.coalesce(given("EffectiveDate"), pl.lit(now, dtype=pl.Datetime("us"))),
+        "CreationDate": pl.coalesce(given("CreationDate"), pl.lit(now, dtype=pl.Datetime("us"))),
+        "OptOut": pl.coalesce(given("OptOut"), pl.lit("NONE")),
+        # a stable random cohort 0-99 for the endpoint's life (Pinpoint's CohortId), unless the file gives one
+        "CohortId": pl.coalesce(
+            given("CohortId").cast(pl.Int16), (pl.col("Id").hash(7) % 100).cast(pl.Int16)
+        ),
+    }
+    inserts = frame.filter(~pl.col("__exists")).select(
+        *[c for c in data_cols if c not in special], *[e.alias(c) for c, e in special.items()]
+    )
+    merged = pl.DataFrame()
+    if frame.get_column("__exists").any():
+        merged = _merge_updates(con, frame.filter(pl.col("__exists")), data_cols, now)
+    removed = (
+        pl.concat([f.get_column("Id") for f in (merged, deactivated) if f.height], how="vertical")
+        if merged.height or deactivated.height
+        else None
+    )
+    write = endpoint_store.write(con, root, add=[inserts, merged, deactivated], remove_ids=removed)
+    return WriteOutcome(
+        inserts.height,
+        merged.height,
+        deactivated.height,
+        pl.concat(rejects),
+        frame.get_column("Id"),
+        write,
+    )
+
+
+def _merge_updates(
+    con: duckdb.DuckDBPyConnection, updates: pl.DataFrame, data_cols: list[str], now: datetime
+) -> pl.DataFrame:
+    """Stored rows with the update applied: given fields replace stored ones, the others are carried over."""
+    table = endpoint_store.columns(con)
+    # attribute values given as one string per row become one-element lists, like the stored column
+    staged = updates.select(*data_cols, "__status").with_columns(
+        pl.when(pl.col(c).is_not_null()).then(pl.concat_list(pl.col(c))).alias(c)
+        for c in data_cols
+        if table.get(c) == "VARCHAR[]" and updates.schema[c] == pl.String
+    )
+
+    def value(column: str) -> str:
         given = f"s.{quote(column)}" if column in data_cols else "NULL"
-        old = f"{alias}.{quote(column)}" if alias else "NULL"
+        old = f"e.{quote(column)}"
         if column == "EndpointStatus":
             return f"coalesce(s.__status, {given}, 'ACTIVE')"
         if column == "EffectiveDate":
-            return f"coalesce({given}, $now)"
-        if column == "CreationDate":
-            return f"coalesce({old}, {given}, $now)"
-        if column == "OptOut":
-            return f"coalesce({given}, {old}, 'NONE')"
-        if column == "CohortId":
-            return f"coalesce({old}, {given}, CAST(hash(s.Id) % 100 AS SMALLINT))"
+            return f"coalesce({given}, CAST($now AS TIMESTAMP))"
+        if column in ("CreationDate", "CohortId"):
+            return f"coalesce({old}, {given})"
         if column == "Id":
             return "s.Id"
-        return f"coalesce({given}, {old})" if alias else given
+        return f"coalesce({given}, {old})"
 
-    table_cols = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE endpoints)").fetchall()]
-    written = [
-        c
-        for c in table_cols
-        if c in data_cols
-        or c in ("Id", "EndpointStatus", "EffectiveDate", "CreationDate", "OptOut", "CohortId")
-    ]
-    insert_cols = ", ".join(quote(c) for c in written)
-    inserted = con.execute(
-        f"INSERT INTO endpoints ({insert_cols}) SELECT "
-        + ", ".join(value(c, None) for c in written)
-        + " FROM __staged s WHERE NOT s.__exists",
-        {"now": now},
-    ).fetchall()[0][0]
-    updated = 0
-    if stage.get_column("__exists").any():
-        # an update rewrites the whole row: given fields replace stored ones, the others are carried over
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE __merged AS SELECT "
-            + ", ".join(f"{value(c, 'e')} AS {quote(c)}" for c in table_cols)
-            + " FROM __staged s JOIN endpoints e ON e.Id = s.Id WHERE s.__exists",
-            {"now": now},
-        )
-        con.execute("DELETE FROM endpoints WHERE Id IN (SELECT Id FROM __merged)")
-        all_cols = ", ".join(quote(c) for c in table_cols)
-        updated = con.execute(
-            f"INSERT INTO endpoints ({all_cols}) SELECT {all_cols} FROM __merged"
-        ).fetchall()[0][0]
-        con.execute("DROP TABLE __merged")
-    con.unregister("__staged")
-    return WriteOutcome(
-        int(inserted), int(updated), int(deactivated), pl.concat(rejects), stage.get_column("Id")
-    )
+    con.register("__staged", staged.to_arrow())
+    try:
+        return con.sql(
+            "SELECT "
+            + ", ".join(f"{value(c)} AS {quote(c)}" for c in table)
+            + " FROM __staged s JOIN endpoints e ON e.Id = s.Id",
+            params={"now": now},
+        ).pl()
+    finally:
+        con.unregister("__staged")

@@ -1,0 +1,130 @@
+"""The Parquet endpoint store: parts, copy-on-write updates, layouts, merging, leftovers."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import polars as pl
+import pytest
+from helpers import EMAIL_HEADER, email_rows, write_csv
+
+from workbench import InputError, endpoint_store
+
+
+def part_files(project):
+    return sorted(p.name for p in (project.path / "endpoints").glob("part-*.parquet"))
+
+
+def listed_parts(project):
+    return sorted(project.query("SELECT name FROM endpoint_parts").get_column("name").to_list())
+
+
+def test_an_import_adds_one_part_and_the_view_reads_it(project, tmp_path):
+    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(50)))
+    assert part_files(project) == listed_parts(project) and len(part_files(project)) == 1
+    row = project.endpoints(where="Id = 'e3'").row(0, named=True)
+    assert row["Attributes.plan"] == ["pro"] and row["Metrics.score"] == 3.0
+    assert row["EndpointStatus"] == "ACTIVE" and row["OptOut"] == "NONE"
+    assert 0 <= row["CohortId"] <= 99 and row["CreationDate"] is not None
+
+
+def test_single_values_are_stored_as_strings_and_several_as_lists(project, tmp_path):
+    header = ["Id", "ChannelType", "Address", "Attributes.plan", "Attributes.tags", "Attributes.tags"]
+    rows = [
+        ["e1", "EMAIL", "a@example.com", "pro", "x", "y"],
+        ["e2", "EMAIL", "b@example.com", "free", "z", ""],
+    ]
+    project.import_endpoints(write_csv(tmp_path / "a.csv", header, rows))
+    (name,) = part_files(project)
+    stored = pl.read_parquet_schema(project.path / "endpoints" / name)
+    assert stored["Attributes.plan"] == pl.String  # one value per row: a plain column
+    assert stored["Attributes.tags"] == pl.List(pl.String)
+    assert "Demographic.Platform" not in stored  # a column without any value is left out of the part
+    seen = project.endpoints(["Id", "Attributes.plan", "Attributes.tags", "Demographic.Platform"]).sort("Id")
+    assert seen.rows() == [("e1", ["pro"], ["x", "y"], None), ("e2", ["free"], ["z"], None)]
+    listed = project.query("SELECT list_columns FROM endpoint_parts").item()
+    assert list(listed) == ["Attributes.tags"]
+
+
+def test_an_update_replaces_the_part_it_touches_and_removes_the_old_file(project, tmp_path):
+    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(20)))
+    before = part_files(project)
+    project.import_endpoints(
+        write_csv(tmp_path / "b.csv", ["Id", "Attributes.plan"], [["e1", "enterprise"], ["e2", "team"]])
+    )
+    after = part_files(project)
+    assert after == listed_parts(project)
+    assert not set(before) & set(after)  # the touched part was rewritten, the old file is gone
+    assert project.count_endpoints().endpoints == 20
+    plans = dict(project.endpoints(["Id", "Attributes.plan"]).rows())
+    assert plans["e1"] == ["enterprise"] and plans["e2"] == ["team"] and plans["e3"] == ["pro"]
+    # a stored multi-value list and a new single value live in different parts, and read alike
+    assert project.query("SELECT count(*) FROM endpoints WHERE Id = 'e1'").item() == 1
+
+
+def test_a_new_attribute_reads_as_null_for_older_endpoints(project, tmp_path):
+    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(3)))
+    project.import_endpoints(
+        write_csv(
+            tmp_path / "b.csv",
+            ["Id", "ChannelType", "Address", "Attributes.colour"],
+            [["n1", "EMAIL", "n@example.com", "red"]],
+        )
+    )
+    got = dict(project.endpoints(["Id", "Attributes.colour"]).rows())
+    assert got == {"e0": None, "e1": None, "e2": None, "n1": ["red"]}
+    assert project.endpoint_columns()[-1] == "Attributes.colour"
+
+
+def test_small_parts_are_merged(project, tmp_path):
+    for i in range(endpoint_store.MAX_SMALL_PARTS + 2):
+        project.import_endpoints(write_csv(tmp_path / f"{i}.csv", EMAIL_HEADER, email_rows(10, start=10 * i)))
+    assert len(part_files(project)) <= endpoint_store.MAX_SMALL_PARTS
+    assert part_files(project) == listed_parts(project)
+    assert project.count_endpoints().endpoints == 10 * (endpoint_store.MAX_SMALL_PARTS + 2)
+    assert project.query("SELECT count(DISTINCT Id) FROM endpoints").item() == 60
+
+
+def test_large_writes_are_split_into_parts(project, tmp_path, monkeypatch):
+    monkeypatch.setattr(endpoint_store, "PART_ROWS", 40)
+    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(100)))
+    assert sorted(project.query("SELECT rows FROM endpoint_parts").get_column("rows").to_list()) == [
+        20,
+        40,
+        40,
+    ]
+    assert project.count_endpoints().endpoints == 100
+
+
+def test_a_rolled_back_import_leaves_no_files(project, tmp_path):
+    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(5)))
+    before = part_files(project)
+    bad = email_rows(5, start=5) + [["x1", "EMAIL", "not-an-address", "u", "pro", 1]]
+    with pytest.raises(InputError, match="strict"):
+        project.import_endpoints(write_csv(tmp_path / "b.csv", EMAIL_HEADER, bad), strict=True)
+    assert part_files(project) == before and project.count_endpoints().endpoints == 5
+
+
+def test_leftovers_of_a_killed_write_are_removed_by_a_later_write(project, tmp_path):
+    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(5)))
+    directory = project.path / "endpoints"
+    old = directory / "part-19990101T000000-deadbeef00.parquet"
+    fresh = directory / "part-19990101T000000-deadbeef01.parquet"
+    half = directory / ".part-19990101T000000-deadbeef02.parquet.tmp"
+    for path in (old, fresh, half):
+        path.write_bytes(b"PAR1 not really")
+    stale = time.time() - endpoint_store.ORPHAN_GRACE_SECONDS - 60
+    os.utime(old, (stale, stale))
+    os.utime(half, (stale, stale))
+    assert project.count_endpoints().endpoints == 5  # files no list names are never read
+    project.import_endpoints(write_csv(tmp_path / "b.csv", EMAIL_HEADER, email_rows(5, start=5)))
+    assert not old.exists() and not half.exists()
+    assert fresh.exists()  # young: another connection may be about to commit it
+    assert project.count_endpoints().endpoints == 10
+
+
+def test_the_view_is_empty_but_typed_before_any_import(project):
+    frame = project.endpoints()
+    assert frame.height == 0 and frame.schema["EffectiveDate"] == pl.Datetime("us")
+    assert project.count_endpoints().endpoints == 0

@@ -110,7 +110,8 @@ def write_endpoints(
         return WriteOutcome(0, 0, 0, empty, pl.Series("Id", [], dtype=pl.String), None)
     rejects = [empty]
     existing = pl.DataFrame()
-    if endpoint_store.parts(con):
+    stored = bool(endpoint_store.parts(con))
+    if stored:
         con.register("__incoming", valid.select("Id").to_arrow())
         existing = con.sql(
             'SELECT e.Id, e."User.UserId" AS "__old_user" FROM endpoints e SEMI JOIN __incoming i ON e.Id = i.Id'
@@ -127,31 +128,36 @@ def write_endpoints(
     incomplete = ~pl.col("__exists") & (
         pl.col("ChannelType").is_null() if "ChannelType" in frame.columns else pl.lit(True)
     ) | ~pl.col("__exists") & (pl.col("Address").is_null() if "Address" in frame.columns else pl.lit(True))
-    rejects.append(
-        _reject(
-            frame.filter(incomplete),
-            "Address",
-            pl.format(
-                "no endpoint with Id '{}' exists, and a new endpoint needs Address and ChannelType", "Id"
-            ),
+    # masks first, then filter only when a row goes: filtering copies every column of a million-row frame
+    incomplete_mask = frame.select(incomplete.fill_null(False)).to_series()
+    if incomplete_mask.any():
+        rejects.append(
+            _reject(
+                frame.select("__file", "__line", "Id").filter(incomplete_mask),
+                "Address",
+                pl.format(
+                    "no endpoint with Id '{}' exists, and a new endpoint needs Address and ChannelType", "Id"
+                ),
+            )
         )
-    )
-    if rejects[-1].height:
-        frame = frame.filter(~incomplete)
+        frame = frame.filter(~incomplete_mask)
 
     # at most 15 endpoints per user: endpoints the user already holds rank first, then file order
     if "User.UserId" in frame.columns and frame.get_column("User.UserId").is_not_null().any():
         frame = frame.with_columns(pl.coalesce("User.UserId", "__old_user").alias("__uid"))
-        con.register("__incoming", frame.select("Id", "__uid").to_arrow())
-        others = con.sql(
-            'SELECT "User.UserId" AS "__uid", count(*) AS "__held" FROM endpoints '
-            'WHERE "User.UserId" IN (SELECT "__uid" FROM __incoming) AND Id NOT IN (SELECT Id FROM __incoming) '
-            "GROUP BY 1"
-        ).pl()
-        con.unregister("__incoming")
+        others = pl.DataFrame(schema={"__uid": pl.String, "__held": pl.Int64})
+        if stored:
+            con.register("__incoming", frame.select("Id", "__uid").to_arrow())
+            others = con.sql(
+                'SELECT "User.UserId" AS "__uid", count(*) AS "__held" FROM endpoints '
+                'WHERE "User.UserId" IN (SELECT "__uid" FROM __incoming) AND Id NOT IN (SELECT Id FROM __incoming) '
+                "GROUP BY 1"
+            ).pl()
+            con.unregister("__incoming")
         # ranking every row is costly on millions; it is needed only when some user can go over the cap
         staged_per_user = (
-            frame.filter(pl.col("__uid").is_not_null())
+            frame.select("__uid")
+            .filter(pl.col("__uid").is_not_null())
             .group_by("__uid")
             .len()
             .join(others, on="__uid", how="left")
@@ -164,13 +170,17 @@ def write_endpoints(
 
     # an Address taken by a later row of the same input leaves the earlier endpoint INACTIVE
     channel = pl.col("ChannelType") if "ChannelType" in frame.columns else pl.lit(None, dtype=pl.String)
-    shared = "Address" in frame.columns and bool(
-        frame.select(
-            pl.struct(channel.alias("c"), pl.col("Address"))
-            .filter(pl.col("Address").is_not_null())
-            .is_duplicated()
-            .any()
-        ).item()
+    shared = (
+        "Address" in frame.columns
+        and bool(frame.select(pl.col("Address").drop_nulls().is_duplicated().any()).item())
+        and bool(
+            frame.select(
+                pl.struct(channel.alias("c"), pl.col("Address"))
+                .filter(pl.col("Address").is_not_null())
+                .is_duplicated()
+                .any()
+            ).item()
+        )
     )
     if shared:
         last = pl.col("__order").max().over(channel, pl.col("Address"))
@@ -183,7 +193,6 @@ def write_endpoints(
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("__status"))
 
     data_cols = [c for c in frame.columns if not c.startswith("__")]
-    stored = bool(endpoint_store.parts(con))
     deactivated = pl.DataFrame()
     if stored and "Address" in data_cols and "ChannelType" in data_cols:
         con.register("__staged", frame.select("Id", "ChannelType", "Address").to_arrow())
@@ -211,11 +220,12 @@ def write_endpoints(
             given("CohortId").cast(pl.Int16), (pl.col("Id").hash(7) % 100).cast(pl.Int16)
         ),
     }
-    inserts = frame.filter(~pl.col("__exists")).select(
+    any_exists = bool(frame.get_column("__exists").any())
+    inserts = (frame.filter(~pl.col("__exists")) if any_exists else frame).select(
         *[c for c in data_cols if c not in special], *[e.alias(c) for c, e in special.items()]
     )
     merged = pl.DataFrame()
-    if frame.get_column("__exists").any():
+    if any_exists:
         merged = _merge_updates(con, frame.filter(pl.col("__exists")), data_cols, now)
     removed = (
         pl.concat([f.get_column("Id") for f in (merged, deactivated) if f.height], how="vertical")

@@ -128,3 +128,17 @@ def test_the_view_is_empty_but_typed_before_any_import(project):
     frame = project.endpoints()
     assert frame.height == 0 and frame.schema["EffectiveDate"] == pl.Datetime("us")
     assert project.count_endpoints().endpoints == 0
+
+
+def test_one_import_of_a_csv_and_a_json_file_with_the_same_attribute(project, tmp_path):
+    """The CSV reader keeps a single-header attribute as strings, JSON gives lists: one import takes both."""
+    csv_file = write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(2))
+    json_file = tmp_path / "b.jsonl"
+    json_file.write_text(
+        '{"Id": "j1", "ChannelType": "EMAIL", "Address": "j@example.com", "Attributes": {"plan": ["pro", "team"]}}\n',
+        encoding="utf-8",
+    )
+    result = project.import_endpoints(csv_file, json_file)
+    assert result.imported == 3 and result.rejected == 0
+    plans = dict(project.endpoints(["Id", "Attributes.plan"]).rows())
+    assert plans == {"e0": ["free"], "e1": ["pro"], "j1": ["pro", "team"]}

@@ -187,8 +187,10 @@ def _record(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, cols
     )
 
 
-def _harmonise(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
-    """Concatenate part frames whose attribute columns may be strings in one and lists in another."""
+def harmonise(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """Concatenate endpoint frames whose attribute columns may be strings in one and lists in another."""
+    if len(frames) == 1:
+        return frames[0]
     listed = {c for f in frames for c, t in f.schema.items() if t == pl.List(pl.String)}
     fixed = [
         f.with_columns(
@@ -245,7 +247,7 @@ def write(
     small_new = [f for f in new_frames if f.height < PART_ROWS // 4]
     if len(small) + len(small_new) > MAX_SMALL_PARTS:
         merged = [pl.read_parquet(root / PART_DIR / p.name) for p in small] + small_new
-        new_frames = [f for f in new_frames if f.height >= PART_ROWS // 4] + [_harmonise(merged)]
+        new_frames = [f for f in new_frames if f.height >= PART_ROWS // 4] + [harmonise(merged)]
         survivors = [p for p in survivors if p not in small]
         replaced.update({p.name: pl.DataFrame() for p in small})
 

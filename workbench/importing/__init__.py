@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from ..endpoint_store import harmonise
 from ..errors import InputError
 from ..progress import progress_bar
 from .readers import Staged, read_csv, read_json
@@ -100,7 +101,8 @@ def import_endpoint_files(
         read_rejects = [r for s in staged for r in s.rejects]
         for s in staged:
             result.ignored_columns.extend(c for c in s.ignored_columns if c not in result.ignored_columns)
-        frame = pl.concat(endpoint_frames, how="diagonal_relaxed") if endpoint_frames else pl.DataFrame()
+        # an attribute may be one string per row in a CSV and a list in a JSON file: harmonise() makes lists
+        frame = harmonise(endpoint_frames) if endpoint_frames else pl.DataFrame()
         result.rows = frame.height + len(read_rejects) + sum(f.height for f in user_id_frames)
         if frame.height:
             bar.set_postfix_str(f"checking {frame.height:,} rows")

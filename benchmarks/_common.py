@@ -30,3 +30,19 @@ def report(
     print(
         f"{name}: {seconds:.3f} s; {baseline_name}: {baseline:.3f} s; ratio {ratio:.2f}x{verdict}", flush=True
     )
+
+
+def interleaved(ours: Callable[[], object], baseline: Callable[[], object], repeats: int = 7):
+    """Median seconds of ``ours`` and of ``baseline`` run alternately (after one warm-up each), so that slow
+    spells of a shared machine hit both sides alike. Returns (ours s, baseline s, last result of ours)."""
+    result = ours()
+    baseline()
+    times_ours, times_base = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = ours()
+        times_ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        baseline()
+        times_base.append(time.perf_counter() - start)
+    return statistics.median(times_ours), statistics.median(times_base), result

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_of, report
+from _common import interleaved, report
 
 from workbench import Project, endpoint_store
 from workbench.importing.upsert import ensure_attribute_columns
@@ -105,9 +105,8 @@ def main() -> None:
             finally:
                 con.close()
 
-        ours(), baseline()  # warm the file cache
-        t_base, n_base = best_of(baseline, args.repeats)
-        t_ours, n_ours = best_of(ours, args.repeats)
+        n_base = baseline()
+        t_ours, t_base, n_ours = interleaved(ours, baseline, args.repeats)
         assert n_ours == n_base, (n_ours, n_base)
         print(
             f"{args.endpoints:,} endpoints; {n_ours[0]:,} match five conditions ({n_ours[1]:,} active, {n_ours[2]:,} users)"

@@ -90,11 +90,38 @@ def test_large_writes_are_split_into_parts(project, tmp_path, monkeypatch):
     monkeypatch.setattr(endpoint_store, "PART_ROWS", 40)
     project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(100)))
     assert sorted(project.query("SELECT rows FROM endpoint_parts").get_column("rows").to_list()) == [
-        20,
-        40,
-        40,
+        32,
+        34,
+        34,
     ]
     assert project.count_endpoints().endpoints == 100
+
+
+def test_a_large_write_is_written_as_parallel_parts(project, tmp_path, monkeypatch):
+    monkeypatch.setattr(endpoint_store, "SMALL_PART_ROWS", 10)
+    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(101)))
+    assert sorted(project.query("SELECT rows FROM endpoint_parts").get_column("rows").to_list()) == [50, 51]
+    assert project.query("SELECT count(DISTINCT Id) FROM endpoints").item() == 101
+
+
+def test_dictionary_pages_only_for_columns_with_few_values(tmp_path):
+    import pyarrow.parquet as pq
+
+    n = 20_000
+    frame = pl.DataFrame(
+        {
+            "Id": [f"ep-{i}" for i in range(n)],
+            "ChannelType": ["EMAIL", "SMS"] * (n // 2),
+            "Attributes.tags": [["a", "b"], ["c"]] * (n // 2),
+        }
+    )
+    assert endpoint_store.dictionary_columns(frame) == ["ChannelType", "Attributes.tags.list.element"]
+    (tmp_path / "endpoints").mkdir()
+    name = endpoint_store._write_part(tmp_path, frame)
+    meta = pq.ParquetFile(tmp_path / "endpoints" / name).metadata.row_group(0)
+    dictionary = {meta.column(i).path_in_schema: meta.column(i).has_dictionary_page for i in range(3)}
+    assert dictionary == {"Id": False, "ChannelType": True, "Attributes.tags.list.element": True}
+    assert pl.read_parquet(tmp_path / "endpoints" / name).equals(frame)
 
 
 def test_a_rolled_back_import_leaves_no_files(project, tmp_path):

@@ -13,7 +13,8 @@ custom attribute, so SQL, segments and Polars see one flat table. Underneath:
   column costs up to 1.6x; benchmarks/bench_endpoint_filter.py). Columns a part has no value for are left out
   of it and read as NULL.
 - Why Parquet and not a DuckDB table: writing 1M endpoints into DuckDB's own storage takes 1.3-2.3 s (its
-  compression), Polars writes the same rows as Parquet in 0.4 s, and DuckDB scans them as fast.
+  compression); Arrow's writer, two files at once, writes them as Parquet in about 0.4 s, and DuckDB scans
+  them as fast (dictionary pages only for columns with few distinct values: see dictionary_columns).
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ from .schema import quote, sql_string
 PART_DIR = "endpoints"
 #: a part holds at most this many rows; rewriting one part for an update then costs a bounded time
 PART_ROWS = 2_000_000
-#: parts under PART_ROWS // 4 rows are "small"; more than MAX_SMALL_PARTS of them are merged on the next write
+#: parts under this many rows are "small"; more than MAX_SMALL_PARTS of them are merged on the next write
+SMALL_PART_ROWS = 100_000
 MAX_SMALL_PARTS = 4
+#: part files written at once (Arrow's Parquet writer uses one core per file)
+WRITER_THREADS = 2
 ROW_GROUP_ROWS = 122_880  # DuckDB's row-group size: its scans parallelise per row group
 COMPRESSION = "lz4"
 #: unreferenced part files younger than this are left alone (another connection of this process may be
@@ -168,15 +172,61 @@ def _unlink(root: Path, names: Iterable[str]) -> None:
             pass  # a leftover is removed by a later write
 
 
+def dictionary_columns(frame: pl.DataFrame) -> list[str]:
+    """Parquet column paths worth dictionary encoding: those with few distinct values in a sample.
+
+    A dictionary page for a near-unique column (Id, Address, User.UserId) makes DuckDB's scans up to 1.6x
+    slower than plain pages, and Polars' writer picks dictionaries by itself, so parts are written with
+    Arrow's writer and this choice (benchmarks/bench_endpoint_filter.py).
+    """
+    sample = frame.gather_every(max(1, frame.height // 8192))
+    paths = []
+    for name, dtype in sample.schema.items():
+        values = sample.get_column(name)
+        path = name
+        if dtype == pl.List(pl.String):
+            values, path = values.explode(), f"{name}.list.element"
+        values = values.drop_nulls()
+        if values.n_unique() <= max(16, len(values) // 10):
+            paths.append(path)
+    return paths
+
+
 def _write_part(root: Path, frame: pl.DataFrame) -> str:
     """Write ``frame`` as a new part file (atomically: a temporary name, then a rename); return its name."""
+    import pyarrow.parquet as pq
+
     directory = root / PART_DIR
-    directory.mkdir(exist_ok=True)
     name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:10]}.parquet"
     tmp = directory / f".{name}.tmp"
-    frame.write_parquet(tmp, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS, statistics=True)
+    pq.write_table(
+        frame.to_arrow(compat_level=pl.CompatLevel.newest()),
+        tmp,
+        compression=COMPRESSION,
+        row_group_size=ROW_GROUP_ROWS,
+        use_dictionary=dictionary_columns(frame),
+    )
     os.replace(tmp, directory / name)
     return name
+
+
+def _write_parts(root: Path, frames: list[pl.DataFrame]) -> list[str]:
+    (root / PART_DIR).mkdir(exist_ok=True)
+    if len(frames) <= 1:
+        return [_write_part(root, f) for f in frames]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=WRITER_THREADS) as pool:  # the writer releases the GIL
+        return list(pool.map(lambda f: _write_part(root, f), frames))
+
+
+def _chunks(frame: pl.DataFrame) -> list[pl.DataFrame]:
+    """Slices of at most PART_ROWS rows; a large frame is cut in at least WRITER_THREADS pieces."""
+    pieces = -(-frame.height // PART_ROWS)
+    if frame.height >= WRITER_THREADS * SMALL_PART_ROWS:
+        pieces = max(pieces, WRITER_THREADS)
+    size = -(-frame.height // max(pieces, 1))
+    return [frame.slice(offset, size) for offset in range(0, frame.height, size)]
 
 
 def _record(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, cols: dict[str, str]) -> None:
@@ -243,20 +293,18 @@ def write(
     new_frames += [f for f in add if f.height]
 
     # merge small parts (including the ones written now) so the view stays a handful of scans
-    small = [p for p in survivors if p.rows < PART_ROWS // 4]
-    small_new = [f for f in new_frames if f.height < PART_ROWS // 4]
+    small = [p for p in survivors if p.rows < SMALL_PART_ROWS]
+    small_new = [f for f in new_frames if f.height < SMALL_PART_ROWS]
     if len(small) + len(small_new) > MAX_SMALL_PARTS:
         merged = [pl.read_parquet(root / PART_DIR / p.name) for p in small] + small_new
-        new_frames = [f for f in new_frames if f.height >= PART_ROWS // 4] + [harmonise(merged)]
+        new_frames = [f for f in new_frames if f.height >= SMALL_PART_ROWS] + [harmonise(merged)]
         survivors = [p for p in survivors if p not in small]
         replaced.update({p.name: pl.DataFrame() for p in small})
 
-    for frame in new_frames:
-        for offset in range(0, frame.height, PART_ROWS):
-            chunk = _layout(frame.slice(offset, PART_ROWS), cols)
-            name = _write_part(root, chunk)
-            result.added.append(name)
-            _record(con, name, chunk, cols)
+    chunks = [_layout(chunk, cols) for frame in new_frames for chunk in _chunks(frame)]
+    for name, chunk in zip(_write_parts(root, chunks), chunks, strict=True):
+        result.added.append(name)
+        _record(con, name, chunk, cols)
     if replaced:
         con.execute("DELETE FROM endpoint_parts WHERE name IN (SELECT unnest(?))", [list(replaced)])
         result.superseded.extend(replaced)

@@ -15,21 +15,30 @@ Semantics (chosen to avoid the traps PostHog users report, reference/peers.md):
   ``drop_off`` (actors lost since the previous step), and the median seconds from the previous step and from
   step 1 for those who reached it.
 
-How: one DuckDB scan returns the step events (actor hash, time, a bitmask of the steps each matches) sorted
-by actor and time, fetched as Arrow; :func:`_best_paths` then follows every entry's greedy path forwards over
-those sorted rows with NumPy (one lookup per step, no join; an entry drops out once past the window), picks
-each actor's attempt, and DuckDB summarises the chosen paths. Most of the time is the scan and its sort (a
-NumPy or Polars sort of the fetched rows measured slower than DuckDB's); the former SQL (a hash join per step
-carrying every step-1 event) was 1.1-1.6x slower in the same runs on 10M events (README, Performance).
+How: one DuckDB scan (the steps' event types and the times that can be on a path pushed into the Parquet
+scan, no sort) returns a 128-bit key per step event: the actor's hash, then the time since the start of the
+range and a bitmask of the steps the event matches (:func:`_keys_sql`). Polars sorts the keys as numbers, which
+sorts the events by actor and time about four times faster than DuckDB's ORDER BY on two columns and leaves
+nothing to gather; NumPy reads them back as 64-bit words. :func:`_walk` follows every entry's greedy path
+forwards over the sorted rows (one lookup per step, no join; an entry drops out once past the window) and picks
+each actor's attempt, on parts of the stream cut at actor boundaries, in threads; DuckDB summarises the chosen
+paths. A breakdown (its rows need their endpoint id) and keys that would not fit (many steps over a long range)
+take the general path: the same scan as columns, sorted by DuckDB (:func:`_steps_sql`). On 10M events the
+funnel took 1.4-1.8x one full scan (bench_funnel.py), against 1.9-2.8x with DuckDB's sort in the same spells
+on a shared 2-core machine; the SQL before that (a hash join per step carrying every step-1 event) was 1.1-1.6x
+slower again (README, Performance).
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -46,6 +55,7 @@ from ._common import (
     known_event_types,
     parse_duration,
     scope_of,
+    sql_str,
     user_key,
 )
 from .events import EventSpec
@@ -55,7 +65,8 @@ if TYPE_CHECKING:
 
 DEFAULT_WINDOW = "7d"
 MAX_STEPS = 20
-_NONE = np.iinfo(np.int64).max  # no such step (compares after every time)
+_EPOCH = date(1970, 1, 1)
+_MISSED = np.iinfo(np.int64).min  # a step not reached (no time is this early)
 
 
 @dataclass
@@ -176,39 +187,116 @@ def funnel_sql(
 ) -> str:
     """The two SQL statements around the path search, for reading (see the module docstring).
 
-    The first reads the step events (:func:`_steps_sql`); Polars then finds each actor's path
-    (:func:`_best_paths`); the second summarises those paths, registered as ``funnel_paths``
-    (:func:`_summary_sql`).
+    The first reads the step events: :func:`_keys_sql` (sorted by Polars) when :func:`_keyed` says the keys fit,
+    else :func:`_steps_sql` (sorted by DuckDB); NumPy then finds each actor's path (:func:`_best_paths`); the
+    second summarises those paths, registered as ``funnel_paths`` (:func:`_summary_sql`).
     """
+    if _keyed(scope, specs, window, breakdown):
+        first = _keys_sql(scope, specs, window, by=by) + ";\n-- sorted by key (Polars)"
+    else:
+        first = _steps_sql(scope, specs, window, by=by, breakdown=breakdown) + ";"
     return (
-        _steps_sql(scope, specs, window, by=by, breakdown=breakdown)
-        + ";\n-- each actor's best path (Polars, _best_paths) registered as funnel_paths\n"
+        first
+        + "\n-- each actor's best path (NumPy, _best_paths) registered as funnel_paths\n"
         + _summary_sql(len(specs), "funnel_paths", breakdown)
+    )
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """The times that matter, in epoch microseconds: entries in [``origin``, ``entry_end``), any step before
+    ``last`` (an entry just before ``entry_end`` plus the window)."""
+
+    origin: int
+    entry_end: int
+    window: int
+
+    @classmethod
+    def of(cls, scope: Scope, window: timedelta) -> _Bounds:
+        def epoch_us(day) -> int:
+            return (day - _EPOCH).days * 86_400_000_000
+
+        return cls(epoch_us(scope.start), epoch_us(scope.end + timedelta(days=1)), _window_us(window))
+
+    @property
+    def last(self) -> int:
+        return self.entry_end + self.window
+
+
+def _window_us(window: timedelta) -> int:
+    """The window in microseconds, to the millisecond."""
+    return int(window.total_seconds() * 1000) * 1000
+
+
+def _keyed(scope: Scope, specs: list[EventSpec], window: timedelta, breakdown: str | None) -> bool:
+    """Whether the fast path applies: no breakdown (its rows need their endpoint id) and the microseconds since
+    the start of the range fit beside the step bits in the key's low 64 bits (4 steps: 36,000 years of range
+    plus window; 20 steps: 203 days)."""
+    b = _Bounds.of(scope, window)
+    return breakdown is None and (b.last - b.origin).bit_length() + len(specs) <= 64
+
+
+def _sources(scope: Scope, specs: list[EventSpec], window: timedelta, by: str) -> tuple[str, str, str, str]:
+    """What both step queries share: the actor expression, the FROM clause, the WHERE clause (events of the
+    steps' types at a time that can be on a path, pushed into the Parquet scan; when a step has conditions,
+    only events matching some step) and the step bitmask (bit k-1 set when the event matches step k; step 1
+    only inside the date range)."""
+    b = _Bounds.of(scope, window)
+    last_day = scope.end + timedelta(days=int(window.total_seconds() // 86400) + 1)
+    types = sorted({sp.event_type for sp in specs})
+    src = scope.events(event_types=types, start=scope.start, end=last_day)
+    actor = "e.client_id" if by == "endpoint" else user_key()
+    join = " LEFT JOIN endpoints ep ON ep.Id = e.client_id" if by == "user" else ""
+    by_type = []
+    for event_type in types:
+        bits = []
+        for i, sp in enumerate(specs):
+            if sp.event_type != event_type:
+                continue
+            conds = [sp.condition("e")] if sp.attributes or sp.metrics else []
+            if i == 0:
+                conds.append(f"e.event_timestamp < make_timestamp({b.entry_end})")
+            bits.append(f"CASE WHEN {' AND '.join(conds)} THEN {1 << i} ELSE 0 END" if conds else str(1 << i))
+        by_type.append(f"WHEN {sql_str(event_type)} THEN {' + '.join(bits)}")
+    mask = f"CASE e.event_type {' '.join(by_type)} ELSE 0 END"
+    where = (
+        f"e.event_timestamp >= make_timestamp({b.origin}) AND e.event_timestamp < make_timestamp({b.last})"
+    )
+    if any(sp.attributes or sp.metrics for sp in specs):
+        where += f" AND ({mask}) <> 0"
+    return actor, f"{src} e{join}", where, mask
+
+
+def _keys_sql(scope: Scope, specs: list[EventSpec], window: timedelta, *, by: str) -> str:
+    """One scan, unsorted: a DECIMAL(38, 0) ``key`` per event matching any step, whose high 64 bits are the
+    actor (a 62-bit hash of the endpoint or user id, so that every key is a valid DECIMAL(38, 0): a collision
+    is about as likely as 1 in 9 million for a million actors) and whose low 64 bits are the microseconds since
+    the start of the range, shifted left by the number of steps, plus the step bitmask (bit k-1 set when the
+    event matches step k; step 1 only inside the date range). Sorting the keys as numbers sorts the events by
+    actor and time."""
+    actor, src, where, bits = _sources(scope, specs, window, by)
+    origin = _Bounds.of(scope, window).origin
+    return (
+        f"SELECT CAST((CAST(hash({actor}) >> 2 AS HUGEINT) << 64) + "
+        f"(CAST(epoch_us(e.event_timestamp) - {origin} AS HUGEINT) << {len(specs)}) + {bits} "
+        f"AS DECIMAL(38, 0)) AS key FROM {src} WHERE {where}"
     )
 
 
 def _steps_sql(
     scope: Scope, specs: list[EventSpec], window: timedelta, *, by: str, breakdown: str | None
 ) -> str:
-    """One scan: a row per event matching any step, ``actor`` (a 64-bit hash of the endpoint or user id: a
-    collision is about as likely as 1 in 30 million for a million actors), ``ts`` (epoch microseconds) and
-    ``steps``, a bitmask with bit k-1 set when the event matches step k (step 1 only inside the date range:
-    the entries), sorted by actor and time.
+    """The general path's scan: a row per event matching any step, ``actor`` (a 64-bit hash of the endpoint or
+    user id: a collision is about as likely as 1 in 30 million for a million actors), ``ts`` (microseconds
+    since the start of the range) and ``steps`` (the bitmask of :func:`_keys_sql`), sorted by actor and time
+    (and endpoint id, for a breakdown by user).
     """
-    last_day = scope.end + timedelta(days=int(window.total_seconds() // 86400) + 1)
-    types = sorted({sp.event_type for sp in specs})
-    src = scope.events(event_types=types, start=scope.start, end=last_day)
-    actor = "e.client_id" if by == "endpoint" else user_key()
-    join = " LEFT JOIN endpoints ep ON ep.Id = e.client_id" if by == "user" else ""
-    lo = f"TIMESTAMP '{scope.start.isoformat()} 00:00:00'"
-    hi = f"TIMESTAMP '{(scope.end + timedelta(days=1)).isoformat()} 00:00:00'"
-    conds = [f"({specs[0].condition('e')} AND e.event_timestamp >= {lo} AND e.event_timestamp < {hi})"]
-    conds += [sp.condition("e") for sp in specs[1:]]
-    bits = " + ".join(f"CASE WHEN {c} THEN {1 << i} ELSE 0 END" for i, c in enumerate(conds))
+    actor, src, where, bits = _sources(scope, specs, window, by)
+    origin = _Bounds.of(scope, window).origin
     return (
-        f"SELECT hash({actor}) AS actor, epoch_us(e.event_timestamp) AS ts, "
+        f"SELECT hash({actor}) AS actor, epoch_us(e.event_timestamp) - {origin} AS ts, "
         f"CAST({bits} AS {_mask_type(len(specs))}) AS steps"
-        f"{', e.client_id' if breakdown else ''} FROM {src} e{join} WHERE {' OR '.join(conds)} "
+        f"{', e.client_id' if breakdown else ''} FROM {src} WHERE {where} "
         # a user entering from two endpoints at the same instant: the smaller client_id wins, every run
         + ("ORDER BY actor, ts, e.client_id" if by == "user" and breakdown else "ORDER BY actor, ts")
     )
@@ -218,77 +306,212 @@ def _mask_type(n: int) -> str:
     return "UTINYINT" if n <= 8 else "USMALLINT" if n <= 16 else "UINTEGER"
 
 
-def _best_paths(events: pa.Table, specs: list[EventSpec], window: timedelta) -> pl.DataFrame:
-    """Each actor's best path from the step events (sorted by actor, time): ``reached``, ``t1`` .. ``tn``.
+_MASK_DTYPES = {"UTINYINT": np.uint8, "USMALLINT": np.uint16, "UINTEGER": np.uint32}
+
+
+@dataclass
+class _Stream:
+    """The step events sorted by actor and time, in one of two layouts: ``words``, the (low, high) 64-bit words
+    of the sorted keys of :func:`_keys_sql` (high: the actor; low: the time shifted left by ``shift``, plus the
+    step bits), decoded a part at a time; or the columns ``actor``, ``ts`` and ``steps`` of
+    :func:`_steps_sql`. Times count microseconds from ``origin`` (epoch microseconds); ``client_id`` is each
+    event's endpoint id, for a breakdown."""
+
+    origin: int
+    shift: int = 0
+    words: np.ndarray | None = None
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    client_id: pa.ChunkedArray | None = None
+
+    def __len__(self) -> int:
+        return len(self.words) if self.words is not None else len(self.columns[1])
+
+    @property
+    def actor(self) -> np.ndarray:
+        return self.words[:, 1] if self.words is not None else self.columns[0]
+
+    def rows(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``actor``, ``ts`` and ``steps`` of rows ``lo`` to ``hi``."""
+        if self.words is None:
+            return tuple(c[lo:hi] for c in self.columns)
+        low = self.words[lo:hi, 0]
+        steps = np.empty(len(low), dtype=_MASK_DTYPES[_mask_type(self.shift)])
+        np.bitwise_and(low, np.uint64((1 << self.shift) - 1), out=steps, casting="unsafe")
+        return self.words[lo:hi, 1], (low >> np.uint64(self.shift)).view(np.int64), steps
+
+    def times(self, rows: np.ndarray) -> np.ndarray:
+        """Epoch microseconds of the given rows."""
+        if self.words is None:
+            return self.columns[1][rows] + self.origin
+        return (self.words[rows, 0] >> np.uint64(self.shift)).view(np.int64) + self.origin
+
+
+def _keyed_stream(con, scope: Scope, specs: list[EventSpec], window: timedelta, by: str) -> _Stream:
+    """The fast path: the unsorted keys of :func:`_keys_sql`, sorted as 128-bit numbers by Polars (several times
+    faster than DuckDB's ORDER BY on two columns, with no gather afterwards), read back as (low, high) words."""
+    keys = con.sql(_keys_sql(scope, specs, window, by=by)).to_arrow_table().column("key")
+    stream = _Stream(_Bounds.of(scope, window).origin, len(specs), words=np.zeros((0, 2), dtype=np.uint64))
+    if len(keys):
+        ordered = pl.from_arrow(keys, rechunk=False).sort().to_arrow()  # one chunk of 128-bit integers
+        stream.words = np.frombuffer(
+            ordered.buffers()[1], dtype=np.uint64, count=2 * len(ordered), offset=16 * ordered.offset
+        ).reshape(-1, 2)
+    return stream
+
+
+def _ordered_stream(
+    con, scope: Scope, specs: list[EventSpec], window: timedelta, by: str, breakdown: str | None
+) -> _Stream:
+    """The general path: :func:`_steps_sql`, sorted by DuckDB."""
+    events = con.sql(_steps_sql(scope, specs, window, by=by, breakdown=breakdown)).to_arrow_table()
+    return _Stream(
+        _Bounds.of(scope, window).origin,
+        columns=tuple(events.column(c).to_numpy() for c in ("actor", "ts", "steps")),
+        client_id=events.column("client_id") if breakdown else None,
+    )
+
+
+def _best_paths(stream: _Stream, specs: list[EventSpec], window: timedelta) -> pa.Table:
+    """Each actor's best path from the sorted step events: ``reached``, ``t1`` .. ``tn`` (epoch microseconds,
+    null past ``reached``) and, for a breakdown, the entry's ``client_id``.
+
+    Actors are independent, so the stream is cut at actor boundaries into parts of about ``_PART_ROWS`` rows
+    (small temporaries, reused from part to part) that :func:`_walk` follows in one thread per CPU (NumPy
+    releases the GIL).
+    """
+    n, size = len(specs), len(stream)
+    win_us = _window_us(window)
+    strict = [k > 0 and specs[k].event_type == specs[k - 1].event_type for k in range(n)]
+    count = -(-size // _PART_ROWS) or 1
+    cuts = [0] + [_actor_end(stream.actor, size * i // count) for i in range(1, count)] + [size]
+    parts = [(lo, hi) for lo, hi in itertools.pairwise(cuts) if hi > lo] or [(0, 0)]
+
+    def walk(part: tuple[int, int]) -> list[np.ndarray]:
+        """The chosen entries' rows and, per step, their times (epoch microseconds; ``_MISSED`` past reach)."""
+        lo, hi = part
+        rows = _walk(*stream.rows(lo, hi), strict, win_us)
+        times = [stream.times(np.maximum(r, 0) + lo) for r in rows]
+        for r, t in zip(rows[1:], times[1:], strict=True):
+            t[r < 0] = _MISSED
+        return [rows[0] + lo, *times]
+
+    workers = min(len(parts), _cpus())
+    if workers == 1:
+        found = [walk(part) for part in parts]
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            found = list(pool.map(walk, parts))
+    entry_rows, *times = (np.concatenate(column) for column in zip(*found, strict=True))
+    missed = [t == _MISSED for t in times]
+    cols = {"reached": pa.array(n - np.sum(missed, axis=0, dtype=np.int32))}
+    cols |= {
+        f"t{k}": pa.array(t, mask=m) for k, (t, m) in enumerate(zip(times, missed, strict=True), start=1)
+    }
+    if stream.client_id is not None:
+        cols["client_id"] = stream.client_id.take(entry_rows)
+    return pa.table(cols)
+
+
+_PART_ROWS = 250_000
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _actor_end(actor: np.ndarray, row: int) -> int:
+    """The first row at or after ``row`` that starts an actor (the rows are sorted by actor)."""
+    if row <= 0 or row >= len(actor):
+        return min(max(row, 0), len(actor))
+    width = 1024
+    while row < len(actor):
+        other = np.flatnonzero(actor[row : row + width] != actor[row - 1])
+        if len(other):
+            return row + int(other[0])
+        row, width = row + width, width * 2
+    return len(actor)
+
+
+def _walk(
+    actor: np.ndarray, ts: np.ndarray, mask: np.ndarray, strict: list[bool], win_us: int
+) -> list[np.ndarray]:
+    """Each actor's best path in one part of the sorted stream: per step, the row of the chosen entry's step
+    event (-1 past the step it reached), one row per actor that has an entry.
 
     Every entry (step-1 event) follows its greedy path forwards, one step at a time, with no join and no
     further sort: step k is the first step-k event at or after the step k-1 event (strictly after when the two
-    steps are the same event type), of the same actor. Rows are positions in the sorted stream, so "the first
-    step-k event after" is a binary search among the step-k positions (a running count of the step-k rows when
-    there are many entries to look up); events of one actor at the same instant count as after each other. An
-    entry stops at the first step it misses or reaches after the window (the greedy times only grow, so no
-    later step is inside the window either); ``t{k}`` is null past ``reached``.
+    steps are the same event type, ``strict``), of the same actor. Rows are positions in the sorted stream, so
+    "the first step-k event after" is a binary search among the step-k positions (a running count of the
+    step-k rows when there are many entries to look up); events of one actor at the same instant count as
+    after each other. An entry stops at the first step it misses or reaches after the window (the greedy times
+    only grow, so no later step is inside the window either). Each actor keeps the entry that reaches
+    furthest, the first one in time on a tie.
     """
-    n = len(specs)
-    win_us = int(window.total_seconds() * 1000) * 1000
-    actor = events.column("actor").to_numpy()
-    ts = events.column("ts").to_numpy()
-    mask = events.column("steps").to_numpy()
-    rows = [np.flatnonzero((mask & (1 << k)) != 0) for k in range(n)]  # (nonzero is fastest on booleans)
-    same = actor[1:] == actor[:-1]
-    tied = same & (ts[1:] == ts[:-1])  # row i + 1 is at the same instant as row i, same actor
+    n, size = len(strict), len(ts)
+    pos = np.int32 if size < 2**31 - 1 else np.int64
+    tied = ts[1:] == ts[:-1]  # row i + 1 is at the same instant as row i (same actor: checked only when any)
     ties = bool(tied.any())
+    if ties:
+        tied &= actor[1:] == actor[:-1]
+        ties = bool(tied.any())
     if ties:  # first and last row of each row's run of same-actor, same-instant rows
-        index = np.arange(len(ts))
+        index = np.arange(size, dtype=pos)
         tie_first = np.maximum.accumulate(np.where(np.append(True, ~tied), index, 0))
-        tie_last = np.minimum.accumulate(np.where(np.append(~tied, True), index, len(ts))[::-1])[::-1]
-    entries = rows[0]
+        tie_last = np.minimum.accumulate(np.where(np.append(~tied, True), index, size)[::-1])[::-1]
+    del tied
+    is_k = np.empty(size, dtype=bool)
+    np.not_equal(mask & 1, 0, out=is_k)
+    entries = np.flatnonzero(is_k)
     entry_actor = actor[entries]
     limit = ts[entries] + win_us
-    reached = np.ones(len(entries), dtype=np.int64)
-    live = None  # the entries still inside the window (None: all of them) and their row at the last step
-    at = entries
-    times = [ts[entries]]
+    reached = np.ones(len(entries), dtype=np.int8)
+    live, at = None, entries  # the entries still inside the window (None: all) and their row at the last step
+    walked: list[tuple[np.ndarray, np.ndarray]] = []
+    before = None
     for k in range(1, n):
-        tgt = rows[k]
-        if not len(at) or not len(tgt):
-            times += [np.full(len(entries), _NONE)] * (n - k)
+        if not len(at):
             break
-        strict = specs[k].event_type == specs[k - 1].event_type
-        start = (tie_last if strict else tie_first)[at] if ties else at
-        first = start + 1 if strict else start
-        if len(first) * 8 > len(ts):  # many searches: one pass over the rows is cheaper
-            before = np.zeros(len(ts) + 1, dtype=np.int32 if len(ts) < 2**31 else np.int64)
-            np.cumsum((mask & (1 << k)) != 0, out=before[1:])  # step-k rows before each row
+        np.not_equal(mask & (1 << k), 0, out=is_k)
+        tgt = np.flatnonzero(is_k)
+        if not len(tgt):
+            break
+        start = (tie_last if strict[k] else tie_first)[at] if ties else at
+        first = start + 1 if strict[k] else start
+        if len(first) * 8 > size:  # many searches: one pass over the rows is cheaper
+            if before is None:
+                before = np.zeros(size + 1, dtype=pos)
+            np.cumsum(is_k, out=before[1:])  # step-k rows before each row
             nxt = before[first]
         else:
             nxt = np.searchsorted(tgt, first)
         ok = nxt < len(tgt)
-        at = tgt[np.where(ok, nxt, 0)]
+        nxt[~ok] = 0
+        at = tgt[nxt]
         ok &= actor[at] == (entry_actor if live is None else entry_actor[live])
         ok &= ts[at] <= (limit if live is None else limit[live])
         live = np.flatnonzero(ok) if live is None else live[ok]
         at = at[ok]
         reached[live] = k + 1
-        step_times = np.full(len(entries), _NONE)
-        step_times[live] = ts[at]
-        times.append(step_times)
+        walked.append((live, at))
+    del before, is_k
     # per actor, the first entry (in time) with the largest reach: the smallest (n - reached, entry number)
     chosen = np.zeros(0, dtype=np.int64)
     if len(entries):
         starts = np.flatnonzero(np.append(True, entry_actor[1:] != entry_actor[:-1]))
-        code = (n - reached) * len(entries) + np.arange(len(entries))
+        code = np.arange(len(entries), dtype=np.int64)
+        code += (n - reached.astype(np.int64)) * len(entries)
         chosen = np.minimum.reduceat(code, starts) % len(entries)
-    cols = {"reached": reached[chosen].astype(np.int32)} | {
-        f"t{m}": t[chosen] for m, t in enumerate(times, start=1)
-    }
-    schema = {name: pl.Int32 if name == "reached" else pl.Int64 for name in cols}
-    out = pl.DataFrame(cols, schema=schema).with_columns(
-        pl.when(pl.col(f"t{m}") != _NONE).then(pl.col(f"t{m}")).name.keep() for m in range(2, n + 1)
-    )
-    if "client_id" in events.column_names:
-        out = out.with_columns(client_id=pl.from_arrow(events.column("client_id").take(entries[chosen])))
-    return out
+    got = reached[chosen]
+    rows = [entries[chosen].astype(np.int64)]
+    for k in range(2, n + 1):
+        step_rows = np.full(len(chosen), -1, dtype=np.int64)
+        if k - 2 < len(walked):  # the chosen entries that reached step k are among the live ones
+            live, at = walked[k - 2]
+            hit = got >= k
+            step_rows[hit] = at[np.searchsorted(live, chosen[hit])]
+        rows.append(step_rows)
+    return rows
 
 
 def _summary_sql(n: int, paths: str, breakdown: str | None) -> str:
@@ -320,12 +543,17 @@ def _summary_sql(n: int, paths: str, breakdown: str | None) -> str:
 def _run_funnel(
     project: Project, scope: Scope, specs: list[EventSpec], window: timedelta, by: str, breakdown: str | None
 ) -> pl.DataFrame:
-    """Scan, find the paths, summarise: one connection (the shared one when there is one)."""
+    """Scan and sort (the fast path when :func:`_keyed`, else the general one), find the paths, summarise: one
+    connection (the shared one when there is one)."""
     with _connection(project) as con:
-        events = con.sql(_steps_sql(scope, specs, window, by=by, breakdown=breakdown)).to_arrow_table()
-        paths = _best_paths(events, specs, window)
+        if _keyed(scope, specs, window, breakdown):
+            stream = _keyed_stream(con, scope, specs, window, by)
+        else:
+            stream = _ordered_stream(con, scope, specs, window, by, breakdown)
+        paths = _best_paths(stream, specs, window)
+        del stream
         name = f"funnel_paths_{uuid.uuid4().hex}"
-        con.register(name, paths.to_arrow())
+        con.register(name, paths)
         try:
             return con.sql(_summary_sql(len(specs), name, breakdown)).pl()
         finally:

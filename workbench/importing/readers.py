@@ -2,7 +2,9 @@
 (Pinpoint's nested endpoint shape, which is also what its export jobs wrote) into one staged Polars frame.
 
 The staged frame holds one row per input record: ``__file``, ``__line``, scalar fields as strings,
-``Attributes.*`` / ``User.UserAttributes.*`` as lists of strings, ``Metrics.*`` as strings (checked later).
+``Attributes.*`` / ``User.UserAttributes.*`` either as strings (a CSV column with a single header: at most one
+value, null for none) or as lists of strings (a repeated CSV header; JSON), ``Metrics.*`` as strings (checked
+later).
 Structural problems (encoding, header, delimiter) raise InputError for the whole file; problems with one
 record become a reject with its line and field.
 """
@@ -13,6 +15,7 @@ import csv
 import io
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,9 +140,14 @@ def read_csv(text: InputText) -> Staged:
     if _NON_SPACE.search(data, start) is None:
         raise InputError("the file holds only a header and no endpoints", file=file)
     names = [f"c{i}" for i in range(len(header))]
-    lines_in_body = data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
     frame = None
-    if data.find(b"\r", start) < 0:
+    scan = None
+    # a carriage return sends the file to the exact reader; a CRLF file shows one in its first line already, and
+    # the byte scan notices one further on (then the parse is dropped)
+    if data.find(b"\r", start, start + (1 << 16)) < 0:
+        # the byte scan (numpy) runs in a worker thread beside Polars' parse: both release the GIL
+        pool = ThreadPoolExecutor(1, thread_name_prefix="csv-scan")
+        scanning = pool.submit(scan_body, data, start)
         try:
             frame = pl.read_csv(
                 data,  # the whole file, skipping the header line: no copy of the body
@@ -151,19 +159,176 @@ def read_csv(text: InputText) -> Staged:
                 missing_columns="insert",
                 quote_char='"',
             )
-        except pl.exceptions.ComputeError:
-            frame = None
-    if frame is not None and frame.height == lines_in_body:
-        frame = frame.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("__line"))
+        except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
+            frame = None  # SchemaError: the first row has two or more fields too many
+        finally:
+            scan = scanning.result()
+            pool.shutdown()
+    # Polars' rows must be the file's lines one to one (no quoted line breaks), or the line numbers would be off
+    if frame is not None and scan is not None and not scan.carriage_return and frame.height == scan.lines:
+        frame = frame.with_row_index("__line", offset=2).with_columns(
+            pl.col("__line").cast(pl.Int64), pl.Series(LINE_BYTES, scan.line_bytes, dtype=pl.Int64)
+        )
     else:
-        # quoted line breaks, blank lines, stray quotes: the csv module gives exact line numbers
-        frame = _read_csv_slow(data[start:], names)
+        # quoted line breaks, stray quotes: the csv module gives exact line numbers
+        frame, scan = _read_csv_slow(data[start:], names), None
+    frame, trimmed = _clean_cells(frame, len(header), scan)
     rejects: list[tuple[str, int, str, str]] = []
-    ragged = frame.filter(pl.col("__extra").is_not_null())
-    for line in ragged.get_column("__line").to_list():
-        rejects.append((file, line, "", f"has more fields than the header's {len(header)}"))
-    frame = (frame.filter(pl.col("__extra").is_null()) if ragged.height else frame).drop("__extra")
-    return Staged(file, _assemble(frame, header, file), rejects, [h for h in header if h in IGNORED_COLUMNS])
+    if frame.get_column("__extra").null_count() < frame.height:
+        ragged = frame.filter(pl.col("__extra").is_not_null())
+        for line in ragged.get_column("__line").to_list():
+            rejects.append((file, line, "", f"has more fields than the header's {len(header)}"))
+        frame = frame.filter(pl.col("__extra").is_null())
+    frame = frame.drop("__extra")
+    return Staged(
+        file,
+        _assemble(frame, header, file, trimmed),
+        rejects,
+        [h for h in header if h in IGNORED_COLUMNS],
+    )
+
+
+# --- one look at the raw bytes instead of several passes over every cell -----------------------------------
+
+#: Rust's (and so Polars' ``str.strip_chars``) whitespace: the characters with Unicode's White_Space property
+WHITESPACE = frozenset(
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+_SCAN_STEP = 1 << 20
+#: more cell edges than this to look at one by one: leave the checks to validation (every column, exact)
+MAX_SCAN_HITS = 20_000
+
+
+def _byte_table(values) -> Any:
+    import numpy as np
+
+    table = np.zeros(256, dtype=bool)
+    table[sorted(values)] = True
+    return table
+
+
+@dataclass(frozen=True)
+class BodyScan:
+    """What one pass over a CSV body's bytes found. Valid for Polars' fast path only, whose cells hold no line
+    break (the line count proves it) and whose file holds no carriage return.
+
+    ``padded``: for each column that may hold a cell starting or ending with whitespace or a quoted empty cell
+    (``""``, which Polars reads as an empty string), the rows (0-based, in the body) of those cells (a superset:
+    the exact strip, and empty -> null, run on these cells only); ``apostrophe``: the columns
+    that may hold a cell starting with ``'``. Either is None when there were too many places to look at one
+    by one.
+    """
+
+    lines: int
+    padded: dict[int, Any] | None
+    apostrophe: frozenset[int] | None
+    line_bytes: Any = None  # each line's length in bytes, without its line break (numpy)
+    carriage_return: bool = False  # the body holds a "\r" (the fast path is not for such files)
+
+
+def scan_body(data: bytes, start: int) -> BodyScan:
+    """Count the body's lines and find the cells that start or end with whitespace, are a quoted empty string or
+    start with ``'``.
+
+    Only bytes <= 0x20, quotes and non-ASCII bytes are looked at closely (numpy, in cache-sized chunks). A cell's
+    edge is a comma, a line break, a quote or the start or end of the body; a quote may also be an escaped
+    quote inside a cell, so a cell may be looked at needlessly, never missed. About 0.1 s for 200 MB (numpy
+    releases the GIL: read_csv runs it beside Polars' parse), against several passes over every cell of every
+    column in Polars.
+    """
+    import numpy as np
+
+    view = np.frombuffer(data, dtype=np.uint8)
+    size = len(view)
+    edge = _byte_table(b',\n"')
+    separator = _byte_table(b",\n")
+    # the bytes a whitespace character starts with, and those it ends with (non-ASCII ones are checked exactly)
+    lead = _byte_table([9, 11, 12, 32, 0xC2, 0xE1, 0xE2, 0xE3])
+    trail = _byte_table([9, 11, 12, 32, *range(0x80, 0x8B), 0x9F, 0xA0, 0xA8, 0xA9, 0xAF])
+    breaks: list[Any] = []
+    padded: list[Any] = []
+    quoted: list[Any] = []
+    shifted = np.empty(_SCAN_STEP, dtype=np.uint8)
+    carriage_return = False
+    for offset in range(start, size, _SCAN_STEP):
+        chunk = view[offset : offset + _SCAN_STEP]
+        # bytes 0x00-0x20 and 0x80-0xFF in two operations: minus 33 (wrapping), they are the ones above 94
+        moved = shifted[: len(chunk)]
+        np.subtract(chunk, 33, out=moved)
+        mask = moved > 94
+        mask |= chunk == 39
+        mask |= chunk == 34
+        pos = np.flatnonzero(mask)
+        byte = chunk[pos]
+        newline = byte == 10
+        pos += offset
+        breaks.append(pos[newline])
+        keep = ~newline
+        pos = pos[keep]
+        byte = byte[keep]
+        if not pos.size:
+            continue
+        carriage_return = carriage_return or bool((byte == 13).any())
+        before = view[np.maximum(pos - 1, 0)]
+        first = edge[before] | (pos == start)
+        last = edge[view[np.minimum(pos + 1, size - 1)]] | (pos == size - 1)
+        # a quoted empty cell: "" between separators (or the body's start or end)
+        pair = (byte == 34) & (view[np.minimum(pos + 1, size - 1)] == 34) & (pos + 1 < size)
+        empty = pair & (separator[before] | (pos == start))
+        empty &= separator[view[np.minimum(pos + 2, size - 1)]] | (pos + 2 >= size)
+        padded.append(pos[(first & lead[byte]) | (last & trail[byte]) | empty])
+        quoted.append(pos[first & (byte == 39)])
+    newlines = np.concatenate(breaks) if breaks else np.zeros(0, dtype=np.intp)
+    lines = len(newlines) + (0 if data.endswith(b"\n") else 1)
+    last_end = [] if data.endswith(b"\n") else [size]
+    ends = np.concatenate([np.array([start - 1], dtype=np.intp), newlines, np.array(last_end, dtype=np.intp)])
+    line_bytes = np.diff(ends) - 1
+    cells = _cells_at(data, start, padded, whitespace=True)
+    rows = None
+    if cells is not None:
+        rows = {
+            column: np.searchsorted(newlines, np.array(places, dtype=np.intp))
+            for column, places in cells.items()
+        }
+    apostrophes = _cells_at(data, start, quoted)
+    return BodyScan(
+        lines, rows, None if apostrophes is None else frozenset(apostrophes), line_bytes, carriage_return
+    )
+
+
+def _cells_at(
+    data: bytes, start: int, found: list[Any], whitespace: bool = False
+) -> dict[int, list[int]] | None:
+    """The byte positions ``found``, by the index of the column whose cell holds them (None: too many).
+
+    ``whitespace``: skip the non-ASCII bytes that do not begin or end a whitespace character.
+    """
+    if sum(len(part) for part in found) > MAX_SCAN_HITS:
+        return None
+    columns: dict[int, list[int]] = {}
+    for part in found:
+        for pos in part.tolist():
+            if whitespace and data[pos] >= 0x80 and not _whitespace_at(data, start, pos):
+                continue
+            line_start = data.rfind(b"\n", 0, pos) + 1
+            prefix = data[line_start:pos]
+            if b'"' not in prefix:
+                column = prefix.count(b",")
+            else:
+                column = len(next(csv.reader([prefix.decode("utf-8", errors="replace") + "x"]))) - 1
+            columns.setdefault(column, []).append(pos)
+    return columns
+
+
+def _whitespace_at(data: bytes, start: int, pos: int) -> bool:
+    """Whether the non-ASCII byte at ``pos`` begins or ends a whitespace character."""
+    if data[pos] >= 0xC0:  # a first byte
+        return data[pos : pos + 4].decode("utf-8", errors="replace")[:1] in WHITESPACE
+    first = pos
+    while first > start and pos - first < 3 and data[first] & 0xC0 == 0x80:
+        first -= 1
+    return data[first : pos + 1].decode("utf-8", errors="replace") in WHITESPACE
 
 
 def _read_csv_slow(body: bytes, names: list[str]) -> pl.DataFrame:
@@ -185,52 +350,106 @@ def _read_csv_slow(body: bytes, names: list[str]) -> pl.DataFrame:
     return pl.DataFrame(data, schema={**dict.fromkeys([*names, "__extra"], pl.String), "__line": pl.Int64})
 
 
-_UNIT = "\x1f"
 _NON_SPACE = re.compile(rb"\S")
 
 
-def _assemble(frame: pl.DataFrame, header: list[str], file: str) -> pl.DataFrame:
-    """Turn positional string columns into named staged columns; repeated attribute headers become lists."""
+#: staged column set by the CSV reader: True where it already trimmed every text cell and list value of the row
+#: and turned empty ones into nulls (validation then skips that work); absent or null: validation does it
+TRIMMED = "__trimmed"
+#: staged column set by the CSV reader: the raw line's length in bytes. A row's cells (trimmed, unquoted) take
+#: no more than that, so validation can bound the endpoint size without measuring every cell
+LINE_BYTES = "__line_bytes"
+
+
+def _clean_cells(frame: pl.DataFrame, width: int, scan: BodyScan | None) -> tuple[pl.DataFrame, bool]:
+    """Undo our export's ``'`` prefix and, with a ``scan`` of the raw bytes, trim the cells it points at (and
+    turn empty ones into nulls). Returns the frame and whether every cell is trimmed now (else validation
+    trims). Runs on the parsed frame before any row is dropped, as the scan's rows are the body's."""
+    import numpy as np
+
+    maybe_quoted = range(width) if scan is None or scan.apostrophe is None else sorted(scan.apostrophe)
+    trim = scan is not None and scan.padded is not None
+    # One select for the whole-column facts, so Polars works on the columns in parallel:
+    # our own export prefixes formula-like cells with ' ('+1206...); undo it so an exported file imports
+    # unchanged. The regex is costly, so it runs only on columns that have such a cell at all.
+    facts = [pl.col(f"c{i}").str.starts_with("'").any().alias(f"q{i}") for i in maybe_quoted]
+    found = frame.select(facts).row(0, named=True) if facts else {}
+    unquoted = [
+        pl.col(f"c{i}").str.replace(r"^'([=+\-@\t\r])", "$1") for i in range(width) if found.get(f"q{i}")
+    ]
+    if unquoted:
+        frame = frame.with_columns(unquoted)
+    if not trim:
+        return frame, False
+    fixed: list[pl.Series | pl.Expr] = []
+    for i in range(width):
+        if found.get(f"q{i}"):  # '\t... lost its quote and now starts with whitespace: trim it all
+            stripped = pl.col(f"c{i}").str.strip_chars()
+            fixed.append(pl.when(stripped.str.len_bytes() > 0).then(stripped).alias(f"c{i}"))
+    for i, rows in sorted(scan.padded.items()):  # type: ignore[union-attr]
+        if i >= width or found.get(f"q{i}"):
+            continue  # (a field past the header's: its row is rejected as ragged)
+        column = frame.get_column(f"c{i}")
+        where = pl.Series(np.unique(rows), dtype=pl.UInt32)
+        stripped = column.gather(where).str.strip_chars()
+        stripped = pl.select(pl.when(stripped.str.len_bytes() > 0).then(stripped)).to_series()
+        fixed.append(column.scatter(where, stripped))
+    return (frame.with_columns(fixed) if fixed else frame), True
+
+
+def _assemble(frame: pl.DataFrame, header: list[str], file: str, trimmed: bool = False) -> pl.DataFrame:
+    """Turn positional string columns into named staged columns; repeated attribute headers become lists.
+
+    ``trimmed``: every cell is trimmed already (an empty one is null), and the frame gets ``TRIMMED``.
+    """
     positions: dict[str, list[int]] = {}
     for i, name in enumerate(header):
         positions.setdefault(name, []).append(i)
-    # our own export prefixes formula-like cells with ' ('+1206...); undo it so an exported file imports
-    # unchanged. The regex is costly, so it runs only on columns that have such a cell at all.
-    quoted = frame.select(pl.col(f"c{i}").str.starts_with("'").any() for i in range(len(header))).row(0)
-    repeated = [f"c{i}" for idx in positions.values() if len(idx) > 1 for i in idx]
-    unit_in_cells = bool(repeated) and any(
-        frame.select(pl.col(c).str.contains(_UNIT, literal=True).any() for c in repeated).row(0)
-    )
-
-    def cell(i: int) -> pl.Expr:
-        expr = pl.col(f"c{i}")  # trimming happens once, in validation, for every input format
-        return expr.str.replace(r"^'([=+\-@\t\r])", "$1") if quoted[i] else expr
-
     exprs: list[pl.Expr] = [pl.lit(file).alias("__file"), pl.col("__line")]
+    lists: dict[str, list[pl.Expr]] = {}
     for name, idx in positions.items():
         kind = classify_column(name, file, 1)
         if kind == "ignored":
             continue
-        cols = [cell(i) for i in idx]
-        if kind == "list":
-            if len(cols) == 1:
-                exprs.append(
-                    pl.when(cols[0].str.strip_chars().str.len_bytes() > 0)
-                    .then(pl.concat_list(cols))
-                    .alias(name)
-                )
-                continue
-            # join the cells with a unit separator and split again: far cheaper than list.eval on 1M rows
-            cells = [pl.when(c.str.strip_chars().str.len_bytes() > 0).then(c) for c in cols]
-            joined = pl.concat_str(cells, separator=_UNIT, ignore_nulls=True)
-            values = pl.when(joined.str.len_bytes() > 0).then(joined.str.split(_UNIT))
-            if unit_in_cells:  # a cell holds the separator itself: take the exact, slower route
-                values = pl.concat_list(cells).list.eval(pl.element().drop_nulls())
-                values = pl.when(values.list.len() > 0).then(values)
-            exprs.append(values.alias(name))
+        if kind == "list" and len(idx) > 1:
+            cells = [pl.col(f"c{i}") for i in idx]
+            if not trimmed:  # validation trims the values; a blank cell of a repeated header is no value
+                cells = [pl.when(c.str.strip_chars().str.len_bytes() > 0).then(c) for c in cells]
+            lists[name] = cells
+            exprs.append(pl.lit(None, dtype=pl.List(pl.String)).alias(name))  # holds the column's place
         else:
-            exprs.append(cols[0].alias(name))
-    return frame.select(exprs)
+            # a single header (attributes too): one string per row, at most one value
+            exprs.append(pl.col(f"c{idx[0]}").alias(name))
+    if trimmed:
+        exprs.append(pl.lit(True).alias(TRIMMED))
+    if LINE_BYTES in frame.columns:
+        exprs.append(pl.col(LINE_BYTES))
+    out = frame.select(exprs)
+    if lists:
+        out = out.with_columns(_list_column(frame, name, cells) for name, cells in lists.items())
+    return out
+
+
+def _list_column(frame: pl.DataFrame, name: str, cells: list[pl.Expr]) -> pl.Series:
+    """The non-null cells of each row, in column order, as one list (null where there are none).
+
+    Built from Arrow offsets and values (the cells gathered row by row): ``concat_list`` + ``drop_nulls`` or a
+    join-and-split of the cells costs several times as much on a million rows.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    columns = frame.select(c.alias(str(i)) for i, c in enumerate(cells)).get_columns()
+    rows, width = frame.height, len(columns)
+    nonnull = [c.is_not_null().to_numpy() for c in columns]
+    counts = sum((n.astype(np.int64) for n in nonnull), np.zeros(rows, dtype=np.int64))
+    present = np.stack(nonnull, axis=1)  # rows x cells
+    flat = np.flatnonzero(present.ravel())  # row by row, cell by cell
+    values = pl.concat(columns, rechunk=False).gather((flat % width) * rows + flat // width)
+    offsets = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values.to_arrow(), mask=pa.array(counts == 0))
+    return pl.Series(name, lists, dtype=pl.List(pl.String))
 
 
 def _read_user_ids(file: str, body: bytes) -> Staged:

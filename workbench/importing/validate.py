@@ -1,16 +1,24 @@
 """Row checks of Pinpoint's import rules, column-wise in Polars, and normalisation of the valid rows.
 
 Every check yields (field, reason) for the rows it fails; a row's first failure is its reject reason.
+
+Attribute columns (``Attributes.*``, ``User.UserAttributes.*``) come either as strings (at most one value a row,
+null for none: a CSV column with a single header) or as lists of strings (a repeated CSV header, JSON); every
+rule applies to both kinds. The checks are built so that a file without problems costs few passes: whole-column
+facts first (one ``select``, which Polars spreads over the columns), per-row work only where they say a row
+could break a rule.
 """
 
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
 from .. import schema
 from .phones import normalise_phones
+from .readers import LINE_BYTES, TRIMMED
 
 # A practical addr-spec check (the WHATWG "valid e-mail address" with a dotted domain); addresses that fail it
 # are checked again one by one with email-validator (which also accepts internationalised addresses) and
@@ -20,10 +28,21 @@ _EMAIL = (
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 _DATE_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M%.f")
+#: enumerations, upper-cased on input (only when a value is not already one of them)
+_ENUMS = {
+    "ChannelType": schema.CHANNEL_TYPES,
+    "OptOut": schema.OPT_OUT_VALUES,
+    "EndpointStatus": schema.ENDPOINT_STATUSES,
+}
+_REJECTS_SCHEMA = {"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String}
 
 
 def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(None, dtype=pl.String)
+
+
+def _channel_is(frame: pl.DataFrame, channels) -> pl.Expr:
+    return _col(frame, "ChannelType").is_in(channels)
 
 
 def parse_datetime(expr: pl.Expr) -> pl.Expr:
@@ -41,10 +60,14 @@ def parse_datetime(expr: pl.Expr) -> pl.Expr:
     return pl.coalesce(attempts)
 
 
-def parse_datetime_series(values: pl.Series) -> pl.Series:
-    """parse_datetime for a Series, fast for the common ``2026-09-14T08:15:00Z`` shape (others: the full chain)."""
-    text = values.str.strip_chars()
-    out = text.str.to_datetime("%Y-%m-%dT%H:%M:%SZ", strict=False, time_unit="us")
+def parse_datetime_series(values: pl.Series, trimmed: bool = False) -> pl.Series:
+    """parse_datetime for a Series, fast for the common ``2026-09-14T08:15:00Z`` shape (others: the full chain).
+
+    ``trimmed``: the values hold no surrounding whitespace already (saves a pass).
+    """
+    text = values if trimmed else values.str.strip_chars()
+    # cache=False: the cache of distinct values costs more than it saves on timestamps, which rarely repeat
+    out = text.str.to_datetime("%Y-%m-%dT%H:%M:%SZ", strict=False, time_unit="us", cache=False)
     todo = out.is_null() & text.is_not_null()
     if todo.any():
         rest = pl.select(parse_datetime(pl.lit(text.filter(todo)))).to_series()
@@ -65,50 +88,164 @@ def _email_reasons(addresses: list[str]) -> list[str | None]:
     return out
 
 
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+#: _EMAIL and its dot rules (no "..", no leading ".", no "." before "@") in one regex: a dot-atom local part
+_EMAIL_DOT_ATOM = rf"^{_ATEXT}+(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})+$"
+
+
+def email_syntax_ok(address: pl.Expr) -> pl.Expr:
+    """The practical addr-spec check, column-wise: True where no second look (email-validator) is needed.
+
+    Same answers as ``contains(_EMAIL) & len_chars() <= 254 & ~contains(r"\\.\\.|^\\.|\\.@")``, in one regex
+    pass: ``_EMAIL``'s local part with those dot rules is a dot-atom (the domain part has no empty label
+    anyway), and as the regex admits ASCII only, bytes count characters.
+    """
+    return address.str.contains(_EMAIL_DOT_ATOM) & (address.str.len_bytes() <= 254)
+
+
 def generated_id(channel: str, address: str) -> str:
     """A stable Id for a new endpoint given without one: re-importing the same list creates no duplicates."""
     return "ep-" + hashlib.sha256(f"{channel}:{address}".encode()).hexdigest()[:24]
 
 
+def might_need_trim(values: pl.Expr) -> pl.Expr:
+    """Whole-column test: could a value start or end with whitespace, or be empty? Never a false no.
+
+    Every whitespace character is at most U+0020 or from U+0085 on, so comparisons of the first and the last
+    character decide (an empty string sorts first too); the exact strip then runs on the columns this flags.
+    """
+    last = values.str.tail(1)
+    return ((values < "!") | (values >= "\u0085") | (last < "!") | (last >= "\u0085")).any()
+
+
+def _normalise_text(frame: pl.DataFrame, scalar_cols: list[str], list_cols: list[str]) -> pl.DataFrame:
+    """Trim every string (and list value), turn empty ones into nulls (and empty lists into nulls), upper-case the
+    enumerations. Whole-column tests first, in one select; the work only on the columns that need it. A frame
+    whose rows the CSV reader has all trimmed already (``TRIMMED``) is not looked at again."""
+    trimmed = TRIMMED in frame.columns and frame.get_column(TRIMMED).fill_null(False).all()
+    enums = [c for c in _ENUMS if c in scalar_cols]
+    facts: list[pl.Expr] = []
+    if not trimmed:
+        facts += [might_need_trim(pl.col(c)).alias(f"t:{c}") for c in scalar_cols]
+        facts += [might_need_trim(pl.col(c).explode()).alias(f"t:{c}") for c in list_cols]
+    facts += [(pl.col(c).is_in(_ENUMS[c]) | pl.col(c).is_null()).all().alias(f"u:{c}") for c in enums]
+    found = frame.select(facts).row(0, named=True) if facts else {}
+    work = []
+    for c in scalar_cols:
+        if found.get(f"t:{c}"):
+            stripped = pl.col(c).str.strip_chars()
+            work.append(pl.when(stripped.str.len_bytes() > 0).then(stripped).alias(c))
+    for c in list_cols:
+        if found.get(f"t:{c}"):
+            element = pl.element().str.strip_chars()
+            values = pl.col(c).list.eval(element.filter(element.str.len_bytes() > 0))
+            work.append(pl.when(values.list.len() > 0).then(values).alias(c))
+    if work:
+        frame = frame.with_columns(work)
+    # an enumeration is upper-cased unless every value is one of its values as it stands (a value that needed
+    # trimming fails that test, so its column is upper-cased after the trim, as before)
+    upper = [pl.col(c).str.to_uppercase() for c in enums if not found[f"u:{c}"]]
+    return frame.with_columns(upper) if upper else frame
+
+
+def _phone_columns(
+    frame: pl.DataFrame, default_region: str | None
+) -> tuple[pl.Series, pl.Series | None] | None:
+    """The phone channels' addresses in E.164 (the whole ``Address`` column, other rows as they are) and why
+    a number is invalid (None when none is); None when there is nothing to normalise."""
+    flags = frame.select(pl.col("ChannelType").is_in(schema.PHONE_CHANNELS).fill_null(False)).to_series()
+    if not flags.any():
+        return None
+    positions = flags.arg_true()
+    region_col = _col(frame, "Location.Country")
+    sub = frame.select(pl.col("Address").alias("a"), region_col.fill_null(default_region or "").alias("r"))[
+        positions
+    ]
+    raw = sub.get_column("a")
+    e164, why = normalise_phones(raw, sub.get_column("r"))
+    # a phone row keeps its raw text where it has no E.164 form (its row is rejected)
+    normalised = pl.select(pl.coalesce(e164, raw)).to_series()
+    full = frame.get_column("Address").scatter(positions, normalised)
+    if why.null_count() == why.len():
+        return full, None
+    reasons = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("__phone_reason")
+    return full, reasons.scatter(positions, why)
+
+
+def _address_facts(frame: pl.DataFrame) -> tuple[pl.Series | None, bool]:
+    """email-validator's reason for each e-mail address that the column-wise syntax check did not pass and it
+    does not accept either (None when there is none), and whether a push token holds whitespace."""
+    address = pl.col("Address")
+    push = pl.col("ChannelType").is_in(schema.PUSH_CHANNELS).fill_null(False)
+    tokens = frame.select(address.filter(push)).to_series()
+    # ASCII whitespace (a fast byte-class search); a token with other characters gets the Unicode regex
+    push_spaces = bool(tokens.str.contains(r"(?-u:\s)").any()) or bool(
+        (tokens.str.len_bytes() != tokens.str.len_chars()).any() and tokens.str.contains(r"\s").any()
+    )
+    emails = frame.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("__pos"),
+        address.alias("__a"),
+        ((pl.col("ChannelType") == "EMAIL").fill_null(False) & address.is_not_null()).alias("__e"),
+    ).filter("__e")
+    suspicious = emails.filter(~email_syntax_ok(pl.col("__a")).fill_null(False))
+    if not suspicious.height:
+        return None, push_spaces
+    reasons = pl.Series(_email_reasons(suspicious.get_column("__a").to_list()), dtype=pl.String)
+    if reasons.null_count() == reasons.len():
+        return None, push_spaces
+    column = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("__email_reason")
+    return column.scatter(suspicious.get_column("__pos"), reasons), push_spaces
+
+
+_Check = tuple[pl.Expr, "str | pl.Expr", "pl.Expr | str"]  # (fails, field, reason)
+
+
 def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Check and normalise staged rows. Returns (valid rows, typed) and (rejects: __file, __line, field, reason)."""
+    """Check and normalise staged rows. Returns (valid rows, typed) and (rejects: __file, __line, field, reason).
+
+    The independent column work (phone numbers; e-mail addresses; dates, numbers and the attribute summary)
+    runs in two worker threads beside the main one: each step is mostly single-threaded Polars or Python, and
+    Polars releases the GIL while it works.
+    """
     frame = staged
     cols = set(frame.columns)
-    list_cols = [c for c in frame.columns if (f := schema.attribute_family(c)) and f[0] != "Metrics."]
+    attr_cols = [c for c in frame.columns if (f := schema.attribute_family(c)) and f[0] != "Metrics."]
+    list_cols = [c for c in attr_cols if isinstance(frame.schema[c], pl.List)]
+    string_attr_cols = [c for c in attr_cols if c not in list_cols]
     metric_cols = [c for c in frame.columns if c.startswith("Metrics.")]
-    text_cols = [c for c in frame.columns if c not in list_cols and not c.startswith("__")]
+    text_cols = [c for c in frame.columns if c not in attr_cols and not c.startswith("__")]
 
     # normalise text: trimmed, empty -> null; enumerations upper-cased
-    # trim and turn empty cells into nulls, on the columns that need it (a whole-column strip costs a pass)
-    upper = {"ChannelType", "OptOut", "EndpointStatus"}
-    padded = (
-        frame.select(
-            (pl.col(c).str.starts_with(" ") | pl.col(c).str.ends_with(" ") | (pl.col(c) == "")).any()
-            for c in text_cols
-        ).row(0)
-        if text_cols
-        else ()
-    )
-    frame = frame.with_columns(
-        [pl.col(c).str.strip_chars().replace("", None) for c, p in zip(text_cols, padded, strict=True) if p]
-    ).with_columns([pl.col(c).str.to_uppercase() for c in text_cols if c in upper])
-    list_padded = (
-        frame.select(
-            (pl.col(c).explode().str.starts_with(" ") | pl.col(c).explode().str.ends_with(" ")).any()
-            for c in list_cols
-        ).row(0)
-        if list_cols
-        else ()
-    )
-    frame = frame.with_columns(
-        [
-            pl.col(c).list.eval(pl.element().str.strip_chars())
-            for c, p in zip(list_cols, list_padded, strict=True)
-            if p
+    frame = _normalise_text(frame, text_cols + string_attr_cols, list_cols)
+    address = _col(frame, "Address")
+    frame = frame.with_columns(address.alias("RawAddress"))
+    addressed = "Address" in cols and "ChannelType" in cols
+    bounds = {"Location.Latitude": 90.0, "Location.Longitude": 180.0}
+    numeric = [*(c for c in bounds if c in cols), *metric_cols]
+    dates = [c for c in ("EffectiveDate", "CreationDate") if c in cols]
+    with ThreadPoolExecutor(2, thread_name_prefix="validate") as pool:
+        phones = pool.submit(_phone_columns, frame, default_region) if addressed else None
+        emails = pool.submit(_address_facts, frame) if addressed else None
+        parsed = [
+            parse_datetime_series(frame.get_column(c), trimmed=True).alias(f"__parsed_{c}") for c in dates
         ]
-    )
-    checks: list[tuple[pl.Expr, str, pl.Expr | str]] = []  # (fails, field, reason)
+        numbers = frame.select(pl.col(c).cast(pl.Float64, strict=False).alias(f"__num_{c}") for c in numeric)
+        summary = _attribute_summary(frame, text_cols, attr_cols, list_cols)
+        phone_columns = phones.result() if phones else None
+        email_reasons, push_spaces = emails.result() if emails else (None, False)
+    frame = frame.with_columns(*parsed, *numbers.get_columns())
+    if email_reasons is not None:
+        frame = frame.with_columns(email_reasons)
+    if phone_columns is not None:
+        frame = frame.with_columns(c for c in phone_columns if c is not None)
+    elif (
+        "Address" not in frame.columns
+        and frame.select(_channel_is(frame, schema.PHONE_CHANNELS).any()).item()
+    ):
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("Address"))  # as before: an empty one
 
+    checks: list[_Check] = []
     channel = _col(frame, "ChannelType")
     checks.append(
         (
@@ -135,73 +272,42 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
     )
 
     # addresses: e-mail syntax, phone numbers to E.164, push tokens without spaces
-    address = _col(frame, "Address")
-    frame = frame.with_columns(address.alias("RawAddress"))
-    is_email = channel == "EMAIL"
-    is_phone = channel.is_in(schema.PHONE_CHANNELS)
-    email_ok = (
-        address.str.contains(_EMAIL)
-        & (address.str.len_chars() <= 254)
-        & ~address.str.contains(r"\.\.|^\.|\.@")
-    )
-    suspicious = frame.filter(is_email.fill_null(False) & address.is_not_null() & ~email_ok.fill_null(False))
-    email_reason = pl.lit(None, dtype=pl.String)
-    if suspicious.height:
-        lookup = suspicious.select("__file", "__line", address.alias("__a")).with_columns(
-            pl.Series(
-                "__email_reason", _email_reasons(suspicious.get_column("Address").to_list()), dtype=pl.String
-            )
-        )
-        frame = frame.join(lookup.drop("__a"), on=["__file", "__line"], how="left", maintain_order="left")
-        email_reason = pl.col("__email_reason")
-    checks.append((is_email & email_reason.is_not_null(), "Address", email_reason))
-
-    phone_rows = frame.select(pl.int_range(pl.len()).alias("__pos"), is_phone.fill_null(False).alias("__p"))
-    positions = phone_rows.filter("__p").get_column("__pos")
-    if positions.len():
-        region_col = _col(frame, "Location.Country")
-        sub = frame.select(address.alias("a"), region_col.fill_null(default_region or "").alias("r"))[
-            positions
-        ]
-        e164, why = normalise_phones(sub.get_column("a"), sub.get_column("r"))
-        patch = pl.DataFrame({"__pos": positions, "__e164": e164, "__phone_reason": why})
-        frame = (
-            frame.with_row_index("__pos")
-            .with_columns(pl.col("__pos").cast(positions.dtype))
-            .join(patch, on="__pos", how="left", maintain_order="left")
-            .drop("__pos")
-        )
+    if email_reasons is not None:
         checks.append(
-            (is_phone & pl.col("__phone_reason").is_not_null(), "Address", pl.col("__phone_reason"))
+            (
+                (channel == "EMAIL") & pl.col("__email_reason").is_not_null(),
+                "Address",
+                pl.col("__email_reason"),
+            )
         )
-        frame = frame.with_columns(
-            pl.when(is_phone & pl.col("__e164").is_not_null())
-            .then(pl.col("__e164"))
-            .otherwise(address)
-            .alias("Address")
+    if phone_columns is not None and phone_columns[1] is not None:
+        checks.append(
+            (
+                channel.is_in(schema.PHONE_CHANNELS) & pl.col("__phone_reason").is_not_null(),
+                "Address",
+                pl.col("__phone_reason"),
+            )
         )
-    push = channel.is_in(schema.PUSH_CHANNELS)
-    checks.append((push & address.str.contains(r"\s"), "Address", "a push token cannot contain spaces"))
+    if push_spaces:  # (asked of the push rows only, beside the phone numbers: the regex is the costly part)
+        push = channel.is_in(schema.PUSH_CHANNELS)
+        checks.append(
+            (push & pl.col("Address").str.contains(r"\s"), "Address", "a push token cannot contain spaces")
+        )
 
-    # dates and numbers
+    # dates and numbers: parsed once (above) into helper columns, which the checks and the typed output share
     typed: list[pl.Expr] = []
-    for name in ("EffectiveDate", "CreationDate"):
-        if name in cols:
-            frame = frame.with_columns(
-                parse_datetime_series(frame.get_column(name)).alias(f"__parsed_{name}")
+    for name in dates:
+        parsed_col = pl.col(f"__parsed_{name}")
+        checks.append(
+            (
+                pl.col(name).is_not_null() & parsed_col.is_null(),
+                name,
+                pl.format("'{}' is not an ISO 8601 date", pl.col(name)),
             )
-            parsed = pl.col(f"__parsed_{name}")
-            checks.append(
-                (
-                    pl.col(name).is_not_null() & parsed.is_null(),
-                    name,
-                    pl.format("'{}' is not an ISO 8601 date", pl.col(name)),
-                )
-            )
-            typed.append(parsed.alias(name))
-    bounds = {"Location.Latitude": 90.0, "Location.Longitude": 180.0}
-    for name in [*(c for c in bounds if c in cols), *metric_cols]:
-        number = pl.col(name).cast(pl.Float64, strict=False)
+        )
+        typed.append(parsed_col.alias(name))
+    for name in numeric:
+        number = pl.col(f"__num_{name}")
         bad = pl.col(name).is_not_null() & (number.is_null() | number.is_nan() | number.is_infinite())
         checks.append((bad, name, pl.format("'{}' is not a number", pl.col(name).str.slice(0, 40))))
         if name in bounds:
@@ -224,115 +330,182 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
         )
         typed.append(cohort.alias("CohortId"))
 
-    # Pinpoint's attribute limits. Per-row list work (list.eval, list.join) is slow on millions of rows, so
-    # each list column is first summarised as a whole (its longest value, in characters and bytes) and the exact
-    # per-row expressions are used only where that summary says a row could break a limit.
-    widest = (
-        frame.select(
-            pl.struct(
-                chars=pl.col(c).explode().str.len_chars().max(),
-                nbytes=pl.col(c).explode().str.len_bytes().max(),
-            ).alias(c)
-            for c in list_cols
-        ).row(0)
-        if list_cols
-        else ()
-    )
-    widest = [(w or {}).get("chars") or 0 for w in widest], [(w or {}).get("nbytes") or 0 for w in widest]
-    for name, longest_in_column in zip(list_cols, widest[0], strict=True):
-        if longest_in_column > schema.MAX_ATTRIBUTE_VALUE_LENGTH:
-            longest = pl.col(name).list.eval(pl.element().str.len_chars()).list.max()
-            checks.append(
-                (
-                    longest > schema.MAX_ATTRIBUTE_VALUE_LENGTH,
-                    name,
-                    pl.format(
-                        "a value has {} characters; Pinpoint allows at most "
-                        + str(schema.MAX_ATTRIBUTE_VALUE_LENGTH),
-                        longest,
-                    ),
-                )
-            )
-        checks.append(
-            (
-                pl.col(name).list.len() > schema.MAX_VALUES_PER_ATTRIBUTE,
-                name,
-                pl.format(
-                    "{} values; Pinpoint allows at most " + str(schema.MAX_VALUES_PER_ATTRIBUTE),
-                    pl.col(name).list.len(),
-                ),
-            )
-        )
-    text_size = [pl.col(c).str.len_bytes().fill_null(0) for c in text_cols if c in frame.columns]
-    # an upper bound first: values x the column's widest value; exact sizes only if the bound can exceed 15 KB
-    bound = pl.sum_horizontal(
-        text_size + [pl.col(c).list.len().fill_null(0) * w for c, w in zip(list_cols, widest[1], strict=True)]
-    )
-    if text_size and frame.select((bound > schema.MAX_ENDPOINT_BYTES).any()).item():
-        size = pl.sum_horizontal(
-            text_size + [pl.col(c).list.join("").str.len_bytes().fill_null(0) for c in list_cols]
-        )
-        checks.append(
-            (
-                size > schema.MAX_ENDPOINT_BYTES,
-                "",
-                pl.format(
-                    "endpoint of {} bytes; Pinpoint allows at most " + f"{schema.MAX_ENDPOINT_BYTES:,}", size
-                ),
-            )
-        )
+    checks += _attribute_checks(frame, summary, text_cols, attr_cols, list_cols)
 
-    # Booleans for every row first (cheap); the reason text only for the few rows that fail.
-    frame = frame.with_columns(
-        [fails.fill_null(False).alias(f"__fail{i}") for i, (fails, _, _) in enumerate(checks)]
-    )
-    failing = (
-        pl.any_horizontal([pl.col(f"__fail{i}") for i in range(len(checks))]) if checks else pl.lit(False)
-    )
-    frame = frame.with_columns(failing.alias("__bad"))
-    bad = frame.filter(pl.col("__bad"))
-    field_expr = pl.lit(None, dtype=pl.String)
-    reason_expr = pl.lit(None, dtype=pl.String)
-    for i, (_, field, reason) in reversed(list(enumerate(checks))):
-        field_e = field if isinstance(field, pl.Expr) else pl.lit(field)
-        reason_e = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
-        field_expr = pl.when(pl.col(f"__fail{i}")).then(field_e).otherwise(field_expr)
-        reason_expr = pl.when(pl.col(f"__fail{i}")).then(reason_e.cast(pl.String)).otherwise(reason_expr)
-    bad = bad.with_columns(field_expr.alias("__field"), reason_expr.alias("__reason"))
-    frame = frame.filter(~pl.col("__bad")).with_columns(typed)
+    # Each check's "does any row fail?" first, in one select; per-row flags and reasons only for those that do.
+    failing = frame.select(
+        fails.fill_null(False).any().alias(str(i)) for i, (fails, _, _) in enumerate(checks)
+    ).row(0)
+    checks = [check for check, fails in zip(checks, failing, strict=True) if fails]
+    if checks:
+        frame = frame.with_columns(
+            [fails.fill_null(False).alias(f"__fail{i}") for i, (fails, _, _) in enumerate(checks)]
+        ).with_columns(pl.any_horizontal([pl.col(f"__fail{i}") for i in range(len(checks))]).alias("__bad"))
+        bad = frame.filter(pl.col("__bad"))
+        field_expr = pl.lit(None, dtype=pl.String)
+        reason_expr = pl.lit(None, dtype=pl.String)
+        for i, (_, field, reason) in reversed(list(enumerate(checks))):
+            field_e = field if isinstance(field, pl.Expr) else pl.lit(field)
+            reason_e = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
+            field_expr = pl.when(pl.col(f"__fail{i}")).then(field_e).otherwise(field_expr)
+            reason_expr = pl.when(pl.col(f"__fail{i}")).then(reason_e.cast(pl.String)).otherwise(reason_expr)
+        bad = bad.select("__file", "__line", field_expr.alias("field"), reason_expr.alias("reason")).cast(
+            _REJECTS_SCHEMA
+        )  # type: ignore[arg-type]
+        frame = frame.filter(~pl.col("__bad"))
+    else:
+        bad = pl.DataFrame(schema=_REJECTS_SCHEMA)
+    frame = frame.with_columns(typed)
 
     # rows without an Id get a stable one; duplicate Ids in the input keep the first and reject the rest
-    missing = frame.filter(_col(frame, "Id").is_null())
-    if missing.height:
+    missing_ids = frame.height if "Id" not in frame.columns else frame.get_column("Id").null_count()
+    if missing_ids:
+        missing = frame.filter(_col(frame, "Id").is_null())
         ids = [generated_id(c, a) for c, a in missing.select("ChannelType", "Address").iter_rows()]
         patch = missing.select("__file", "__line").with_columns(pl.Series("__gen", ids, dtype=pl.String))
         frame = frame.join(patch, on=["__file", "__line"], how="left", maintain_order="left").with_columns(
             pl.coalesce(_col(frame, "Id"), pl.col("__gen")).alias("Id")
         )
-    first = pl.col("Id").is_first_distinct()
-    frame = frame.with_columns(first.alias("__first"))
-    dup = frame.filter(~pl.col("__first")).join(
-        frame.filter(pl.col("__first")).select(
-            "Id", pl.col("__file").alias("__ff"), pl.col("__line").alias("__fl")
-        ),
-        on="Id",
-        how="left",
-        maintain_order="left",
-    )
-    rejects = [
-        bad.select("__file", "__line", pl.col("__field").alias("field"), pl.col("__reason").alias("reason")),
-        dup.select(
-            "__file",
-            "__line",
-            pl.lit("Id").alias("field"),
-            pl.format(
-                "duplicate Id '{}' (first on {}:{}); the first row was kept", "Id", "__ff", "__fl"
-            ).alias("reason"),
-        ),
-    ]
-    valid = frame.filter(pl.col("__first"))
+    rejects = [bad]
+    if frame.height and not _all_distinct(frame.get_column("Id")):
+        first = pl.col("Id").is_first_distinct()
+        frame = frame.with_columns(first.alias("__first"))
+        dup = frame.filter(~pl.col("__first")).join(
+            frame.filter(pl.col("__first")).select(
+                "Id", pl.col("__file").alias("__ff"), pl.col("__line").alias("__fl")
+            ),
+            on="Id",
+            how="left",
+            maintain_order="left",
+        )
+        rejects.append(
+            dup.select(
+                "__file",
+                "__line",
+                pl.lit("Id").alias("field"),
+                pl.format(
+                    "duplicate Id '{}' (first on {}:{}); the first row was kept", "Id", "__ff", "__fl"
+                ).alias("reason"),
+            )
+        )
+        frame = frame.filter(pl.col("__first"))
     helper_cols = [
-        c for c in valid.columns if c.startswith("__") and c not in ("__file", "__line", "__order")
+        c for c in frame.columns if c.startswith("__") and c not in ("__file", "__line", "__order")
     ]
-    valid = valid.drop(helper_cols)
-    return valid, pl.concat(rejects)
+    return frame.drop(helper_cols), pl.concat(rejects)
+
+
+def _all_distinct(ids: pl.Series) -> bool:
+    """No Id twice. Files are often sorted by Id: a strictly increasing column proves it with one cheap
+    comparison of neighbours; otherwise the hash-based count decides."""
+    if ids.null_count() == 0 and (ids.slice(1) > ids.slice(0, ids.len() - 1)).all():
+        return True
+    return ids.n_unique() == ids.len()
+
+
+#: the longest an address can get by normalisation: a phone number in E.164 ("+" and at most 15 digits)
+_LONGEST_E164 = 16
+
+
+def _attribute_summary(
+    frame: pl.DataFrame, text_cols: list[str], attr_cols: list[str], list_cols: list[str]
+) -> dict[str, int]:
+    """Whole-column facts for the attribute limits, in one select: each attribute column's longest value in
+    bytes (``b:``; in characters, ``c:``, only where the bytes exceed the limit) and most values (``n:``), and
+    each text column's longest value in bytes (``s:``). Taken before the phone numbers are normalised, so the
+    Address figure allows for an E.164 form."""
+    max_chars = schema.MAX_ATTRIBUTE_VALUE_LENGTH
+    string_attr_cols = [c for c in attr_cols if c not in list_cols]
+    summary: list[pl.Expr] = [pl.col(c).str.len_bytes().max().alias(f"b:{c}") for c in string_attr_cols]
+    for c in list_cols:
+        summary += [
+            pl.col(c).explode().str.len_bytes().max().alias(f"b:{c}"),
+            pl.col(c).list.len().max().alias(f"n:{c}"),
+        ]
+    if LINE_BYTES in frame.columns and frame.get_column(LINE_BYTES).null_count() == 0:
+        # every row from a CSV line: its cells take at most the line's bytes, and its address may grow to E.164
+        summary.append((pl.col(LINE_BYTES).max() + _LONGEST_E164).alias("line"))
+    else:
+        summary += [pl.col(c).str.len_bytes().max().alias(f"s:{c}") for c in text_cols if c in frame.columns]
+    found = {k: v or 0 for k, v in (frame.select(summary).row(0, named=True) if summary else {}).items()}
+    if "s:Address" in found:
+        found["s:Address"] = max(found["s:Address"], _LONGEST_E164)
+    # a value of more than max_chars bytes may still have few enough characters: count those only then
+    wide = [c for c in attr_cols if found[f"b:{c}"] > max_chars]
+    if wide:
+        chars = frame.select(
+            (pl.col(c).str.len_chars() if c in string_attr_cols else pl.col(c).explode().str.len_chars())
+            .max()
+            .alias(f"c:{c}")
+            for c in wide
+        ).row(0, named=True)
+        found.update({k: v or 0 for k, v in chars.items()})
+    return found
+
+
+def _attribute_checks(
+    frame: pl.DataFrame,
+    found: dict[str, int],
+    text_cols: list[str],
+    attr_cols: list[str],
+    list_cols: list[str],
+) -> list[_Check]:
+    """Pinpoint's attribute limits (value length, values per attribute, endpoint size) for both kinds of
+    attribute column.
+
+    Per-row list work (list.eval, list.join) is slow on millions of rows, so each column is first summarised as
+    a whole (:func:`_attribute_summary`) and the exact per-row expressions are used only where that summary
+    says a row could break a limit.
+    """
+    max_chars = schema.MAX_ATTRIBUTE_VALUE_LENGTH
+    string_attr_cols = [c for c in attr_cols if c not in list_cols]
+    checks: list[_Check] = []
+    reason = "a value has {} characters; Pinpoint allows at most " + str(max_chars)
+    for name in attr_cols:  # in the frame's order, as a row's first failure is its reason
+        wide = found.get(f"c:{name}", 0) > max_chars
+        if name in string_attr_cols:
+            if wide:
+                length = pl.col(name).str.len_chars()
+                checks.append((length > max_chars, name, pl.format(reason, length)))
+            continue  # one value at most: the values-per-attribute limit holds
+        if wide:
+            longest = pl.col(name).list.eval(pl.element().str.len_chars()).list.max()
+            checks.append((longest > max_chars, name, pl.format(reason, longest)))
+        if found[f"n:{name}"] > schema.MAX_VALUES_PER_ATTRIBUTE:
+            count = pl.col(name).list.len()
+            checks.append(
+                (
+                    count > schema.MAX_VALUES_PER_ATTRIBUTE,
+                    name,
+                    pl.format(
+                        "{} values; Pinpoint allows at most " + str(schema.MAX_VALUES_PER_ATTRIBUTE), count
+                    ),
+                )
+            )
+
+    # the endpoint's size: an upper bound first (the sum of each column's widest value, then per row: values x
+    # the column's widest value); the exact size only where the bound could exceed 15 KB
+    limit = schema.MAX_ENDPOINT_BYTES
+    sized = [c for c in text_cols if c in frame.columns]
+    widest = {c: found[f"b:{c}"] for c in attr_cols}
+    if "line" in found:
+        whole = found["line"]
+    else:
+        whole = sum(found[f"s:{c}"] for c in sized) + sum(widest[c] for c in string_attr_cols)
+        whole += sum(widest[c] * found[f"n:{c}"] for c in list_cols)
+    if not sized or whole <= limit:
+        return checks
+    text_size = [pl.col(c).str.len_bytes().fill_null(0) for c in [*sized, *string_attr_cols]]
+    bound = pl.sum_horizontal(text_size + [pl.col(c).list.len().fill_null(0) * widest[c] for c in list_cols])
+    if frame.select((bound > limit).any()).item():
+        size = pl.sum_horizontal(
+            text_size + [pl.col(c).list.join("").str.len_bytes().fill_null(0) for c in list_cols]
+        )
+        checks.append(
+            (
+                size > limit,
+                "",
+                pl.format("endpoint of {} bytes; Pinpoint allows at most " + f"{limit:,}", size),
+            )
+        )
+    return checks

@@ -169,3 +169,15 @@ def test_one_import_of_a_csv_and_a_json_file_with_the_same_attribute(project, tm
     assert result.imported == 3 and result.rejected == 0
     plans = dict(project.endpoints(["Id", "Attributes.plan"]).rows())
     assert plans == {"e0": ["free"], "e1": ["pro"], "j1": ["pro", "team"]}
+
+
+def test_raw_address_is_stored_only_where_it_differs(project, tmp_path):
+    header = ["Id", "ChannelType", "Address"]
+    rows = [["s1", "SMS", "+1 (206) 555-0100"], ["m1", "EMAIL", "a@example.com"]]
+    project.import_endpoints(write_csv(tmp_path / "a.csv", header, rows))
+    seen = dict(project.query("SELECT Id, RawAddress FROM endpoints").rows())
+    assert seen == {"s1": "+1 (206) 555-0100", "m1": "a@example.com"}
+    (name,) = part_files(project)
+    stored = pl.read_parquet(project.path / "endpoints" / name).sort("Id")
+    assert stored.get_column("RawAddress").to_list() == [None, "+1 (206) 555-0100"]
+    assert stored.get_column("Address").to_list() == ["a@example.com", "+12065550100"]

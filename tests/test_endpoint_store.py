@@ -181,3 +181,55 @@ def test_raw_address_is_stored_only_where_it_differs(project, tmp_path):
     stored = pl.read_parquet(project.path / "endpoints" / name).sort("Id")
     assert stored.get_column("RawAddress").to_list() == [None, "+1 (206) 555-0100"]
     assert stored.get_column("Address").to_list() == ["a@example.com", "+12065550100"]
+
+
+KILL_AT = """
+import os, signal, sys
+import pyarrow.parquet as pq
+from workbench import Project, endpoint_store
+
+point = sys.argv[3]
+die = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+if point == "writing-a-part":  # half a file on disk, under its temporary name
+    real = pq.write_table
+    def write_table(table, where, **kw):
+        real(table.slice(0, 10), where, **kw)
+        die()
+    pq.write_table = write_table
+elif point == "parts-written":  # every new part renamed into place, the catalog not yet committed
+    real = endpoint_store._write_parts
+    endpoint_store._write_parts = lambda root, frames: (real(root, frames), die())[0]
+elif point == "committed":  # committed, the superseded part not yet deleted
+    endpoint_store.Write.committed = die
+Project.open(sys.argv[1]).import_endpoints(sys.argv[2], progress=False)
+"""
+
+
+@pytest.mark.parametrize("point", ["writing-a-part", "parts-written", "committed"])
+def test_a_kill_at_each_step_of_a_write_leaves_one_whole_state(project, tmp_path, monkeypatch, point):
+    import signal
+    import subprocess
+    import sys
+
+    project.import_endpoints(write_csv(tmp_path / "base.csv", EMAIL_HEADER, email_rows(300)))
+    rows = [[*r[:4], "enterprise", 9] for r in email_rows(400)]  # updates 300 endpoints and adds 100
+    big = write_csv(tmp_path / "big.csv", EMAIL_HEADER, rows)
+    proc = subprocess.run([sys.executable, "-c", KILL_AT, str(project.path), str(big), point], check=False)
+    assert proc.returncode == -signal.SIGKILL
+    count = project.count_endpoints().endpoints
+    plans = set(project.query('SELECT DISTINCT "Attributes.plan"[1] FROM endpoints').to_series().to_list())
+    if point == "committed":
+        assert count == 400 and plans == {"enterprise"}  # the new state, whole
+    else:
+        assert count == 300 and plans == {"free", "pro"}  # the old state, whole
+    leftovers = set((project.path / "endpoints").iterdir()) - {
+        project.path / "endpoints" / n for n in listed_parts(project)
+    }
+    assert leftovers  # a half file, unlisted parts or a superseded part stay behind ...
+    monkeypatch.setattr(endpoint_store, "ORPHAN_GRACE_SECONDS", 0)
+    project.import_endpoints(big)  # run again: finishes the import, or skips it when it was committed
+    assert project.count_endpoints().endpoints == 400
+    project.import_endpoints(write_csv(tmp_path / "more.csv", EMAIL_HEADER, email_rows(5, start=400)))
+    assert project.count_endpoints().endpoints == 405  # ... and a later write removes the leftovers
+    assert part_files(project) == listed_parts(project)
+    assert not list((project.path / "endpoints").glob(".*"))

@@ -8,14 +8,13 @@ Default 1M endpoints and 10M events; ``--endpoints``/``--events`` to run smaller
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import best_of
 from _reporting_data import build
 
 from workbench import analytics as a
@@ -38,15 +37,6 @@ def overview_queries(project) -> None:
         a.revenue(project, scope)
 
 
-def median_time(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--events", type=int, default=10_000_000)
@@ -57,8 +47,8 @@ def main() -> None:
     project = build(args.data, args.endpoints, args.events)
     vega_bundle()  # built once per machine and cached; not part of any one export
     out = args.data / "overview.html"
-    queries = median_time(lambda: overview_queries(project), args.runs)
-    export = median_time(lambda: dashboard(project, "overview").save(out), args.runs)
+    queries, _ = best_of(lambda: overview_queries(project), args.runs)
+    export, _ = best_of(lambda: dashboard(project, "overview").save(out), args.runs)
     size = out.stat().st_size
     print(f"overview dashboard, {args.endpoints:,} endpoints / {args.events:,} events")
     print(f"queries alone:        {queries:.3f} s")

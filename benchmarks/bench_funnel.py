@@ -7,33 +7,19 @@ run (target: at most 3x). Default 10M events from 1M endpoints; ``--events``/``-
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import interleaved
 from _reporting_data import DAYS, END, build
 
 from workbench.analytics import funnel
 from workbench.analytics._common import shared_connection
 
 STEPS = ["product.view", "cart.add", "checkout.start", "_monetization.purchase"]
-
-
-def interleaved(a, b, runs: int) -> tuple[float, float]:
-    """Median seconds of ``a`` and of ``b``, run alternately after one warm-up each, so that the shared
-    machine's slow spells hit both sides alike."""
-    a(), b()
-    times_a, times_b = [], []
-    for _ in range(runs):
-        for fn, times in ((a, times_a), (b, times_b)):
-            t = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t)
-    return statistics.median(times_a), statistics.median(times_b)
 
 
 def main() -> None:
@@ -46,14 +32,10 @@ def main() -> None:
     project = build(args.data, args.endpoints, args.events)
     start = END.replace(day=END.day - DAYS + 1) if END.day >= DAYS else None
     with shared_connection(project) as con:
-        result = None
-
-        def run_funnel():
-            nonlocal result
-            result = funnel(project, STEPS, start, END, window="7d")
-
-        scan, took = interleaved(
-            lambda: con.sql("SELECT count(DISTINCT client_id) FROM events").fetchall(), run_funnel, args.runs
+        took, scan, result = interleaved(
+            lambda: funnel(project, STEPS, start, END, window="7d"),
+            lambda: con.sql("SELECT count(DISTINCT client_id) FROM events").fetchall(),
+            args.runs,
         )
     counts = " -> ".join(f"{c:,}" for c in result.table["count"])
     print(f"funnel over {args.events:,} events / {args.endpoints:,} endpoints: {counts}")

@@ -246,17 +246,18 @@ def _record(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, cols
     )
 
 
+def as_list(column: str) -> pl.Expr:
+    """An attribute column stored one string per row, as the view shows it: one-element lists (null stays null)."""
+    return pl.when(pl.col(column).is_not_null()).then(pl.concat_list(pl.col(column))).alias(column)
+
+
 def harmonise(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """Concatenate endpoint frames whose attribute columns may be strings in one and lists in another."""
     if len(frames) == 1:
         return frames[0]
     listed = {c for f in frames for c, t in f.schema.items() if t == pl.List(pl.String)}
     fixed = [
-        f.with_columns(
-            pl.when(pl.col(c).is_not_null()).then(pl.concat_list(pl.col(c))).alias(c)
-            for c in listed
-            if c in f.columns and f.schema[c] == pl.String
-        )
+        f.with_columns(as_list(c) for c in listed if c in f.columns and f.schema[c] == pl.String)
         for f in frames
     ]
     return pl.concat(fixed, how="diagonal_relaxed")

@@ -251,7 +251,7 @@ def _merge_updates(
     table = endpoint_store.columns(con)
     # attribute values given as one string per row become one-element lists, like the stored column
     staged = updates.select(*data_cols, "__status").with_columns(
-        pl.when(pl.col(c).is_not_null()).then(pl.concat_list(pl.col(c))).alias(c)
+        endpoint_store.as_list(c)
         for c in data_cols
         if table.get(c) == "VARCHAR[]" and updates.schema[c] == pl.String
     )

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -183,34 +184,50 @@ def dictionary_columns(frame: pl.DataFrame) -> list[str]:
 
     A dictionary page for a near-unique column (Id, Address, User.UserId) makes DuckDB's scans up to 1.6x
     slower than plain pages, and Polars' writer picks dictionaries by itself, so parts are written with
-    Arrow's writer and this choice (benchmarks/bench_endpoint_filter.py).
+    Arrow's writer and this choice (benchmarks/bench_endpoint_filter.py). The sample is taken column by
+    column: a DataFrame-wide gather first aligns the columns' chunks, which copies every string.
     """
-    sample = frame.gather_every(max(1, frame.height // 8192))
+    step = max(1, frame.height // 8192)
     paths = []
-    for name, dtype in sample.schema.items():
-        values = sample.get_column(name)
-        path = name
-        if dtype == pl.List(pl.String):
-            values, path = values.explode(), f"{name}.list.element"
+    for values in frame.get_columns():
+        path = values.name
+        values = values.gather_every(step)
+        if values.dtype == pl.List(pl.String):
+            values, path = values.explode(), f"{path}.list.element"
         values = values.drop_nulls()
         if values.n_unique() <= max(16, len(values) // 10):
             paths.append(path)
     return paths
 
 
-def _write_part(root: Path, frame: pl.DataFrame) -> str:
-    """Write ``frame`` as a new part file (atomically: a temporary name, then a rename); return its name."""
+def arrow_table(frame: pl.DataFrame) -> Any:
+    """``frame`` as a pyarrow Table without copying: each column keeps its own chunks.
+
+    ``DataFrame.to_arrow`` first aligns the columns' chunks (a CSV parse yields dozens per column, a computed
+    column one), which copies every string of a million-row frame; Arrow's C stream hands each column over
+    as it is, and the Parquet writer takes columns chunked differently.
+    """
+    import pyarrow as pa
+
+    return pa.table({name: pa.chunked_array(frame.get_column(name)) for name in frame.columns})
+
+
+def _write_part(root: Path, frame: pl.DataFrame, dictionary: Sequence[str] | None = None) -> str:
+    """Write ``frame`` as a new part file (atomically: a temporary name, then a rename); return its name.
+
+    ``dictionary``: the column paths to dictionary-encode (default: :func:`dictionary_columns` of ``frame``).
+    """
     import pyarrow.parquet as pq
 
     directory = root / PART_DIR
     name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:10]}.parquet"
     tmp = directory / f".{name}.tmp"
     pq.write_table(
-        frame.to_arrow(compat_level=pl.CompatLevel.newest()),
+        arrow_table(frame),
         tmp,
         compression=COMPRESSION,
         row_group_size=ROW_GROUP_ROWS,
-        use_dictionary=dictionary_columns(frame),
+        use_dictionary=list(dictionary_columns(frame) if dictionary is None else dictionary),
         # min/max statistics let DuckDB skip row groups where values cluster (ids, dates, numbers); for other
         # text they seldom help and cost 18% of the write
         write_statistics=[c for c, t in frame.schema.items() if c == "Id" or t not in (pl.String, pl.List)],
@@ -225,8 +242,10 @@ def _write_parts(root: Path, frames: list[pl.DataFrame]) -> list[str]:
         return [_write_part(root, f) for f in frames]
     from concurrent.futures import ThreadPoolExecutor
 
+    # chosen up front, one after the other: sampling holds the GIL, which would stall the other writer
+    choices = [dictionary_columns(f) for f in frames]
     with ThreadPoolExecutor(max_workers=WRITER_THREADS) as pool:  # the writer releases the GIL
-        return list(pool.map(lambda f: _write_part(root, f), frames))
+        return list(pool.map(lambda f, d: _write_part(root, f, d), frames, choices))
 
 
 def _chunks(frame: pl.DataFrame) -> list[pl.DataFrame]:

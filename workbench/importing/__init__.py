@@ -66,7 +66,12 @@ def import_endpoint_files(
         texts = []
         for path in paths:
             bar.set_postfix_str(f"reading {path.name}")
-            texts.append(read_input(path, limits))
+            texts.append(read_input(path, limits, map_file=True))
+        # a big file's SHA-256 is computed beside its parse, so files already imported are skipped after it
+        parsed = []
+        for text in texts:
+            parsed.append(read_csv(text) if text.format == "csv" else read_json(text))
+            bar.update(text.path.stat().st_size)
         hashes = [t.sha256 for t in texts]
         with project.connect(read_only=True) as con:
             done = {
@@ -78,13 +83,12 @@ def import_endpoint_files(
                 ).fetchall()
             }
         staged: list[Staged] = []
-        for index, text in enumerate(texts):
+        for index, (text, one) in enumerate(zip(texts, parsed, strict=True)):
             if text.sha256 in done or any(t.sha256 == text.sha256 for t in texts[:index]):
                 result.skipped_files.append(str(text.path))
-                bar.update(text.path.stat().st_size * 3)
+                bar.update(text.path.stat().st_size * 2)
                 continue
-            staged.append(read_csv(text) if text.format == "csv" else read_json(text))
-            bar.update(text.path.stat().st_size)
+            staged.append(one)
         if not staged:
             result.seconds = time.perf_counter() - started
             return result

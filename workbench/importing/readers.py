@@ -150,7 +150,9 @@ def read_csv(text: InputText) -> Staged:
         scanning = pool.submit(scan_body, data, start)
         try:
             frame = pl.read_csv(
-                data,  # the whole file, skipping the header line: no copy of the body
+                # the whole file, skipping the header line: no copy of the body (a mapped file is parsed from
+                # disk by Polars, which is faster than from a buffer of ours)
+                text.path if text.mapped else data,
                 has_header=False,
                 skip_rows=1,
                 new_columns=[*names, "__extra"],
@@ -180,6 +182,7 @@ def read_csv(text: InputText) -> Staged:
             rejects.append((file, line, "", f"has more fields than the header's {len(header)}"))
         frame = frame.filter(pl.col("__extra").is_null())
     frame = frame.drop("__extra")
+    text.check_unchanged()  # (a mapped file was read by Polars and by us: both must have seen the same bytes)
     return Staged(
         file,
         _assemble(frame, header, file, trimmed),
@@ -280,8 +283,8 @@ def scan_body(data: bytes, start: int) -> BodyScan:
         padded.append(pos[(first & lead[byte]) | (last & trail[byte]) | empty])
         quoted.append(pos[first & (byte == 39)])
     newlines = np.concatenate(breaks) if breaks else np.zeros(0, dtype=np.intp)
-    lines = len(newlines) + (0 if data.endswith(b"\n") else 1)
-    last_end = [] if data.endswith(b"\n") else [size]
+    lines = len(newlines) + (0 if data[-1:] == b"\n" else 1)
+    last_end = [] if data[-1:] == b"\n" else [size]
     ends = np.concatenate([np.array([start - 1], dtype=np.intp), newlines, np.array(last_end, dtype=np.intp)])
     line_bytes = np.diff(ends) - 1
     cells = _cells_at(data, start, padded, whitespace=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import re
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,13 +33,43 @@ class Limits:
 
 @dataclass(frozen=True)
 class InputText:
-    """A decoded input file: its text, the raw bytes' SHA-256 and the format it holds."""
+    """A decoded input file: its text, the raw bytes' SHA-256 and the format it holds.
+
+    ``data`` is bytes, or for a big uncompressed CSV file a read-only memory map of the file as it is on disk
+    (``mapped``): no copy of it is made, Polars parses the file itself and the SHA-256 is computed in a
+    worker thread meanwhile (``sha256`` waits for it).
+    """
 
     path: Path
-    data: bytes  # decompressed, UTF-8 validated, BOM removed
-    sha256: str
+    data: bytes | mmap.mmap  # decompressed, UTF-8 validated, BOM removed
+    digest: str | Future[str]
     format: str  # "csv" | "json"
     compressed: bool
+    stat: tuple[int, int] | None = None  # (size, mtime ns) of a mapped file when it was opened
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 (hex) of the file's raw bytes."""
+        return self.digest if isinstance(self.digest, str) else self.digest.result()
+
+    @property
+    def mapped(self) -> bool:
+        """``data`` is the file on disk, byte for byte (so a parser may read the file by its path)."""
+        return self.stat is not None
+
+    def check_unchanged(self) -> None:
+        """Raise if a mapped file was changed since it was opened (its bytes and what was parsed could differ)."""
+        if self.stat is not None and _stat_key(self.path) != self.stat:
+            raise InputError(
+                "the file changed while it was being imported; nothing was imported, try again once it is "
+                "written completely",
+                file=str(self.path),
+            )
+
+
+def _stat_key(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
 
 
 def gunzip_capped(raw: bytes, path: Path, limits: Limits) -> bytes:
@@ -209,13 +240,57 @@ def read_and_hash(path: Path) -> tuple[bytes, str]:
     return data, digest if digest is not None and unchanged else hashlib.sha256(data).hexdigest()
 
 
-def read_input(path: Path, limits: Limits | None = None) -> InputText:
-    """Read, decompress (``.gz``), validate as UTF-8 and sniff one input file."""
+#: uncompressed CSV files at least this big are memory-mapped instead of read (see InputText)
+MAP_BYTES = 8 << 20
+_hasher: ThreadPoolExecutor | None = None
+
+
+def _sha256_later(data: mmap.mmap) -> Future[str]:
+    """The SHA-256 of ``data``, computed in a worker thread (hashlib releases the GIL on big buffers)."""
+    global _hasher
+    if _hasher is None:
+        _hasher = ThreadPoolExecutor(1, thread_name_prefix="sha256")
+    return _hasher.submit(lambda: hashlib.sha256(data).hexdigest())
+
+
+def _map_csv(path: Path) -> InputText | None:
+    """A big, plain UTF-8 CSV file as a memory map (None: read it the usual way)."""
+    with open(path, "rb") as fh:
+        before = os.fstat(fh.fileno())
+        if before.st_size < MAP_BYTES or not before.st_size:
+            return None
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    head = data[:4096]
+    if head[:2] == GZIP_MAGIC or head[:3] == b"\xef\xbb\xbf" or sniff_format(path, head) != "csv":
+        data.close()
+        return None
+    if not utf8_valid(data):
+        _raise_not_utf8(data[:], path)
+    if _NON_SPACE.search(data) is None:
+        raise InputError("the file is empty", file=str(path))
+    return InputText(
+        path=path,
+        data=data,
+        digest=_sha256_later(data),
+        format="csv",
+        compressed=False,
+        stat=(before.st_size, before.st_mtime_ns),
+    )
+
+
+def read_input(path: Path, limits: Limits | None = None, *, map_file: bool = False) -> InputText:
+    """Read, decompress (``.gz``), validate as UTF-8 and sniff one input file.
+
+    ``map_file``: a big uncompressed CSV file may come back memory-mapped (see InputText), for readers that
+    handle that.
+    """
     limits = limits or Limits()
     if not path.exists():
         raise InputError("file not found", file=str(path))
     if not path.is_file():
         raise InputError("not a regular file", file=str(path))
+    if map_file and (mapped := _map_csv(path)) is not None:
+        return mapped
     raw, digest = read_and_hash(path)
     compressed = raw[:2] == GZIP_MAGIC
     data = gunzip_capped(raw, path, limits) if compressed else raw
@@ -223,5 +298,5 @@ def read_input(path: Path, limits: Limits | None = None) -> InputText:
     if _NON_SPACE.search(data) is None:  # not data.strip(): that copies the whole file
         raise InputError("the file is empty", file=str(path))
     return InputText(
-        path=path, data=data, sha256=digest, format=sniff_format(path, data), compressed=compressed
+        path=path, data=data, digest=digest, format=sniff_format(path, data), compressed=compressed
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import time
 
 import polars as pl
@@ -121,6 +122,30 @@ def test_dictionary_pages_only_for_columns_with_few_values(tmp_path):
     meta = pq.ParquetFile(tmp_path / "endpoints" / name).metadata.row_group(0)
     dictionary = {meta.column(i).path_in_schema: meta.column(i).has_dictionary_page for i in range(3)}
     assert dictionary == {"Id": False, "ChannelType": True, "Attributes.tags.list.element": True}
+    assert pl.read_parquet(tmp_path / "endpoints" / name).equals(frame)
+
+
+def test_columns_lz4_hardly_shrinks_are_stored_uncompressed(tmp_path):
+    import pyarrow.parquet as pq
+
+    rng = random.Random(5)
+    n = 20_000
+    frame = pl.DataFrame(
+        {
+            "Id": [f"ep-{i:07d}" for i in range(n)],  # compresses well
+            "Address": [
+                f"{rng.getrandbits(96):024x}@{rng.getrandbits(32):08x}.io" for _ in range(n)
+            ],  # hardly
+            "Metrics.score": [rng.random() for _ in range(n)],  # random doubles: not at all
+        }
+    )
+    encoding = endpoint_store.choose_encoding(frame)
+    assert encoding.dictionary == []
+    assert encoding.compression == {"Id": "lz4", "Address": "none", "Metrics.score": "none"}
+    (tmp_path / "endpoints").mkdir()
+    name = endpoint_store._write_part(tmp_path, frame)
+    meta = pq.ParquetFile(tmp_path / "endpoints" / name).metadata.row_group(0)
+    assert [meta.column(i).compression for i in range(3)] == ["LZ4", "UNCOMPRESSED", "UNCOMPRESSED"]
     assert pl.read_parquet(tmp_path / "endpoints" / name).equals(frame)
 
 

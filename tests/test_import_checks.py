@@ -479,3 +479,14 @@ def test_a_push_token_with_only_unicode_whitespace_is_rejected(tmp_path):
     valid, rejects = check(stage(tmp_path, csv_text(["Id", "ChannelType", "Address"], rows)))
     assert valid.get_column("Id").to_list() == ["c"]
     assert rejects.select("__line", "reason").rows() == [(2, "a push token cannot contain spaces")]
+
+
+def test_hash_bounds_for_the_upsert_rules():
+    from workbench.importing.upsert import most_rows_per_value, surely_distinct
+
+    users = pl.Series(["u1", "u2", None, "u1", None, "u3", "u1"])
+    assert most_rows_per_value(users) == 3  # nulls are nobody's
+    assert most_rows_per_value(pl.Series([None, None], dtype=pl.String)) == 0
+    assert most_rows_per_value(pl.Series([f"u{i}" for i in range(10_000)])) == 1
+    assert surely_distinct(pl.Series(["a@x.io", None, "b@x.io", None]))
+    assert not surely_distinct(pl.Series(["a@x.io", "b@x.io", "a@x.io"]))

@@ -241,6 +241,22 @@ def test_at_most_15_endpoints_per_user(project, tmp_path):
     assert again.updated == 1 and again.rejected == 0
 
 
+def test_user_cap_in_one_file_and_a_bound_that_overestimates(project, tmp_path):
+    # one file: the 16th endpoint of a user is rejected, other users' 15 are fine
+    rows = [[f"a{i}", "EMAIL", f"a{i}@example.com", "ua", "free", 1] for i in range(16)]
+    rows += [[f"b{i}", "EMAIL", f"b{i}@example.com", "ub", "free", 1] for i in range(15)]
+    result = project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, rows))
+    assert result.imported == 30 and [r["line"] for r in read_rejects(result)] == ["17"]
+    # the quick bound adds the most any user holds (15) to the most rows any user has in the file (2):
+    # over 15, so the exact count decides, and a new user's two endpoints are fine
+    more = [
+        ["c1", "EMAIL", "c1@example.com", "uc", "free", 1],
+        ["c2", "EMAIL", "c2@example.com", "uc", "free", 1],
+    ]
+    again = project.import_endpoints(write_csv(tmp_path / "b.csv", EMAIL_HEADER, more))
+    assert again.imported == 2 and again.rejected == 0
+
+
 def test_attribute_limits(project, tmp_path):
     long_name = "Attributes." + "n" * 51
     with pytest.raises(InputError) as err:

@@ -179,25 +179,63 @@ def _unlink(root: Path, names: Iterable[str]) -> None:
             pass  # a leftover is removed by a later write
 
 
-def dictionary_columns(frame: pl.DataFrame) -> list[str]:
-    """Parquet column paths worth dictionary encoding: those with few distinct values in a sample.
+#: a plain (not dictionary-encoded) column whose sample LZ4 shrinks by less than this is stored uncompressed
+MIN_COMPRESSION_GAIN = 0.2
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """How a part's columns are written: which are dictionary-encoded, and each one's compression."""
+
+    dictionary: list[str]  # Parquet column paths (a list's values: ``name.list.element``)
+    compression: dict[str, str]
+
+
+def choose_encoding(frame: pl.DataFrame) -> Encoding:
+    """Dictionary pages for columns with few distinct values in a sample; LZ4 where it pays.
 
     A dictionary page for a near-unique column (Id, Address, User.UserId) makes DuckDB's scans up to 1.6x
     slower than plain pages, and Polars' writer picks dictionaries by itself, so parts are written with
-    Arrow's writer and this choice (benchmarks/bench_endpoint_filter.py). The sample is taken column by
-    column: a DataFrame-wide gather first aligns the columns' chunks, which copies every string.
+    Arrow's writer and this choice (benchmarks/bench_endpoint_filter.py). A plain column whose sample LZ4
+    hardly shrinks (e-mail addresses: 18%, at 40% of the column's write time) is stored uncompressed.
+    The sample is taken column by column: a DataFrame-wide gather first aligns the columns' chunks, which
+    copies every string.
     """
     step = max(1, frame.height // 8192)
-    paths = []
+    dictionary: list[str] = []
+    compression: dict[str, str] = {}
     for values in frame.get_columns():
-        path = values.name
+        name = path = values.name
         values = values.gather_every(step)
         if values.dtype == pl.List(pl.String):
             values, path = values.explode(), f"{path}.list.element"
         values = values.drop_nulls()
+        compression[name] = COMPRESSION
         if values.n_unique() <= max(16, len(values) // 10):
-            paths.append(path)
-    return paths
+            dictionary.append(path)
+        elif (raw := _sample_bytes(values)) and _compresses_poorly(raw):
+            compression[name] = "none"
+    return Encoding(dictionary, compression)
+
+
+def _compresses_poorly(raw: bytes) -> bool:
+    import pyarrow as pa
+
+    return len(pa.compress(raw, codec=COMPRESSION, asbytes=True)) > len(raw) * (1 - MIN_COMPRESSION_GAIN)
+
+
+def _sample_bytes(values: pl.Series) -> bytes | None:
+    """The bytes a plain Parquet page would hold for these values (near enough to judge compression)."""
+    if values.dtype == pl.String:
+        return values.str.join("").item().encode()
+    if values.dtype.is_numeric() or values.dtype.is_temporal():
+        return values.to_physical().to_numpy().tobytes()
+    return None
+
+
+def dictionary_columns(frame: pl.DataFrame) -> list[str]:
+    """The Parquet column paths :func:`choose_encoding` dictionary-encodes."""
+    return choose_encoding(frame).dictionary
 
 
 def arrow_table(frame: pl.DataFrame) -> Any:
@@ -212,22 +250,20 @@ def arrow_table(frame: pl.DataFrame) -> Any:
     return pa.table({name: pa.chunked_array(frame.get_column(name)) for name in frame.columns})
 
 
-def _write_part(root: Path, frame: pl.DataFrame, dictionary: Sequence[str] | None = None) -> str:
-    """Write ``frame`` as a new part file (atomically: a temporary name, then a rename); return its name.
-
-    ``dictionary``: the column paths to dictionary-encode (default: :func:`dictionary_columns` of ``frame``).
-    """
+def _write_part(root: Path, frame: pl.DataFrame) -> str:
+    """Write ``frame`` as a new part file (atomically: a temporary name, then a rename); return its name."""
     import pyarrow.parquet as pq
 
     directory = root / PART_DIR
     name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:10]}.parquet"
     tmp = directory / f".{name}.tmp"
+    encoding = choose_encoding(frame)
     pq.write_table(
         arrow_table(frame),
         tmp,
-        compression=COMPRESSION,
+        compression=encoding.compression,
         row_group_size=ROW_GROUP_ROWS,
-        use_dictionary=list(dictionary_columns(frame) if dictionary is None else dictionary),
+        use_dictionary=encoding.dictionary,
         # min/max statistics let DuckDB skip row groups where values cluster (ids, dates, numbers); for other
         # text they seldom help and cost 18% of the write
         write_statistics=[c for c, t in frame.schema.items() if c == "Id" or t not in (pl.String, pl.List)],
@@ -242,10 +278,8 @@ def _write_parts(root: Path, frames: list[pl.DataFrame]) -> list[str]:
         return [_write_part(root, f) for f in frames]
     from concurrent.futures import ThreadPoolExecutor
 
-    # chosen up front, one after the other: sampling holds the GIL, which would stall the other writer
-    choices = [dictionary_columns(f) for f in frames]
     with ThreadPoolExecutor(max_workers=WRITER_THREADS) as pool:  # the writer releases the GIL
-        return list(pool.map(lambda f, d: _write_part(root, f, d), frames, choices))
+        return list(pool.map(lambda f: _write_part(root, f), frames))
 
 
 def _chunks(frame: pl.DataFrame) -> list[pl.DataFrame]:

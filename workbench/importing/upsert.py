@@ -168,7 +168,8 @@ def write_endpoints(
 
     # at most 15 endpoints per user: endpoints the user already holds rank first, then file order
     if "User.UserId" in frame.columns and frame.get_column("User.UserId").is_not_null().any():
-        frame = frame.with_columns(pl.coalesce("User.UserId", "__old_user").alias("__uid"))
+        uid = pl.coalesce("User.UserId", "__old_user") if existing.height else pl.col("User.UserId")
+        frame = frame.with_columns(uid.alias("__uid"))
         others = pl.DataFrame(schema={"__uid": pl.String, "__held": pl.Int64})
         if stored:
             con.register("__incoming", frame.select("Id", "__uid").to_arrow())

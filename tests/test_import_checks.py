@@ -307,7 +307,9 @@ def test_a_first_row_with_two_extra_fields_is_a_rejected_row(tmp_path):
     assert staged.frame.get_column("Id").to_list() == ["b"]
 
 
-def test_list_column_from_repeated_headers_keeps_cell_order(tmp_path):
+@pytest.mark.parametrize("split_above", [10**9, 7])  # built in one piece; in two halves, in threads
+def test_list_column_from_repeated_headers_keeps_cell_order(tmp_path, monkeypatch, split_above):
+    monkeypatch.setattr(readers, "SPLIT_LIST_ROWS", split_above)
     rng = random.Random(3)
     rows = [
         [f"e{i}", "EMAIL", f"e{i}@example.com", *[rng.choice(["", "a", "b", " c "]) for _ in range(4)]]

@@ -7,6 +7,7 @@ that another ACTIVE endpoint holds, the other one becomes INACTIVE; a user may h
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -166,6 +167,14 @@ def write_endpoints(
         )
         frame = frame.filter(~incomplete_mask)
 
+    # the quick test for addresses taken twice (below) runs in a thread beside the per-user count: rows the cap
+    # may still drop cannot make distinct addresses collide
+    pool = ThreadPoolExecutor(1, thread_name_prefix="upsert")
+    addresses_distinct = (
+        pool.submit(surely_distinct, frame.get_column("Address")) if "Address" in frame.columns else None
+    )
+    pool.shutdown(wait=False)
+
     # at most 15 endpoints per user: endpoints the user already holds rank first, then file order
     if "User.UserId" in frame.columns and frame.get_column("User.UserId").is_not_null().any():
         uid = pl.coalesce("User.UserId", "__old_user") if existing.height else pl.col("User.UserId")
@@ -201,9 +210,9 @@ def write_endpoints(
     # an Address taken by a later row of the same input leaves the earlier endpoint INACTIVE
     channel = pl.col("ChannelType") if "ChannelType" in frame.columns else pl.lit(None, dtype=pl.String)
     shared = (
-        "Address" in frame.columns
+        addresses_distinct is not None
         # distinct hashes prove distinct addresses, at a fraction of is_duplicated()'s cost on a million strings
-        and not surely_distinct(frame.get_column("Address"))
+        and not addresses_distinct.result()
         and bool(
             frame.select(
                 pl.struct(channel.alias("c"), pl.col("Address"))

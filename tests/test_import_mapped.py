@@ -71,12 +71,33 @@ def test_only_plain_csv_files_are_mapped(tmp_path, map_everything):
     assert source.read_input(plain, map_file=True).mapped
 
 
-def test_not_utf8_in_a_mapped_file_names_the_byte_offset(tmp_path, map_everything):
+@pytest.mark.parametrize(
+    ("body", "offset", "line", "field"),
+    [
+        (b"a,EMAIL,a@example.com\nb,EMAIL,b\xff@example.com\n", 54, 3, "Address"),
+        # in a ragged row's extra field, which Polars drops unread: still the whole file is refused
+        (b"a,EMAIL,a@example.com,extra\xff\n", 50, 2, None),
+        # in a row that sends the file to the exact reader (a quoted line break)
+        (b'a,EMAIL,"a@exam\nple.com"\nb,EMAIL,b\xff@example.com\n', 57, 4, "Address"),
+    ],
+)
+def test_not_utf8_in_a_mapped_file_names_the_byte_offset(
+    project, tmp_path, map_everything, body, offset, line, field
+):
     path = tmp_path / "bad.csv"
-    path.write_bytes(b"Id,ChannelType,Address\na,EMAIL,a@example.com\nb,EMAIL,b\xff@example.com\n")
-    with pytest.raises(InputError, match="invalid byte 0xff at byte offset 54") as err:
-        source.read_input(path, map_file=True)
-    assert err.value.line == 3 and err.value.field == "Address"
+    path.write_bytes(b"Id,ChannelType,Address\n" + body)
+    assert source.read_input(path, map_file=True).mapped  # checked beside the parse, not before
+    with pytest.raises(InputError, match=f"invalid byte 0xff at byte offset {offset}") as err:
+        project.import_endpoints(path, progress=False)
+    assert err.value.line == line and err.value.field == field
+    assert project.count_endpoints().endpoints == 0
+
+
+def test_not_utf8_in_a_mapped_header_comes_first(project, tmp_path, map_everything):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"Id,ChannelType,Addr\xe9ss\na,EMAIL,a@example.com\n")  # Latin-1, also an unknown column
+    with pytest.raises(InputError, match="not UTF-8: invalid byte 0xe9 at byte offset 19"):
+        project.import_endpoints(path, progress=False)
 
 
 def test_a_file_changed_during_the_import_imports_nothing(project, tmp_path, monkeypatch, map_everything):

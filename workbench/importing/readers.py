@@ -127,7 +127,21 @@ def _check_header(header: list[str], file: str) -> None:
 
 
 def read_csv(text: InputText) -> Staged:
-    """Read a Pinpoint CSV into a staged frame (or a user-ID-only file into ``Staged.user_ids``)."""
+    """Read a Pinpoint CSV into a staged frame (or a user-ID-only file into ``Staged.user_ids``).
+
+    A byte that is not UTF-8 is reported before anything else, naming its offset (a mapped file is checked
+    while it is parsed).
+    """
+    try:
+        staged = _read_csv(text)
+    except (UnicodeDecodeError, InputError, pl.exceptions.PolarsError):
+        text.ensure_utf8()
+        raise
+    text.ensure_utf8()
+    return staged
+
+
+def _read_csv(text: InputText) -> Staged:
     file = str(text.path)
     data = text.data
     end = data.find(b"\n")

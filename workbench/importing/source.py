@@ -7,9 +7,11 @@ import mmap
 import os
 import re
 import zlib
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import InputError
 
@@ -36,16 +38,22 @@ class InputText:
     """A decoded input file: its text, the raw bytes' SHA-256 and the format it holds.
 
     ``data`` is bytes, or for a big uncompressed CSV file a read-only memory map of the file as it is on disk
-    (``mapped``): no copy of it is made, Polars parses the file itself and the SHA-256 is computed in a
-    worker thread meanwhile (``sha256`` waits for it).
+    (``mapped``): no copy of it is made, Polars parses the file itself, and the UTF-8 check and the SHA-256
+    run in a worker thread meanwhile (``ensure_utf8()`` and ``sha256`` wait for them).
     """
 
     path: Path
-    data: bytes | mmap.mmap  # decompressed, UTF-8 validated, BOM removed
+    data: bytes | mmap.mmap  # decompressed, BOM removed; UTF-8 validated (a mapped file: see ensure_utf8)
     digest: str | Future[str]
     format: str  # "csv" | "json"
     compressed: bool
     stat: tuple[int, int] | None = None  # (size, mtime ns) of a mapped file when it was opened
+    utf8: Future[bool] | None = None  # a mapped file's UTF-8 check, under way
+
+    def ensure_utf8(self) -> None:
+        """Raise naming the first byte that is not UTF-8 (at once for a file that was read: it was checked)."""
+        if self.utf8 is not None and not self.utf8.result():
+            _raise_not_utf8(self.data[:], self.path)
 
     @property
     def sha256(self) -> str:
@@ -242,15 +250,16 @@ def read_and_hash(path: Path) -> tuple[bytes, str]:
 
 #: uncompressed CSV files at least this big are memory-mapped instead of read (see InputText)
 MAP_BYTES = 8 << 20
-_hasher: ThreadPoolExecutor | None = None
+_worker: ThreadPoolExecutor | None = None
+T = TypeVar("T")
 
 
-def _sha256_later(data: mmap.mmap) -> Future[str]:
-    """The SHA-256 of ``data``, computed in a worker thread (hashlib releases the GIL on big buffers)."""
-    global _hasher
-    if _hasher is None:
-        _hasher = ThreadPoolExecutor(1, thread_name_prefix="sha256")
-    return _hasher.submit(lambda: hashlib.sha256(data).hexdigest())
+def _in_background(fn: Callable[[], T]) -> Future[T]:
+    """Run ``fn`` in the input worker thread (hashlib and Arrow's UTF-8 check release the GIL)."""
+    global _worker
+    if _worker is None:
+        _worker = ThreadPoolExecutor(1, thread_name_prefix="input-check")
+    return _worker.submit(fn)
 
 
 def _map_csv(path: Path) -> InputText | None:
@@ -264,17 +273,19 @@ def _map_csv(path: Path) -> InputText | None:
     if head[:2] == GZIP_MAGIC or head[:3] == b"\xef\xbb\xbf" or sniff_format(path, head) != "csv":
         data.close()
         return None
-    if not utf8_valid(data):
-        _raise_not_utf8(data[:], path)
     if _NON_SPACE.search(data) is None:
         raise InputError("the file is empty", file=str(path))
+    # both beside the parse: Polars checks UTF-8 as it reads (the check here is for the exact offset, and for
+    # bytes Polars does not read, like a ragged row's extra fields)
+    utf8 = _in_background(lambda: utf8_valid(data))
     return InputText(
         path=path,
         data=data,
-        digest=_sha256_later(data),
+        digest=_in_background(lambda: hashlib.sha256(data).hexdigest()),
         format="csv",
         compressed=False,
         stat=(before.st_size, before.st_mtime_ns),
+        utf8=utf8,
     )
 
 

@@ -73,7 +73,7 @@ def import_endpoint_files(
             parsed.append(read_csv(text) if text.format == "csv" else read_json(text))
             bar.update(text.path.stat().st_size)
         hashes = [t.sha256 for t in texts]
-        with project.connect(read_only=True) as con:
+        with project.connect(read_only=True, views=False) as con:
             done = {
                 r[0]: r[1]
                 for r in con.execute(

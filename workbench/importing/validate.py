@@ -163,7 +163,7 @@ def _phone_columns(
         positions
     ]
     raw = sub.get_column("a")
-    e164, why = normalise_phones(raw, sub.get_column("r"))
+    e164, why = _normalise_phones_in_halves(raw, sub.get_column("r"))
     # a phone row keeps its raw text where it has no E.164 form (its row is rejected)
     normalised = pl.select(pl.coalesce(e164, raw)).to_series()
     full = frame.get_column("Address").scatter(positions, normalised)
@@ -171,6 +171,21 @@ def _phone_columns(
         return full, None
     reasons = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("__phone_reason")
     return full, reasons.scatter(positions, why)
+
+
+#: more phone numbers than this are normalised in two halves at once (the longest of validate's threads)
+SPLIT_PHONE_ROWS = 50_000
+
+
+def _normalise_phones_in_halves(raw: pl.Series, region: pl.Series) -> tuple[pl.Series, pl.Series]:
+    if raw.len() <= SPLIT_PHONE_ROWS:
+        return normalise_phones(raw, region)
+    half = raw.len() // 2
+    with ThreadPoolExecutor(1, thread_name_prefix="phones") as pool:
+        second = pool.submit(normalise_phones, raw.slice(half), region.slice(half))
+        first = normalise_phones(raw.slice(0, half), region.slice(0, half))
+        rest = second.result()
+    return pl.concat([first[0], rest[0]]), pl.concat([first[1], rest[1]])
 
 
 def _address_facts(frame: pl.DataFrame) -> tuple[pl.Series | None, bool]:

@@ -116,7 +116,7 @@ def test_dictionary_pages_only_for_columns_with_few_values(tmp_path):
             "Attributes.tags": [["a", "b"], ["c"]] * (n // 2),
         }
     )
-    assert endpoint_store.dictionary_columns(frame) == ["ChannelType", "Attributes.tags.list.element"]
+    assert endpoint_store.choose_encoding(frame).dictionary == ["ChannelType", "Attributes.tags.list.element"]
     (tmp_path / "endpoints").mkdir()
     name = endpoint_store._write_part(tmp_path, frame)
     meta = pq.ParquetFile(tmp_path / "endpoints" / name).metadata.row_group(0)

@@ -14,7 +14,7 @@ custom attribute, so SQL, segments and Polars see one flat table. Underneath:
   of it and read as NULL.
 - Why Parquet and not a DuckDB table: writing 1M endpoints into DuckDB's own storage takes 1.3-2.3 s (its
   compression); Arrow's writer, two files at once, writes them as Parquet in about 0.4 s, and DuckDB scans
-  them as fast (dictionary pages only for columns with few distinct values: see dictionary_columns).
+  them as fast (dictionary pages only for columns with few distinct values: see choose_encoding).
 """
 
 from __future__ import annotations
@@ -231,11 +231,6 @@ def _sample_bytes(values: pl.Series) -> bytes | None:
     if values.dtype.is_numeric() or values.dtype.is_temporal():
         return values.to_physical().to_numpy().tobytes()
     return None
-
-
-def dictionary_columns(frame: pl.DataFrame) -> list[str]:
-    """The Parquet column paths :func:`choose_encoding` dictionary-encodes."""
-    return choose_encoding(frame).dictionary
 
 
 def arrow_table(frame: pl.DataFrame) -> Any:

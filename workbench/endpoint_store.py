@@ -179,10 +179,6 @@ def _unlink(root: Path, names: Iterable[str]) -> None:
             pass  # a leftover is removed by a later write
 
 
-#: a plain (not dictionary-encoded) column whose sample LZ4 shrinks by less than this is stored uncompressed
-MIN_COMPRESSION_GAIN = 0.2
-
-
 @dataclass(frozen=True)
 class Encoding:
     """How a part's columns are written: which are dictionary-encoded, and each one's compression."""
@@ -192,14 +188,16 @@ class Encoding:
 
 
 def choose_encoding(frame: pl.DataFrame) -> Encoding:
-    """Dictionary pages for columns with few distinct values in a sample; LZ4 where it pays.
+    """Dictionary pages (LZ4-compressed) for columns with few distinct values in a sample; plain, uncompressed
+    pages for the others.
 
     A dictionary page for a near-unique column (Id, Address, User.UserId) makes DuckDB's scans up to 1.6x
     slower than plain pages, and Polars' writer picks dictionaries by itself, so parts are written with
-    Arrow's writer and this choice (benchmarks/bench_endpoint_filter.py). A plain column whose sample LZ4
-    hardly shrinks (e-mail addresses: 18%, at 40% of the column's write time) is stored uncompressed.
-    The sample is taken column by column: a DataFrame-wide gather first aligns the columns' chunks, which
-    copies every string.
+    Arrow's writer and this choice (benchmarks/bench_endpoint_filter.py). LZ4 on a plain column costs about
+    as much as writing it (Ids, user ids, e-mail addresses, timestamps: 40-50% of the column's write time) and
+    makes a 1M-endpoint import ~0.02 s slower, for parts a fifth smaller; dictionary indices compress for
+    almost nothing. The sample is taken column by column: a DataFrame-wide gather first aligns the columns'
+    chunks, which copies every string.
     """
     step = max(1, frame.height // 8192)
     dictionary: list[str] = []
@@ -210,27 +208,11 @@ def choose_encoding(frame: pl.DataFrame) -> Encoding:
         if values.dtype == pl.List(pl.String):
             values, path = values.explode(), f"{path}.list.element"
         values = values.drop_nulls()
-        compression[name] = COMPRESSION
-        if values.n_unique() <= max(16, len(values) // 10):
+        few = values.n_unique() <= max(16, len(values) // 10)
+        if few:
             dictionary.append(path)
-        elif (raw := _sample_bytes(values)) and _compresses_poorly(raw):
-            compression[name] = "none"
+        compression[name] = COMPRESSION if few else "none"
     return Encoding(dictionary, compression)
-
-
-def _compresses_poorly(raw: bytes) -> bool:
-    import pyarrow as pa
-
-    return len(pa.compress(raw, codec=COMPRESSION, asbytes=True)) > len(raw) * (1 - MIN_COMPRESSION_GAIN)
-
-
-def _sample_bytes(values: pl.Series) -> bytes | None:
-    """The bytes a plain Parquet page would hold for these values (near enough to judge compression)."""
-    if values.dtype == pl.String:
-        return values.str.join("").item().encode()
-    if values.dtype.is_numeric() or values.dtype.is_temporal():
-        return values.to_physical().to_numpy().tobytes()
-    return None
 
 
 def arrow_table(frame: pl.DataFrame) -> Any:
@@ -267,14 +249,23 @@ def _write_part(root: Path, frame: pl.DataFrame) -> str:
     return name
 
 
-def _write_parts(root: Path, frames: list[pl.DataFrame]) -> list[str]:
+def _write_parts(
+    root: Path, frames: list[pl.DataFrame], cols: dict[str, str]
+) -> list[tuple[str, pl.DataFrame]]:
+    """Lay each frame out for storage (:func:`_layout`) and write it as a part, WRITER_THREADS at once (the
+    writer releases the GIL); returns each part's name and stored frame."""
     (root / PART_DIR).mkdir(exist_ok=True)
+
+    def one(frame: pl.DataFrame) -> tuple[str, pl.DataFrame]:
+        stored = _layout(frame, cols)
+        return _write_part(root, stored), stored
+
     if len(frames) <= 1:
-        return [_write_part(root, f) for f in frames]
+        return [one(f) for f in frames]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=WRITER_THREADS) as pool:  # the writer releases the GIL
-        return list(pool.map(lambda f: _write_part(root, f), frames))
+    with ThreadPoolExecutor(max_workers=WRITER_THREADS) as pool:
+        return list(pool.map(one, frames))
 
 
 def _chunks(frame: pl.DataFrame) -> list[pl.DataFrame]:
@@ -359,8 +350,7 @@ def write(
         survivors = [p for p in survivors if p not in small]
         replaced.update({p.name: pl.DataFrame() for p in small})
 
-    chunks = [_layout(chunk, cols) for frame in new_frames for chunk in _chunks(frame)]
-    for name, chunk in zip(_write_parts(root, chunks), chunks, strict=True):
+    for name, chunk in _write_parts(root, [chunk for frame in new_frames for chunk in _chunks(frame)], cols):
         result.added.append(name)
         _record(con, name, chunk, cols)
     if replaced:

@@ -163,18 +163,9 @@ def _read_csv(text: InputText) -> Staged:
         pool = ThreadPoolExecutor(1, thread_name_prefix="csv-scan")
         scanning = pool.submit(scan_body, data, start)
         try:
-            frame = pl.read_csv(
-                # the whole file, skipping the header line: no copy of the body (a mapped file is parsed from
-                # disk by Polars, which is faster than from a buffer of ours)
-                text.path if text.mapped else data,
-                has_header=False,
-                skip_rows=1,
-                new_columns=[*names, "__extra"],
-                schema=dict.fromkeys([*names, "__extra"], pl.String),
-                truncate_ragged_lines=True,
-                missing_columns="insert",
-                quote_char='"',
-            )
+            # the whole file, skipping the header line: no copy of the body (a mapped file is parsed from disk
+            # by Polars, which is faster than from a buffer of ours)
+            frame = _parse(text.path if text.mapped else data, names, number_columns(header))
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
             frame = None  # SchemaError: the first row has two or more fields too many
         finally:
@@ -202,6 +193,51 @@ def _read_csv(text: InputText) -> Staged:
         _assemble(frame, header, file, trimmed),
         rejects,
         [h for h in header if h in IGNORED_COLUMNS],
+    )
+
+
+def number_columns(header: list[str]) -> set[int]:
+    """The positions of the columns Pinpoint holds as numbers: ``Metrics.*``, ``Location.Latitude`` and
+    ``Location.Longitude``."""
+    located = {f"Location.{f}" for f in schema.LOCATION_NUMBER_FIELDS}
+    return {
+        i
+        for i, name in enumerate(header)
+        if name in located or ((family := schema.attribute_family(name)) and family[0] == "Metrics.")
+    }
+
+
+def _parse(source: Any, names: list[str], numbers: set[int]) -> pl.DataFrame:
+    """Polars' parse of a CSV body into the columns ``names`` (and ``__extra`` for a ragged row's rest).
+
+    The ``numbers`` columns are parsed as numbers straight away (a fifth of the time of text and a cast after)
+    when every cell in them is one: a cell that is not a number (Polars refuses the file), or that is NaN or
+    infinite, sends the whole file to the all-text parse, where validation names each such cell. Polars reads
+    a number exactly as validation's cast of the trimmed text does, leading whitespace included; trailing
+    whitespace is refused, so it takes the text parse too.
+    """
+    typed = [f"c{i}" for i in sorted(numbers)]
+    if typed:
+        try:
+            frame = _polars_read_csv(source, names, typed)
+        except pl.exceptions.ComputeError:
+            frame = None  # a cell that is not a number
+        if frame is not None and frame.select(pl.all_horizontal(pl.col(typed).is_finite().all())).item():
+            return frame
+    return _polars_read_csv(source, names, [])
+
+
+def _polars_read_csv(source: Any, names: list[str], numbers: list[str]) -> pl.DataFrame:
+    columns = [*names, "__extra"]
+    return pl.read_csv(
+        source,
+        has_header=False,
+        skip_rows=1,
+        new_columns=columns,
+        schema={name: pl.Float64 if name in numbers else pl.String for name in columns},
+        truncate_ragged_lines=True,
+        missing_columns="insert",
+        quote_char='"',
     )
 
 
@@ -384,7 +420,8 @@ def _clean_cells(frame: pl.DataFrame, width: int, scan: BodyScan | None) -> tupl
     trims). Runs on the parsed frame before any row is dropped, as the scan's rows are the body's."""
     import numpy as np
 
-    maybe_quoted = range(width) if scan is None or scan.apostrophe is None else sorted(scan.apostrophe)
+    text = {i for i in range(width) if frame.schema[f"c{i}"] == pl.String}  # (not the parsed numbers)
+    maybe_quoted = sorted(text if scan is None or scan.apostrophe is None else text & scan.apostrophe)
     trim = scan is not None and scan.padded is not None
     # One select for the whole-column facts, so Polars works on the columns in parallel:
     # our own export prefixes formula-like cells with ' ('+1206...); undo it so an exported file imports
@@ -392,20 +429,20 @@ def _clean_cells(frame: pl.DataFrame, width: int, scan: BodyScan | None) -> tupl
     facts = [pl.col(f"c{i}").str.starts_with("'").any().alias(f"q{i}") for i in maybe_quoted]
     found = frame.select(facts).row(0, named=True) if facts else {}
     unquoted = [
-        pl.col(f"c{i}").str.replace(r"^'([=+\-@\t\r])", "$1") for i in range(width) if found.get(f"q{i}")
+        pl.col(f"c{i}").str.replace(r"^'([=+\-@\t\r])", "$1") for i in maybe_quoted if found.get(f"q{i}")
     ]
     if unquoted:
         frame = frame.with_columns(unquoted)
     if not trim:
         return frame, False
     fixed: list[pl.Series | pl.Expr] = []
-    for i in range(width):
+    for i in maybe_quoted:
         if found.get(f"q{i}"):  # '\t... lost its quote and now starts with whitespace: trim it all
             stripped = pl.col(f"c{i}").str.strip_chars()
             fixed.append(pl.when(stripped.str.len_bytes() > 0).then(stripped).alias(f"c{i}"))
     for i, rows in sorted(scan.padded.items()):  # type: ignore[union-attr]
-        if i >= width or found.get(f"q{i}"):
-            continue  # (a field past the header's: its row is rejected as ragged)
+        if i not in text or found.get(f"q{i}"):
+            continue  # (a field past the header's: its row is rejected as ragged; a number is parsed already)
         column = frame.get_column(f"c{i}")
         where = pl.Series(np.unique(rows), dtype=pl.UInt32)
         stripped = column.gather(where).str.strip_chars()

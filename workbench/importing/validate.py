@@ -41,6 +41,11 @@ def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(None, dtype=pl.String)
 
 
+def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """A column as text: the CSV reader parses a number column as numbers when every cell in it is one."""
+    return pl.col(name) if frame.schema[name] == pl.String else pl.col(name).cast(pl.String)
+
+
 def _channel_is(frame: pl.DataFrame, channels) -> pl.Expr:
     return _col(frame, "ChannelType").is_in(channels)
 
@@ -124,6 +129,7 @@ def _normalise_text(frame: pl.DataFrame, scalar_cols: list[str], list_cols: list
     enumerations. Whole-column tests first, in one select; the work only on the columns that need it. A frame
     whose rows the CSV reader has all trimmed already (``TRIMMED``) is not looked at again."""
     trimmed = TRIMMED in frame.columns and frame.get_column(TRIMMED).fill_null(False).all()
+    scalar_cols = [c for c in scalar_cols if frame.schema[c] == pl.String]  # (parsed numbers need no trim)
     enums = [c for c in _ENUMS if c in scalar_cols]
     facts: list[pl.Expr] = []
     if not trimmed:
@@ -324,7 +330,7 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
     for name in numeric:
         number = pl.col(f"__num_{name}")
         bad = pl.col(name).is_not_null() & (number.is_null() | number.is_nan() | number.is_infinite())
-        checks.append((bad, name, pl.format("'{}' is not a number", pl.col(name).str.slice(0, 40))))
+        checks.append((bad, name, pl.format("'{}' is not a number", _text(frame, name).str.slice(0, 40))))
         if name in bounds:
             checks.append(
                 (
@@ -441,7 +447,9 @@ def _attribute_summary(
         # every row from a CSV line: its cells take at most the line's bytes, and its address may grow to E.164
         summary.append((pl.col(LINE_BYTES).max() + _LONGEST_E164).alias("line"))
     else:
-        summary += [pl.col(c).str.len_bytes().max().alias(f"s:{c}") for c in text_cols if c in frame.columns]
+        summary += [
+            _text(frame, c).str.len_bytes().max().alias(f"s:{c}") for c in text_cols if c in frame.columns
+        ]
     found = {k: v or 0 for k, v in (frame.select(summary).row(0, named=True) if summary else {}).items()}
     if "s:Address" in found:
         found["s:Address"] = max(found["s:Address"], _LONGEST_E164)
@@ -510,7 +518,7 @@ def _attribute_checks(
         whole += sum(widest[c] * found[f"n:{c}"] for c in list_cols)
     if not sized or whole <= limit:
         return checks
-    text_size = [pl.col(c).str.len_bytes().fill_null(0) for c in [*sized, *string_attr_cols]]
+    text_size = [_text(frame, c).str.len_bytes().fill_null(0) for c in [*sized, *string_attr_cols]]
     bound = pl.sum_horizontal(text_size + [pl.col(c).list.len().fill_null(0) * widest[c] for c in list_cols])
     if frame.select((bound > limit).any()).item():
         size = pl.sum_horizontal(

@@ -196,21 +196,23 @@ def choose_encoding(frame: pl.DataFrame) -> Encoding:
     Arrow's writer and this choice (benchmarks/bench_endpoint_filter.py). LZ4 on a plain column costs about
     as much as writing it (Ids, user ids, e-mail addresses, timestamps: 40-50% of the column's write time) and
     makes a 1M-endpoint import ~0.02 s slower, for parts a fifth smaller; dictionary indices compress for
-    almost nothing. The sample is taken column by column: a DataFrame-wide gather first aligns the columns'
-    chunks, which copies every string.
+    almost nothing. The sample is taken inside one select, column by column: ``DataFrame.gather_every`` would
+    first align the columns' chunks, which copies every string.
     """
     step = max(1, frame.height // 8192)
+    sample = frame.select(pl.all().gather_every(step))  # (in one select, each column is gathered on its own)
+    lists = {c for c, t in sample.schema.items() if t == pl.List(pl.String)}
+    values = {c: pl.col(c).explode() if c in lists else pl.col(c) for c in sample.columns}
+    counts = sample.select(
+        *(v.drop_nulls().n_unique().alias(f"distinct {c}") for c, v in values.items()),
+        *(v.drop_nulls().len().alias(f"values {c}") for c, v in values.items()),
+    ).row(0, named=True)
     dictionary: list[str] = []
     compression: dict[str, str] = {}
-    for values in frame.get_columns():
-        name = path = values.name
-        values = values.gather_every(step)
-        if values.dtype == pl.List(pl.String):
-            values, path = values.explode(), f"{path}.list.element"
-        values = values.drop_nulls()
-        few = values.n_unique() <= max(16, len(values) // 10)
+    for name in frame.columns:
+        few = counts[f"distinct {name}"] <= max(16, counts[f"values {name}"] // 10)
         if few:
-            dictionary.append(path)
+            dictionary.append(f"{name}.list.element" if name in lists else name)
         compression[name] = COMPRESSION if few else "none"
     return Encoding(dictionary, compression)
 

@@ -310,8 +310,10 @@ def scan_body(data: bytes, start: int) -> BodyScan:
         moved = shifted[: len(chunk)]
         np.subtract(chunk, 33, out=moved)
         mask = moved > 94
-        mask |= chunk == 39
-        mask |= chunk == 34
+        # quotes (0x22) and apostrophes (0x27) in two operations: x & 0xFA == 0x22 also takes # and & (0x23,
+        # 0x26), which the checks below pass over
+        np.bitwise_and(chunk, 0xFA, out=moved)
+        mask |= moved == 0x22
         pos = np.flatnonzero(mask)
         byte = chunk[pos]
         newline = byte == 10
@@ -420,7 +422,8 @@ def _clean_cells(frame: pl.DataFrame, width: int, scan: BodyScan | None) -> tupl
     trims). Runs on the parsed frame before any row is dropped, as the scan's rows are the body's."""
     import numpy as np
 
-    text = {i for i in range(width) if frame.schema[f"c{i}"] == pl.String}  # (not the parsed numbers)
+    types = frame.schema
+    text = {i for i in range(width) if types[f"c{i}"] == pl.String}  # (not the parsed numbers)
     maybe_quoted = sorted(text if scan is None or scan.apostrophe is None else text & scan.apostrophe)
     trim = scan is not None and scan.padded is not None
     # One select for the whole-column facts, so Polars works on the columns in parallel:

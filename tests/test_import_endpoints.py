@@ -260,6 +260,29 @@ def test_user_cap_in_one_file_and_a_bound_that_overestimates(project, tmp_path):
     assert again.imported == 2 and again.rejected == 0
 
 
+def test_the_batch_rules_see_addresses_as_normalised(project, tmp_path):
+    # two spellings of one number, in one file: the same E.164 address, so the earlier row is left INACTIVE
+    # (validation learns whether addresses repeat only once phone numbers are normalised)
+    rows = [["p1", "SMS", "+1 (206) 555-0100"], ["p2", "SMS", "+12065550100"], ["p3", "SMS", "+12065550101"]]
+    result = project.import_endpoints(write_csv(tmp_path / "a.csv", ["Id", "ChannelType", "Address"], rows))
+    assert result.imported == 3
+    status = dict(project.query("SELECT Id, EndpointStatus FROM endpoints").rows())
+    assert status == {"p1": "INACTIVE", "p2": "ACTIVE", "p3": "ACTIVE"}
+
+
+def test_an_update_without_a_user_id_still_counts_for_its_user(project, tmp_path):
+    # validation's bound counts User.UserId as the file gives it; an update that leaves it out keeps the
+    # stored user, so with updates in the batch the upsert counts again
+    rows = [[f"e{i}", "EMAIL", f"p{i}@example.com", "u1", "free", 1] for i in range(14)]
+    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, rows))
+    more = [["e0", "EMAIL", "p0@example.com", "", "pro", 2]]
+    more += [[f"e{i}", "EMAIL", f"p{i}@example.com", "u1", "free", 1] for i in (14, 15)]
+    result = project.import_endpoints(write_csv(tmp_path / "b.csv", EMAIL_HEADER, more))
+    assert (result.updated, result.imported) == (1, 1)
+    assert [(r["line"], r["field"]) for r in read_rejects(result)] == [("4", "User.UserId")]
+    assert project.count_endpoints().endpoints == 15
+
+
 def test_attribute_limits(project, tmp_path):
     long_name = "Attributes." + "n" * 51
     with pytest.raises(InputError) as err:

@@ -497,3 +497,57 @@ def test_hash_bounds_for_the_upsert_rules():
     batch = pl.DataFrame({"User.UserId": users, "Address": ["a", "b", "a", None, "c", None, "d"]})
     assert learn_batch_facts(batch)() == BatchFacts(most_rows_per_user=3, addresses_distinct=False)
     assert learn_batch_facts(pl.DataFrame({"Id": ["x"]}))() == BatchFacts(0, True)  # nothing to share
+
+
+# --- number columns: parsed as numbers when every cell is one, else as text (and each bad cell named) -------
+
+NUMBER_HEADER = ["Id", "ChannelType", "Address", "Location.Latitude", "Metrics.score"]
+
+
+def numbers_rows(score: str) -> list[list[str]]:
+    return [["a", "EMAIL", "a@example.com", " 47.5", "1e3"], ["b", "EMAIL", "b@example.com", "", score]]
+
+
+def test_number_columns_are_parsed_as_numbers_when_every_cell_is_one(tmp_path):
+    staged = stage(tmp_path, csv_text(NUMBER_HEADER, numbers_rows("-.5")))
+    assert staged.frame.schema["Location.Latitude"] == staged.frame.schema["Metrics.score"] == pl.Float64
+    valid, rejects = check(staged)
+    assert valid.select("Location.Latitude", "Metrics.score").rows() == [(47.5, 1000.0), (None, -0.5)]
+    assert rejects.is_empty()
+
+
+@pytest.mark.parametrize(
+    ("score", "reason"),
+    [
+        ("abc", "'abc' is not a number"),  # Polars refuses the file
+        ("Infinity", "'Infinity' is not a number"),  # Polars reads it, validation must not
+        ("NaN", "'NaN' is not a number"),
+        ("2.5 ", None),  # trailing whitespace: refused by Polars, trimmed by validation
+    ],
+)
+def test_a_cell_that_is_not_a_plain_number_sends_the_file_to_the_text_parse(tmp_path, score, reason):
+    staged = stage(tmp_path, csv_text(NUMBER_HEADER, numbers_rows(score)))
+    assert staged.frame.schema["Metrics.score"] == pl.String  # the text parse, the same for every column
+    valid, rejects = check(staged)
+    if reason is None:
+        assert valid.get_column("Metrics.score").to_list() == [1000.0, 2.5] and rejects.is_empty()
+    else:
+        assert valid.get_column("Id").to_list() == ["a"]
+        assert rejects.select("__line", "field", "reason").rows() == [(3, "Metrics.score", reason)]
+
+
+def test_parsed_numbers_count_towards_the_endpoint_size(tmp_path):
+    # a line over the limit sends validation to the exact size, which measures the numbers as text
+    header = [*NUMBER_HEADER, *[f"Attributes.a{i}" for i in range(154)]]
+    rows = [
+        ["big", "EMAIL", "big@example.com", "47.5", "12345.5", *["v" * 100] * 154],
+        ["small", "EMAIL", "small@example.com", "", "1", *["v" * 100] * 2, *[""] * 152],
+    ]
+    staged = stage(tmp_path, csv_text(header, rows))
+    assert staged.frame.schema["Metrics.score"] == pl.Float64
+    valid, rejects = check(staged)
+    assert valid.get_column("Id").to_list() == ["small"]
+    # 154 x 100 + big, EMAIL, big@example.com and the numbers as text: "47.5", "12345.5"
+    assert rejects.select("__line", "field", "reason").rows() == [
+        (2, "", "endpoint of 15434 bytes; Pinpoint allows at most 15,360")
+    ]

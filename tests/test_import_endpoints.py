@@ -127,6 +127,22 @@ def test_json_lines_and_pinpoint_export_gz(project, tmp_path):
     assert rows["x1"]["CohortId"] == 42 and str(rows["x1"]["CreationDate"]).startswith("2024-06-01")
 
 
+def test_a_csv_and_a_json_file_with_the_same_number_columns_import_together(project, tmp_path):
+    # the CSV's number columns are parsed as numbers, the JSON file's come as text: one import holds both
+    csv_file = write_csv(
+        tmp_path / "a.csv",
+        ["Id", "ChannelType", "Address", "Location.Latitude", "Metrics.score"],
+        [["c1", "EMAIL", "c1@example.com", "47.25", "1.5"], ["c2", "EMAIL", "c2@example.com", "", "7"]],
+    )
+    jsonl = tmp_path / "b.jsonl"
+    record = {"Id": "j1", "ChannelType": "EMAIL", "Address": "j1@example.com", "Metrics": {"score": 2}}
+    jsonl.write_text(json.dumps({**record, "Location": {"Latitude": -33.5}}) + "\n")
+    result = project.import_endpoints(csv_file, jsonl)
+    assert (result.imported, result.rejected) == (3, 0)
+    rows = project.query('SELECT Id, "Location.Latitude", "Metrics.score" FROM endpoints ORDER BY Id').rows()
+    assert rows == [("c1", 47.25, 1.5), ("c2", None, 7.0), ("j1", -33.5, 2.0)]
+
+
 def test_update_needs_only_the_id_and_keeps_other_fields(project, tmp_path):
     project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(3)))
     update = write_csv(

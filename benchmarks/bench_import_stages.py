@@ -73,7 +73,7 @@ def main() -> None:
     staged = readers.read_csv(text)
     # as import_endpoint_files hands it over: an __order column added
     frame = staged.frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("__order"))
-    valid, rejects, _ = fresh_validate(frame)
+    valid, rejects = fresh_validate(frame)
     print(
         f"{frame.height:,} rows staged ({frame.width} columns), {valid.height:,} valid, {rejects.height:,} "
         f"rejected; attribute columns: "

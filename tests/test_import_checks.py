@@ -36,8 +36,7 @@ def stage(tmp_path: Path, text: str | bytes, name: str = "in.csv") -> readers.St
 
 def check(staged: readers.Staged) -> tuple[pl.DataFrame, pl.DataFrame]:
     frame = staged.frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("__order"))
-    valid, rejects, _ = validate(frame, None)
-    return valid, rejects
+    return validate(frame, None)
 
 
 def csv_text(header: list[str], rows: list[list[str]], quoting: int = csv.QUOTE_MINIMAL) -> str:
@@ -155,8 +154,7 @@ def test_string_and_list_attributes_checked_alike_from_a_plain_frame():
         },
         schema_overrides={"Attributes.l": pl.List(pl.String)},
     ).with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("__order"))
-    valid, rejects, facts = validate(frame)
-    assert facts.most_rows_per_user == 0 and facts.addresses_distinct  # (no User.UserId; distinct addresses)
+    valid, rejects = validate(frame)
     assert valid.select("Id", "ChannelType", "Address", "Attributes.s", "Attributes.l").rows() == [
         ("a", "EMAIL", "a@example.com", "x", ["p"]),
         ("b", "EMAIL", "b@example.com", None, ["q"]),
@@ -486,7 +484,7 @@ def test_a_push_token_with_only_unicode_whitespace_is_rejected(tmp_path):
 
 
 def test_hash_bounds_for_the_upsert_rules():
-    from workbench.importing.batch import BatchFacts, learn_batch_facts, most_rows_per_value, surely_distinct
+    from workbench.importing.upsert import most_rows_per_value, surely_distinct
 
     users = pl.Series(["u1", "u2", None, "u1", None, "u3", "u1"])
     assert most_rows_per_value(users) == 3  # nulls are nobody's
@@ -494,9 +492,6 @@ def test_hash_bounds_for_the_upsert_rules():
     assert most_rows_per_value(pl.Series([f"u{i}" for i in range(10_000)])) == 1
     assert surely_distinct(pl.Series(["a@x.io", None, "b@x.io", None]))
     assert not surely_distinct(pl.Series(["a@x.io", "b@x.io", "a@x.io"]))
-    batch = pl.DataFrame({"User.UserId": users, "Address": ["a", "b", "a", None, "c", None, "d"]})
-    assert learn_batch_facts(batch)() == BatchFacts(most_rows_per_user=3, addresses_distinct=False)
-    assert learn_batch_facts(pl.DataFrame({"Id": ["x"]}))() == BatchFacts(0, True)  # nothing to share
 
 
 # --- number columns: parsed as numbers when every cell is one, else as text (and each bad cell named) -------

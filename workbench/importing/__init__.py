@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,36 +62,26 @@ def import_endpoint_files(
     default_region = project.setting("import.default_region", "") or None
     total_bytes = sum(p.stat().st_size for p in paths if p.exists())
     # the bar counts input bytes three times: read and parsed, checked, written to the catalog
-    with (
-        contextlib.ExitStack() as stack,
-        progress_bar(total=total_bytes * 3 or None, desc="import", unit="B", enabled=progress) as bar,
-    ):
+    with progress_bar(total=total_bytes * 3 or None, desc="import", unit="B", enabled=progress) as bar:
         texts = []
         for path in paths:
             bar.set_postfix_str(f"reading {path.name}")
             texts.append(read_input(path, limits, map_file=True))
-        # One catalog connection serves the whole import. It is opened (~15 ms) in a thread beside the parse,
-        # which holds the project's lock from then on; a big file's SHA-256 is computed beside its parse too, so
-        # files imported before are skipped right after it.
-        pool = ThreadPoolExecutor(1, thread_name_prefix="import-catalog")
-        opening = pool.submit(stack.enter_context, project.connect())
-        pool.shutdown(wait=False)
-        try:
-            parsed = []
-            for text in texts:
-                parsed.append(read_csv(text) if text.format == "csv" else read_json(text))
-                bar.update(text.path.stat().st_size)
-        finally:
-            wait([opening])  # (the connection it opened is closed with `stack`, on an error too)
-        con = opening.result()
-        done = {
-            r[0]: r[1]
-            for r in con.execute(
-                "SELECT sha256, file FROM imports WHERE kind = 'endpoints' AND sha256 IN (SELECT unnest(?)) "
-                "AND segment IS NOT DISTINCT FROM ?",
-                [[t.sha256 for t in texts], segment],
-            ).fetchall()
-        }
+        # a big file's SHA-256 is computed beside its parse, so files already imported are skipped after it
+        parsed = []
+        for text in texts:
+            parsed.append(read_csv(text) if text.format == "csv" else read_json(text))
+            bar.update(text.path.stat().st_size)
+        hashes = [t.sha256 for t in texts]
+        with project.connect(read_only=True, views=False) as con:
+            done = {
+                r[0]: r[1]
+                for r in con.execute(
+                    "SELECT sha256, file FROM imports WHERE kind = 'endpoints' AND sha256 IN (SELECT unnest(?)) "
+                    "AND segment IS NOT DISTINCT FROM ?",
+                    [hashes, segment],
+                ).fetchall()
+            }
         staged: list[Staged] = []
         for index, (text, one) in enumerate(zip(texts, parsed, strict=True)):
             if text.sha256 in done or any(t.sha256 == text.sha256 for t in texts[:index]):
@@ -123,9 +111,9 @@ def import_endpoint_files(
         if frame.height:
             bar.set_postfix_str(f"checking {frame.height:,} rows")
             frame = frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("__order"))
-            valid, rejects, facts = validate(frame, default_region)
+            valid, rejects = validate(frame, default_region)
         else:
-            valid, facts = frame, None
+            valid = frame
             rejects = pl.DataFrame(
                 schema={"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String}
             )
@@ -150,100 +138,101 @@ def import_endpoint_files(
         bar.set_postfix_str("writing")
         result.timings["check"] = time.perf_counter() - started - result.timings["read"]
         store_write = None
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if valid.height:
-                attr_cols = [c for c in valid.columns if not c.startswith("__")]
-                result.new_attributes = ensure_attribute_columns(
-                    con, project.path, attr_cols, now, str(paths[0])
+        with project.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                if valid.height:
+                    attr_cols = [c for c in valid.columns if not c.startswith("__")]
+                    result.new_attributes = ensure_attribute_columns(
+                        con, project.path, attr_cols, now, str(paths[0])
+                    )
+                outcome = write_endpoints(con, project.path, valid, now)
+                store_write = outcome.store_write
+                rejects = pl.concat([rejects, outcome.rejects])
+                result.imported, result.updated, result.deactivated = (
+                    outcome.imported,
+                    outcome.updated,
+                    outcome.deactivated,
                 )
-            outcome = write_endpoints(con, project.path, valid, now, facts)
-            store_write = outcome.store_write
-            rejects = pl.concat([rejects, outcome.rejects])
-            result.imported, result.updated, result.deactivated = (
-                outcome.imported,
-                outcome.updated,
-                outcome.deactivated,
-            )
-            member_ids = outcome.endpoint_ids
-            if user_id_frames:
-                users = pl.concat(user_id_frames)
-                con.register("__users", users.to_arrow())
-                found = con.sql(
-                    "SELECT u.__file, u.__line, u.user_id, e.Id FROM __users u LEFT JOIN endpoints e "
-                    'ON e."User.UserId" = u.user_id'
-                ).pl()
-                con.unregister("__users")
-                missing = found.filter(pl.col("Id").is_null())
-                rejects = pl.concat(
-                    [
-                        rejects,
-                        missing.select(
-                            "__file",
-                            "__line",
-                            pl.lit("User.UserId").alias("field"),
-                            pl.format(
-                                "no endpoints for user '{}' (they must be imported first)", "user_id"
-                            ).alias("reason"),
-                        ),
-                    ]
-                )
-                member_ids = pl.concat([member_ids, found.get_column("Id").drop_nulls()])
-            if segment:
-                _, result.segment_version = save_imported_segment(
-                    con, segment, member_ids, now=now, source=f"import {result.import_id}"
-                )
-                result.segment = segment
-            result.rejected = rejects.height
-            if result.rejected:
-                out = project.imports_dir / f"{result.import_id}-rejects.csv"
-                ordered = rejects.sort("__file", "__line")
-                write_rejects(out, ordered.select("__file", "__line", "field", "reason").rows())
-                result.rejects_file = str(out)
-            if strict and result.rejected:
+                member_ids = outcome.endpoint_ids
+                if user_id_frames:
+                    users = pl.concat(user_id_frames)
+                    con.register("__users", users.to_arrow())
+                    found = con.sql(
+                        "SELECT u.__file, u.__line, u.user_id, e.Id FROM __users u LEFT JOIN endpoints e "
+                        'ON e."User.UserId" = u.user_id'
+                    ).pl()
+                    con.unregister("__users")
+                    missing = found.filter(pl.col("Id").is_null())
+                    rejects = pl.concat(
+                        [
+                            rejects,
+                            missing.select(
+                                "__file",
+                                "__line",
+                                pl.lit("User.UserId").alias("field"),
+                                pl.format(
+                                    "no endpoints for user '{}' (they must be imported first)", "user_id"
+                                ).alias("reason"),
+                            ),
+                        ]
+                    )
+                    member_ids = pl.concat([member_ids, found.get_column("Id").drop_nulls()])
+                if segment:
+                    _, result.segment_version = save_imported_segment(
+                        con, segment, member_ids, now=now, source=f"import {result.import_id}"
+                    )
+                    result.segment = segment
+                result.rejected = rejects.height
+                if result.rejected:
+                    out = project.imports_dir / f"{result.import_id}-rejects.csv"
+                    ordered = rejects.sort("__file", "__line")
+                    write_rejects(out, ordered.select("__file", "__line", "field", "reason").rows())
+                    result.rejects_file = str(out)
+                if strict and result.rejected:
+                    con.execute("ROLLBACK")
+                    if store_write:
+                        store_write.rolled_back()
+                    result.committed = False
+                    result.imported = result.updated = result.deactivated = 0
+                    result.segment = result.segment_version = None
+                    result.seconds = time.perf_counter() - started
+                    first = rejects.sort("__file", "__line").row(0)
+                    raise ImportRejectedError(
+                        f"{result.rejected} row(s) rejected, so nothing was imported (strict); first: "
+                        f"{first[0]}:{first[1]}: field {first[2]}: {first[3]}; all in {result.rejects_file}",
+                        result,
+                    )
+                recorded: set[str] = set(done)
+                for text in texts:
+                    if text.sha256 in recorded:
+                        continue
+                    recorded.add(text.sha256)
+                    con.execute(
+                        "INSERT INTO imports VALUES (?, 'endpoints', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            result.import_id,
+                            str(text.path),
+                            text.sha256,
+                            text.format,
+                            now,
+                            datetime.now(UTC).replace(tzinfo=None),
+                            result.rows,
+                            result.imported,
+                            result.updated,
+                            result.rejected,
+                            result.rejects_file,
+                            segment,
+                        ],
+                    )
+                con.execute("COMMIT")
+            except ImportRejectedError:
+                raise
+            except BaseException:
                 con.execute("ROLLBACK")
                 if store_write:
                     store_write.rolled_back()
-                result.committed = False
-                result.imported = result.updated = result.deactivated = 0
-                result.segment = result.segment_version = None
-                result.seconds = time.perf_counter() - started
-                first = rejects.sort("__file", "__line").row(0)
-                raise ImportRejectedError(
-                    f"{result.rejected} row(s) rejected, so nothing was imported (strict); first: "
-                    f"{first[0]}:{first[1]}: field {first[2]}: {first[3]}; all in {result.rejects_file}",
-                    result,
-                )
-            recorded: set[str] = set(done)
-            for text in texts:
-                if text.sha256 in recorded:
-                    continue
-                recorded.add(text.sha256)
-                con.execute(
-                    "INSERT INTO imports VALUES (?, 'endpoints', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        result.import_id,
-                        str(text.path),
-                        text.sha256,
-                        text.format,
-                        now,
-                        datetime.now(UTC).replace(tzinfo=None),
-                        result.rows,
-                        result.imported,
-                        result.updated,
-                        result.rejected,
-                        result.rejects_file,
-                        segment,
-                    ],
-                )
-            con.execute("COMMIT")
-        except ImportRejectedError:
-            raise
-        except BaseException:
-            con.execute("ROLLBACK")
-            if store_write:
-                store_write.rolled_back()
-            raise
+                raise
         if store_write:
             store_write.committed()
         bar.update(total_bytes)

@@ -18,7 +18,6 @@ import polars as pl
 from .. import endpoint_store, schema
 from ..errors import InputError
 from ..schema import quote
-from .batch import BatchFacts, most_rows_per_value, surely_distinct
 
 _CORE = list(schema.ENDPOINT_COLUMNS)
 
@@ -101,18 +100,34 @@ def _cap_endpoints_per_user(
     return ranked.filter(~over).drop("__uid", "__held", "__owned", "__nth")
 
 
-def write_endpoints(
-    con: duckdb.DuckDBPyConnection,
-    root: Path,
-    valid: pl.DataFrame,
-    now: datetime,
-    facts: BatchFacts | None = None,
-) -> WriteOutcome:
-    """Upsert validated rows (with ``__file``, ``__line``, ``__order``) and return what happened.
+def _hashes(values: pl.Series) -> pl.Series:
+    """64-bit hashes of the non-null values (equal values, equal hashes; distinct ones collide very rarely)."""
+    return values.drop_nulls().rechunk().hash(7)
 
-    ``facts``: what validation learnt of these rows already (saves working it out here).
+
+def surely_distinct(values: pl.Series) -> bool:
+    """True when no non-null value occurs twice, proven by distinct hashes; False: maybe (check exactly)."""
+    hashes = _hashes(values)
+    return hashes.n_unique() == hashes.len()
+
+
+def most_rows_per_value(values: pl.Series) -> int:
+    """At least as many as the most rows any one non-null value has (hash collisions can only add): a bound
+    that spares the exact group-by when it is small. Sorting 64-bit hashes costs a third of grouping the strings.
     """
-    facts = facts or BatchFacts()
+    import numpy as np
+
+    hashes = _hashes(values).sort().to_numpy()
+    if not hashes.size:
+        return 0
+    ends = np.flatnonzero(hashes[1:] != hashes[:-1])
+    return int(np.diff(np.concatenate(([-1], ends, [hashes.size - 1]))).max())
+
+
+def write_endpoints(
+    con: duckdb.DuckDBPyConnection, root: Path, valid: pl.DataFrame, now: datetime
+) -> WriteOutcome:
+    """Upsert validated rows (with ``__file``, ``__line``, ``__order``) and return what happened."""
     empty = pl.DataFrame(
         schema={"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String}
     )
@@ -152,13 +167,13 @@ def write_endpoints(
         )
         frame = frame.filter(~incomplete_mask)
 
-    # the quick test for addresses taken twice (below) runs in a thread beside the per-user count, unless
-    # validation knows the answer: rows the cap may still drop cannot make distinct addresses collide
-    checking = None
-    if facts.addresses_distinct is None and "Address" in frame.columns:
-        pool = ThreadPoolExecutor(1, thread_name_prefix="upsert")
-        checking = pool.submit(surely_distinct, frame.get_column("Address"))
-        pool.shutdown(wait=False)
+    # the quick test for addresses taken twice (below) runs in a thread beside the per-user count: rows the cap
+    # may still drop cannot make distinct addresses collide
+    pool = ThreadPoolExecutor(1, thread_name_prefix="upsert")
+    addresses_distinct = (
+        pool.submit(surely_distinct, frame.get_column("Address")) if "Address" in frame.columns else None
+    )
+    pool.shutdown(wait=False)
 
     # at most 15 endpoints per user: endpoints the user already holds rank first, then file order
     if "User.UserId" in frame.columns and frame.get_column("User.UserId").is_not_null().any():
@@ -177,9 +192,7 @@ def write_endpoints(
         # A bound first (no group-by over a million strings): the most rows one user id may have, plus the
         # most endpoints any of them holds already
         held = int(others.get_column("__held").max() or 0)  # type: ignore[arg-type]
-        # (validation's bound holds for User.UserId; a row updating a stored endpoint may take its user id)
-        known = facts.most_rows_per_user if not existing.height else None
-        worst = (known if known is not None else most_rows_per_value(frame.get_column("__uid"))) + held
+        worst = most_rows_per_value(frame.get_column("__uid")) + held
         if worst > schema.MAX_ENDPOINTS_PER_USER:
             staged_per_user = (
                 frame.select("__uid")
@@ -196,11 +209,10 @@ def write_endpoints(
 
     # an Address taken by a later row of the same input leaves the earlier endpoint INACTIVE
     channel = pl.col("ChannelType") if "ChannelType" in frame.columns else pl.lit(None, dtype=pl.String)
-    # distinct hashes prove distinct addresses, at a fraction of is_duplicated()'s cost on a million strings
-    distinct = checking.result() if checking is not None else facts.addresses_distinct
     shared = (
-        "Address" in frame.columns
-        and not distinct
+        addresses_distinct is not None
+        # distinct hashes prove distinct addresses, at a fraction of is_duplicated()'s cost on a million strings
+        and not addresses_distinct.result()
         and bool(
             frame.select(
                 pl.struct(channel.alias("c"), pl.col("Address"))

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
 
 import polars as pl
 
 from .. import schema
-from .batch import BatchFacts, learn_batch_facts
 from .phones import normalise_phones
 from .readers import LINE_BYTES, TRIMMED
 
@@ -231,17 +229,8 @@ def _address_facts(frame: pl.DataFrame) -> tuple[pl.Series | None, bool]:
 _Check = tuple[pl.Expr, "str | pl.Expr", "pl.Expr | str"]  # (fails, field, reason)
 
 
-class Checked(NamedTuple):
-    """What :func:`validate` returns."""
-
-    valid: pl.DataFrame  # the valid rows, typed
-    rejects: pl.DataFrame  # __file, __line, field, reason
-    facts: BatchFacts  # for the upsert's rules
-
-
-def validate(staged: pl.DataFrame, default_region: str | None = None) -> Checked:
-    """Check and normalise staged rows: (valid rows, typed), (rejects: __file, __line, field, reason) and what
-    the upsert's batch rules need to know.
+def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Check and normalise staged rows. Returns (valid rows, typed) and (rejects: __file, __line, field, reason).
 
     The independent column work (phone numbers; e-mail addresses; dates, numbers and the attribute summary)
     runs in two worker threads beside the main one: each step is mostly single-threaded Polars or Python, and
@@ -283,8 +272,6 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> Checked
         and frame.select(_channel_is(frame, schema.PHONE_CHANNELS).any()).item()
     ):
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("Address"))  # as before: an empty one
-    # every column the upsert's batch rules look at is final now: they are learnt beside the checks below
-    facts = learn_batch_facts(frame)
 
     checks: list[_Check] = []
     channel = _col(frame, "ChannelType")
@@ -433,7 +420,7 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> Checked
     helper_cols = [
         c for c in frame.columns if c.startswith("__") and c not in ("__file", "__line", "__order")
     ]
-    return Checked(frame.drop(helper_cols), pl.concat(rejects), facts())
+    return frame.drop(helper_cols), pl.concat(rejects)
 
 
 def _all_distinct(ids: pl.Series) -> bool:

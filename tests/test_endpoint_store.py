@@ -264,3 +264,16 @@ def test_a_kill_at_each_step_of_a_write_leaves_one_whole_state(project, tmp_path
     assert project.count_endpoints().endpoints == 405  # ... and a later write removes the leftovers
     assert part_files(project) == listed_parts(project)
     assert not list((project.path / "endpoints").glob(".*"))
+
+
+def test_columns_without_nulls_are_stored_as_required(tmp_path):
+    import pyarrow.parquet as pq
+
+    frame = pl.DataFrame(
+        {"Id": ["a", "b", "c"], "Address": ["x@y.io", None, "z@y.io"], "Metrics.m": [1.0, 2.0, 3.0]}
+    )
+    (tmp_path / "endpoints").mkdir()
+    name = endpoint_store._write_part(tmp_path, frame)
+    schema = pq.ParquetFile(tmp_path / "endpoints" / name).schema
+    assert [schema.column(i).max_definition_level for i in range(3)] == [0, 1, 0]  # 0: required, no levels
+    assert pl.read_parquet(tmp_path / "endpoints" / name).equals(frame)

@@ -124,10 +124,13 @@ def might_need_trim(values: pl.Expr) -> pl.Expr:
     return ((values < "!") | (values >= "\u0085") | (last < "!") | (last >= "\u0085")).any()
 
 
-def _normalise_text(frame: pl.DataFrame, scalar_cols: list[str], list_cols: list[str]) -> pl.DataFrame:
+def _normalise_text(
+    frame: pl.DataFrame, scalar_cols: list[str], list_cols: list[str]
+) -> tuple[pl.DataFrame, set[str]]:
     """Trim every string (and list value), turn empty ones into nulls (and empty lists into nulls), upper-case the
     enumerations. Whole-column tests first, in one select; the work only on the columns that need it. A frame
-    whose rows the CSV reader has all trimmed already (``TRIMMED``) is not looked at again."""
+    whose rows the CSV reader has all trimmed already (``TRIMMED``) is not looked at again. Also returns the
+    enumeration columns whose every value is valid as it stands (their checks need not run again)."""
     trimmed = TRIMMED in frame.columns and frame.get_column(TRIMMED).fill_null(False).all()
     scalar_cols = [c for c in scalar_cols if frame.schema[c] == pl.String]  # (parsed numbers need no trim)
     enums = [c for c in _ENUMS if c in scalar_cols]
@@ -152,7 +155,7 @@ def _normalise_text(frame: pl.DataFrame, scalar_cols: list[str], list_cols: list
     # an enumeration is upper-cased unless every value is one of its values as it stands (a value that needed
     # trimming fails that test, so its column is upper-cased after the trim, as before)
     upper = [pl.col(c).str.to_uppercase() for c in enums if not found[f"u:{c}"]]
-    return frame.with_columns(upper) if upper else frame
+    return (frame.with_columns(upper) if upper else frame), {c for c in enums if found[f"u:{c}"]}
 
 
 def _phone_columns(
@@ -245,7 +248,7 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
     text_cols = [c for c in frame.columns if c not in attr_cols and not c.startswith("__")]
 
     # normalise text: trimmed, empty -> null; enumerations upper-cased
-    frame = _normalise_text(frame, text_cols + string_attr_cols, list_cols)
+    frame, valid_enums = _normalise_text(frame, text_cols + string_attr_cols, list_cols)
     address = _col(frame, "Address")
     frame = frame.with_columns(address.alias("RawAddress"))
     addressed = "Address" in cols and "ChannelType" in cols
@@ -273,16 +276,20 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
     ):
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("Address"))  # as before: an empty one
 
+    # (an enumeration whose every value was valid as it stood is not checked again)
     checks: list[_Check] = []
     channel = _col(frame, "ChannelType")
-    checks.append(
-        (
-            channel.is_not_null() & ~channel.is_in(schema.CHANNEL_TYPES),
-            "ChannelType",
-            pl.format("unknown channel type '{}'; one of " + ", ".join(schema.CHANNEL_TYPES), channel),
+    if "ChannelType" not in valid_enums:
+        checks.append(
+            (
+                channel.is_not_null() & ~channel.is_in(schema.CHANNEL_TYPES),
+                "ChannelType",
+                pl.format("unknown channel type '{}'; one of " + ", ".join(schema.CHANNEL_TYPES), channel),
+            )
         )
-    )
     for name, allowed in (("OptOut", schema.OPT_OUT_VALUES), ("EndpointStatus", schema.ENDPOINT_STATUSES)):
+        if name in valid_enums:
+            continue
         value = _col(frame, name)
         checks.append(
             (

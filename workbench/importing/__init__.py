@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -16,7 +18,7 @@ from ..errors import InputError
 from ..progress import progress_bar
 from .readers import Staged, read_csv, read_json
 from .result import ImportResult
-from .source import Limits, read_input
+from .source import InputText, Limits, read_input
 from .upsert import ensure_attribute_columns, write_endpoints
 from .validate import validate
 
@@ -36,6 +38,57 @@ class ImportRejectedError(InputError):
 
 def _import_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _already_imported(project: Project, texts: Sequence[InputText], segment: str | None) -> dict[str, str]:
+    """The files among ``texts`` imported before (with the same ``segment``): SHA-256 -> the file's name then."""
+    hashes = [t.sha256 for t in texts]  # (waits for the digests)
+    with project.connect(read_only=True, views=False) as con:
+        return {
+            r[0]: r[1]
+            for r in con.execute(
+                "SELECT sha256, file FROM imports WHERE kind = 'endpoints' AND sha256 IN (SELECT unnest(?)) "
+                "AND segment IS NOT DISTINCT FROM ?",
+                [hashes, segment],
+            ).fetchall()
+        }
+
+
+def _check_rows(
+    endpoint_frames: list[pl.DataFrame],
+    read_rejects: list[tuple[str, int, str, str]],
+    default_region: str | None,
+    bar: Any,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Validate the staged rows of all files together: (valid rows, rejects, the readers' first)."""
+    # an attribute may be one string per row in a CSV and a list in a JSON file: harmonise() makes lists
+    frame = harmonise(endpoint_frames) if endpoint_frames else pl.DataFrame()
+    if frame.height:
+        bar.set_postfix_str(f"checking {frame.height:,} rows")
+        frame = frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("__order"))
+        valid, rejects = validate(frame, default_region)
+    else:
+        valid = frame
+        rejects = pl.DataFrame(
+            schema={"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String}
+        )
+    if read_rejects:
+        rejects = pl.concat(
+            [
+                pl.DataFrame(
+                    read_rejects,
+                    schema={
+                        "__file": pl.String,
+                        "__line": pl.Int64,
+                        "field": pl.String,
+                        "reason": pl.String,
+                    },
+                    orient="row",
+                ),
+                rejects,
+            ]
+        )
+    return valid, rejects
 
 
 def import_endpoint_files(
@@ -67,21 +120,16 @@ def import_endpoint_files(
         for path in paths:
             bar.set_postfix_str(f"reading {path.name}")
             texts.append(read_input(path, limits, map_file=True))
-        # a big file's SHA-256 is computed beside its parse, so files already imported are skipped after it
-        parsed = []
-        for text in texts:
-            parsed.append(read_csv(text) if text.format == "csv" else read_json(text))
-            bar.update(text.path.stat().st_size)
-        hashes = [t.sha256 for t in texts]
-        with project.connect(read_only=True, views=False) as con:
-            done = {
-                r[0]: r[1]
-                for r in con.execute(
-                    "SELECT sha256, file FROM imports WHERE kind = 'endpoints' AND sha256 IN (SELECT unnest(?)) "
-                    "AND segment IS NOT DISTINCT FROM ?",
-                    [hashes, segment],
-                ).fetchall()
-            }
+        # a big file's SHA-256 is computed beside its parse, and a thread asks the catalog which files were
+        # imported before as soon as the digests are known (opening a connection takes ~15 ms), so those files
+        # are skipped right after the parse
+        with ThreadPoolExecutor(1, thread_name_prefix="import-check") as pool:
+            checking = pool.submit(_already_imported, project, texts, segment)
+            parsed = []
+            for text in texts:
+                parsed.append(read_csv(text) if text.format == "csv" else read_json(text))
+                bar.update(text.path.stat().st_size)
+            done = checking.result()
         staged: list[Staged] = []
         for index, (text, one) in enumerate(zip(texts, parsed, strict=True)):
             if text.sha256 in done or any(t.sha256 == text.sha256 for t in texts[:index]):
@@ -105,40 +153,22 @@ def import_endpoint_files(
         read_rejects = [r for s in staged for r in s.rejects]
         for s in staged:
             result.ignored_columns.extend(c for c in s.ignored_columns if c not in result.ignored_columns)
-        # an attribute may be one string per row in a CSV and a list in a JSON file: harmonise() makes lists
-        frame = harmonise(endpoint_frames) if endpoint_frames else pl.DataFrame()
-        result.rows = frame.height + len(read_rejects) + sum(f.height for f in user_id_frames)
-        if frame.height:
-            bar.set_postfix_str(f"checking {frame.height:,} rows")
-            frame = frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("__order"))
-            valid, rejects = validate(frame, default_region)
-        else:
-            valid = frame
-            rejects = pl.DataFrame(
-                schema={"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String}
-            )
-        if read_rejects:
-            rejects = pl.concat(
-                [
-                    pl.DataFrame(
-                        read_rejects,
-                        schema={
-                            "__file": pl.String,
-                            "__line": pl.Int64,
-                            "field": pl.String,
-                            "reason": pl.String,
-                        },
-                        orient="row",
-                    ),
-                    rejects,
-                ]
-            )
-
-        bar.update(sum(t.path.stat().st_size for t in texts if t.sha256 not in done))
-        bar.set_postfix_str("writing")
-        result.timings["check"] = time.perf_counter() - started - result.timings["read"]
-        store_write = None
-        with project.connect() as con:
+        result.rows = sum(f.height for f in [*endpoint_frames, *user_id_frames]) + len(read_rejects)
+        # the write connection opens (~15 ms, the project is locked from then on) in a thread while the rows
+        # are checked
+        with contextlib.ExitStack() as catalog:
+            pool = ThreadPoolExecutor(1, thread_name_prefix="import-connect")
+            opening = pool.submit(catalog.enter_context, project.connect())
+            pool.shutdown(wait=False)
+            try:
+                valid, rejects = _check_rows(endpoint_frames, read_rejects, default_region, bar)
+            finally:
+                wait([opening])  # (the connection it opened is closed with `catalog`, on an error too)
+            con = opening.result()
+            bar.update(sum(t.path.stat().st_size for t in texts if t.sha256 not in done))
+            bar.set_postfix_str("writing")
+            result.timings["check"] = time.perf_counter() - started - result.timings["read"]
+            store_write = None
             con.execute("BEGIN TRANSACTION")
             try:
                 if valid.height:

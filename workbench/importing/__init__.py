@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -40,10 +41,17 @@ def _import_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
-def _already_imported(project: Project, texts: Sequence[InputText], segment: str | None) -> dict[str, str]:
-    """The files among ``texts`` imported before (with the same ``segment``): SHA-256 -> the file's name then."""
-    hashes = [t.sha256 for t in texts]  # (waits for the digests)
+def _already_imported(
+    project: Project, texts: Sequence[InputText], segment: str | None, parsed: threading.Event
+) -> dict[str, str]:
+    """The files among ``texts`` imported before (with the same ``segment``): SHA-256 -> the file's name then.
+
+    The catalog is opened at once; the digests are finished (at this thread's priority) only once ``parsed``
+    is set, so that the parse has the cores until then.
+    """
     with project.connect(read_only=True, views=False) as con:
+        parsed.wait()
+        hashes = [t.sha256 for t in texts]
         return {
             r[0]: r[1]
             for r in con.execute(
@@ -121,14 +129,17 @@ def import_endpoint_files(
             bar.set_postfix_str(f"reading {path.name}")
             texts.append(read_input(path, limits, map_file=True))
         # a big file's SHA-256 is computed beside its parse, and a thread asks the catalog which files were
-        # imported before as soon as the digests are known (opening a connection takes ~15 ms), so those files
-        # are skipped right after the parse
+        # imported before (opening a connection takes ~15 ms), so those files are skipped right after the parse
+        all_parsed = threading.Event()
         with ThreadPoolExecutor(1, thread_name_prefix="import-check") as pool:
-            checking = pool.submit(_already_imported, project, texts, segment)
+            checking = pool.submit(_already_imported, project, texts, segment, all_parsed)
             parsed = []
-            for text in texts:
-                parsed.append(read_csv(text) if text.format == "csv" else read_json(text))
-                bar.update(text.path.stat().st_size)
+            try:
+                for text in texts:
+                    parsed.append(read_csv(text) if text.format == "csv" else read_json(text))
+                    bar.update(text.path.stat().st_size)
+            finally:
+                all_parsed.set()
             done = checking.result()
         staged: list[Staged] = []
         for index, (text, one) in enumerate(zip(texts, parsed, strict=True)):

@@ -12,9 +12,11 @@ record become a reject with its line and field.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +25,7 @@ import polars as pl
 
 from .. import schema
 from ..errors import InputError, suggest
+from .sidework import Pieces
 from .source import InputText, json_depth
 
 SCALAR_COLUMNS = [c for c in schema.ENDPOINT_COLUMNS if c not in ("RawAddress",)]
@@ -159,9 +162,9 @@ def _read_csv(text: InputText) -> Staged:
     # a carriage return sends the file to the exact reader; a CRLF file shows one in its first line already, and
     # the byte scan notices one further on (then the parse is dropped)
     if data.find(b"\r", start, start + (1 << 16)) < 0:
-        # the byte scan (numpy) runs in a worker thread beside Polars' parse: both release the GIL
-        pool = ThreadPoolExecutor(1, thread_name_prefix="csv-scan")
-        scanning = pool.submit(scan_body, data, start)
+        # the byte scan (numpy) runs in a low-priority helper thread beside Polars' parse (both release the GIL);
+        # what it has not done by the end of the parse is finished here
+        finish_scan = start_scan(data, start)
         try:
             # the whole file, skipping the header line: no copy of the body (a mapped file is parsed from disk
             # by Polars, which is faster than from a buffer of ours)
@@ -169,8 +172,7 @@ def _read_csv(text: InputText) -> Staged:
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
             frame = None  # SchemaError: the first row has two or more fields too many
         finally:
-            scan = scanning.result()
-            pool.shutdown()
+            scan = finish_scan()
     # Polars' rows must be the file's lines one to one (no quoted line breaks), or the line numbers would be off
     if frame is not None and scan is not None and not scan.carriage_return and frame.height == scan.lines:
         frame = frame.with_row_index("__line", offset=2).with_columns(
@@ -282,74 +284,103 @@ class BodyScan:
 
 def scan_body(data: bytes, start: int) -> BodyScan:
     """Count the body's lines and find the cells that start or end with whitespace, are a quoted empty string or
-    start with ``'``.
+    start with ``'`` (:func:`start_scan`, waited for)."""
+    return start_scan(data, start)()
 
-    Only bytes <= 0x20, quotes and non-ASCII bytes are looked at closely (numpy, in cache-sized chunks). A cell's
-    edge is a comma, a line break, a quote or the start or end of the body; a quote may also be an escaped
-    quote inside a cell, so a cell may be looked at needlessly, never missed. About 0.1 s for 200 MB (numpy
-    releases the GIL: read_csv runs it beside Polars' parse), against several passes over every cell of every
-    column in Polars.
+
+def start_scan(data: bytes, start: int) -> Callable[[], BodyScan]:
+    """Start :func:`scan_body` in a low-priority helper thread (``sidework``); the returned function finishes
+    it and returns the scan.
+
+    Only bytes <= 0x20, quotes and non-ASCII bytes are looked at closely (numpy, in cache-sized pieces). A
+    cell's edge is a comma, a line break, a quote or the start or end of the body; a quote may also be an
+    escaped quote inside a cell, so a cell may be looked at needlessly, never missed. About 0.18 s of CPU for
+    200 MB (numpy releases the GIL: read_csv runs it beside Polars' parse), against several passes over every
+    cell of every column in Polars.
     """
     import numpy as np
 
     view = np.frombuffer(data, dtype=np.uint8)
-    size = len(view)
-    edge = _byte_table(b',\n"')
-    separator = _byte_table(b",\n")
-    # the bytes a whitespace character starts with, and those it ends with (non-ASCII ones are checked exactly)
-    lead = _byte_table([9, 11, 12, 32, 0xC2, 0xE1, 0xE2, 0xE3])
-    trail = _byte_table([9, 11, 12, 32, *range(0x80, 0x8B), 0x9F, 0xA0, 0xA8, 0xA9, 0xAF])
-    breaks: list[Any] = []
-    padded: list[Any] = []
-    quoted: list[Any] = []
-    shifted = np.empty(_SCAN_STEP, dtype=np.uint8)
-    carriage_return = False
-    for offset in range(start, size, _SCAN_STEP):
-        chunk = view[offset : offset + _SCAN_STEP]
-        # bytes 0x00-0x20 and 0x80-0xFF in two operations: minus 33 (wrapping), they are the ones above 94
-        moved = shifted[: len(chunk)]
-        np.subtract(chunk, 33, out=moved)
-        mask = moved > 94
-        # quotes (0x22) and apostrophes (0x27) in two operations: x & 0xFA == 0x22 also takes # and & (0x23,
-        # 0x26), which the checks below pass over
-        np.bitwise_and(chunk, 0xFA, out=moved)
-        mask |= moved == 0x22
-        pos = np.flatnonzero(mask)
-        byte = chunk[pos]
-        newline = byte == 10
-        pos += offset
-        breaks.append(pos[newline])
-        keep = ~newline
-        pos = pos[keep]
-        byte = byte[keep]
-        if not pos.size:
-            continue
-        carriage_return = carriage_return or bool((byte == 13).any())
-        before = view[np.maximum(pos - 1, 0)]
-        first = edge[before] | (pos == start)
-        last = edge[view[np.minimum(pos + 1, size - 1)]] | (pos == size - 1)
-        # a quoted empty cell: "" between separators (or the body's start or end)
-        pair = (byte == 34) & (view[np.minimum(pos + 1, size - 1)] == 34) & (pos + 1 < size)
-        empty = pair & (separator[before] | (pos == start))
-        empty &= separator[view[np.minimum(pos + 2, size - 1)]] | (pos + 2 >= size)
-        padded.append(pos[(first & lead[byte]) | (last & trail[byte]) | empty])
-        quoted.append(pos[first & (byte == 39)])
-    newlines = np.concatenate(breaks) if breaks else np.zeros(0, dtype=np.intp)
-    lines = len(newlines) + (0 if data[-1:] == b"\n" else 1)
-    last_end = [] if data[-1:] == b"\n" else [size]
-    ends = np.concatenate([np.array([start - 1], dtype=np.intp), newlines, np.array(last_end, dtype=np.intp)])
-    line_bytes = np.diff(ends) - 1
-    cells = _cells_at(data, start, padded, whitespace=True)
-    rows = None
-    if cells is not None:
-        rows = {
-            column: np.searchsorted(newlines, np.array(places, dtype=np.intp))
-            for column, places in cells.items()
-        }
-    apostrophes = _cells_at(data, start, quoted)
-    return BodyScan(
-        lines, rows, None if apostrophes is None else frozenset(apostrophes), line_bytes, carriage_return
+    offsets = range(start, len(view), _SCAN_STEP)
+    pieces = Pieces(len(offsets), lambda i: _scan_piece(view, start, offsets[i]), name="csv-scan")
+
+    def finish() -> BodyScan:
+        found = pieces.results()
+        newlines = np.concatenate([f[0] for f in found]) if found else np.zeros(0, dtype=np.intp)
+        padded = [f[1] for f in found]
+        quoted = [f[2] for f in found]
+        size = len(view)
+        lines = len(newlines) + (0 if data[-1:] == b"\n" else 1)
+        last_end = [] if data[-1:] == b"\n" else [size]
+        ends = np.concatenate(
+            [np.array([start - 1], dtype=np.intp), newlines, np.array(last_end, dtype=np.intp)]
+        )
+        cells = _cells_at(data, start, padded, whitespace=True)
+        rows = None
+        if cells is not None:
+            rows = {
+                column: np.searchsorted(newlines, np.array(places, dtype=np.intp))
+                for column, places in cells.items()
+            }
+        apostrophes = _cells_at(data, start, quoted)
+        return BodyScan(
+            lines,
+            rows,
+            None if apostrophes is None else frozenset(apostrophes),
+            np.diff(ends) - 1,
+            any(f[3] for f in found),
+        )
+
+    return finish
+
+
+@functools.cache
+def _scan_tables() -> tuple[Any, Any, Any, Any]:
+    """Byte classes: cell edges, separators, and the bytes a whitespace character starts and ends with
+    (non-ASCII ones are checked exactly later)."""
+    return (
+        _byte_table(b',\n"'),
+        _byte_table(b",\n"),
+        _byte_table([9, 11, 12, 32, 0xC2, 0xE1, 0xE2, 0xE3]),
+        _byte_table([9, 11, 12, 32, *range(0x80, 0x8B), 0x9F, 0xA0, 0xA8, 0xA9, 0xAF]),
     )
+
+
+def _scan_piece(view: Any, start: int, offset: int) -> tuple[Any, Any, Any, bool]:
+    """One piece of the body from ``offset``: (line break positions, positions of padded or quoted-empty cell
+    edges, positions of cells starting with ``'``, whether it holds a carriage return)."""
+    import numpy as np
+
+    edge, separator, lead, trail = _scan_tables()
+    size = len(view)
+    chunk = view[offset : offset + _SCAN_STEP]
+    # bytes 0x00-0x20 and 0x80-0xFF in two operations: minus 33 (wrapping), they are the ones above 94
+    moved = np.subtract(chunk, 33)
+    mask = moved > 94
+    # quotes (0x22) and apostrophes (0x27) in two operations: x & 0xFA == 0x22 also takes # and & (0x23, 0x26),
+    # which the checks below pass over
+    np.bitwise_and(chunk, 0xFA, out=moved)
+    mask |= moved == 0x22
+    pos = np.flatnonzero(mask)
+    byte = chunk[pos]
+    newline = byte == 10
+    pos += offset
+    breaks = pos[newline]
+    keep = ~newline
+    pos = pos[keep]
+    byte = byte[keep]
+    if not pos.size:
+        return breaks, pos, pos, False
+    before = view[np.maximum(pos - 1, 0)]
+    first = edge[before] | (pos == start)
+    last = edge[view[np.minimum(pos + 1, size - 1)]] | (pos == size - 1)
+    # a quoted empty cell: "" between separators (or the body's start or end)
+    pair = (byte == 34) & (view[np.minimum(pos + 1, size - 1)] == 34) & (pos + 1 < size)
+    empty = pair & (separator[before] | (pos == start))
+    empty &= separator[view[np.minimum(pos + 2, size - 1)]] | (pos + 2 >= size)
+    padded = pos[(first & lead[byte]) | (last & trail[byte]) | empty]
+    quoted = pos[first & (byte == 39)]
+    return breaks, padded, quoted, bool((byte == 13).any())
 
 
 def _cells_at(

@@ -8,12 +8,12 @@ import os
 import re
 import zlib
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from ..errors import InputError
+from .sidework import Pieces
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1 << 20
@@ -39,26 +39,26 @@ class InputText:
 
     ``data`` is bytes, or for a big uncompressed CSV file a read-only memory map of the file as it is on disk
     (``mapped``): no copy of it is made, Polars parses the file itself, and the UTF-8 check and the SHA-256
-    run in a worker thread meanwhile (``ensure_utf8()`` and ``sha256`` wait for them).
+    run in low-priority helper threads meanwhile (``ensure_utf8()`` and ``sha256`` finish them).
     """
 
     path: Path
     data: bytes | mmap.mmap  # decompressed, BOM removed; UTF-8 validated (a mapped file: see ensure_utf8)
-    digest: str | Future[str]
+    digest: str | Callable[[], str]
     format: str  # "csv" | "json"
     compressed: bool
     stat: tuple[int, int] | None = None  # (size, mtime ns) of a mapped file when it was opened
-    utf8: Future[bool] | None = None  # a mapped file's UTF-8 check, under way
+    utf8: Pieces[bool] | None = None  # a mapped file's UTF-8 check, under way
 
     def ensure_utf8(self) -> None:
         """Raise naming the first byte that is not UTF-8 (at once for a file that was read: it was checked)."""
-        if self.utf8 is not None and not self.utf8.result():
+        if self.utf8 is not None and not self.utf8.results()[0]:
             _raise_not_utf8(self.data[:], self.path)
 
     @property
     def sha256(self) -> str:
         """The SHA-256 (hex) of the file's raw bytes."""
-        return self.digest if isinstance(self.digest, str) else self.digest.result()
+        return self.digest if isinstance(self.digest, str) else self.digest()
 
     @property
     def mapped(self) -> bool:
@@ -250,16 +250,27 @@ def read_and_hash(path: Path) -> tuple[bytes, str]:
 
 #: uncompressed CSV files at least this big are memory-mapped instead of read (see InputText)
 MAP_BYTES = 8 << 20
-_worker: ThreadPoolExecutor | None = None
-T = TypeVar("T")
+#: a mapped file is hashed in pieces of this size (a helper thread and the one that needs the digest share them)
+HASH_PIECE = 8 << 20
 
 
-def _in_background(fn: Callable[[], T]) -> Future[T]:
-    """Run ``fn`` in the input worker thread (hashlib and Arrow's UTF-8 check release the GIL)."""
-    global _worker
-    if _worker is None:
-        _worker = ThreadPoolExecutor(1, thread_name_prefix="input-check")
-    return _worker.submit(fn)
+def _sha256_beside(data: mmap.mmap) -> Callable[[], str]:
+    """Start hashing ``data`` in a low-priority helper thread (``sidework``); the returned function finishes
+    the hash and gives its hex digest. hashlib releases the GIL for each piece."""
+    sha = hashlib.sha256()
+    view = memoryview(data)
+    pieces = Pieces(
+        -(-len(view) // HASH_PIECE),
+        lambda i: sha.update(view[i * HASH_PIECE : (i + 1) * HASH_PIECE]),
+        in_order=True,
+        name="sha256",
+    )
+
+    def digest() -> str:
+        pieces.results()
+        return sha.hexdigest()
+
+    return digest
 
 
 def _map_csv(path: Path) -> InputText | None:
@@ -277,11 +288,11 @@ def _map_csv(path: Path) -> InputText | None:
         raise InputError("the file is empty", file=str(path))
     # both beside the parse: Polars checks UTF-8 as it reads (the check here is for the exact offset, and for
     # bytes Polars does not read, like a ragged row's extra fields)
-    utf8 = _in_background(lambda: utf8_valid(data))
+    utf8 = Pieces(1, lambda _: utf8_valid(data), name="utf8-check")
     return InputText(
         path=path,
         data=data,
-        digest=_in_background(lambda: hashlib.sha256(data).hexdigest()),
+        digest=_sha256_beside(data),
         format="csv",
         compressed=False,
         stat=(before.st_size, before.st_mtime_ns),

@@ -46,11 +46,12 @@ def _already_imported(
 ) -> dict[str, str]:
     """The files among ``texts`` imported before (with the same ``segment``): SHA-256 -> the file's name then.
 
-    The catalog is opened at once; the digests are finished (at this thread's priority) only once ``parsed``
-    is set, so that the parse has the cores until then.
+    Waits until ``parsed`` is set: the parse has the cores until then, and the catalog is not held open (or
+    locked) while a big file is parsed. The connection then opens (~15 ms) while the caller finishes the
+    digests.
     """
+    parsed.wait()
     with project.connect(read_only=True, views=False) as con:
-        parsed.wait()
         hashes = [t.sha256 for t in texts]
         return {
             r[0]: r[1]
@@ -128,8 +129,8 @@ def import_endpoint_files(
         for path in paths:
             bar.set_postfix_str(f"reading {path.name}")
             texts.append(read_input(path, limits, map_file=True))
-        # a big file's SHA-256 is computed beside its parse, and a thread asks the catalog which files were
-        # imported before (opening a connection takes ~15 ms), so those files are skipped right after the parse
+        # a big file's SHA-256 is computed beside its parse; right after it, a thread asks the catalog which
+        # files were imported before while this one finishes the digests, and those files are skipped
         all_parsed = threading.Event()
         with ThreadPoolExecutor(1, thread_name_prefix="import-check") as pool:
             checking = pool.submit(_already_imported, project, texts, segment, all_parsed)
@@ -140,6 +141,8 @@ def import_endpoint_files(
                     bar.update(text.path.stat().st_size)
             finally:
                 all_parsed.set()
+            for text in texts:
+                _ = text.sha256  # finishes the digest here, at full priority, while the catalog opens
             done = checking.result()
         staged: list[Staged] = []
         for index, (text, one) in enumerate(zip(texts, parsed, strict=True)):

@@ -4,6 +4,7 @@ asked, errors handed over, and the thread that needs the result finishing what t
 from __future__ import annotations
 
 import os
+import sys
 import threading
 
 import pytest
@@ -55,7 +56,7 @@ def test_the_caller_does_what_the_helper_has_not_taken():
     assert all(threads[i] == threading.current_thread().name for i in range(1, 20))
 
 
-@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread priority is a Linux feature")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is a Linux feature")
 def test_the_helper_gives_way_and_the_caller_keeps_its_priority():
     from workbench.importing.sidework import HELPER_NICENESS
 

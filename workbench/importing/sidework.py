@@ -11,6 +11,7 @@ the helper down but never leaves the import waiting for it. (Interleaved A/B on 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -22,10 +23,13 @@ HELPER_NICENESS = 10
 
 
 def _give_way() -> None:
-    """Lower the calling thread's CPU priority (a no-op where threads cannot have their own)."""
+    """Lower the calling thread's CPU priority. Only on Linux, where a thread id is a task id that
+    ``setpriority`` takes (elsewhere the id would name a process, or nothing): a no-op there."""
+    if not sys.platform.startswith("linux"):
+        return
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HELPER_NICENESS)
-    except (AttributeError, OSError):
+    except OSError:
         pass
 
 

@@ -26,7 +26,7 @@ import polars as pl
 from .. import schema
 from ..errors import InputError, suggest
 from .sidework import Pieces
-from .source import InputText, json_depth
+from .source import InputText, column_at, json_depth
 
 SCALAR_COLUMNS = [c for c in schema.ENDPOINT_COLUMNS if c not in ("RawAddress",)]
 KNOWN_SCALARS = set(SCALAR_COLUMNS)
@@ -397,13 +397,7 @@ def _cells_at(
         for pos in part.tolist():
             if whitespace and data[pos] >= 0x80 and not _whitespace_at(data, start, pos):
                 continue
-            line_start = data.rfind(b"\n", 0, pos) + 1
-            prefix = data[line_start:pos]
-            if b'"' not in prefix:
-                column = prefix.count(b",")
-            else:
-                column = len(next(csv.reader([prefix.decode("utf-8", errors="replace") + "x"]))) - 1
-            columns.setdefault(column, []).append(pos)
+            columns.setdefault(column_at(data, pos), []).append(pos)
     return columns
 
 

@@ -186,20 +186,29 @@ def json_depth(node, limit: int, level: int = 1) -> int:
     return level
 
 
+def column_at(data: bytes, offset: int) -> int:
+    """The index of the CSV column whose cell holds byte ``offset`` (counted within its line)."""
+    import csv
+
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    prefix = data[line_start:offset]
+    if b'"' not in prefix:  # no quoting before it: every comma ends a cell
+        return prefix.count(b",")
+    return len(next(csv.reader([prefix.decode("utf-8", errors="replace") + "x"]))) - 1
+
+
 def _csv_field_at(data: bytes, offset: int) -> str | None:
     """The CSV header name of the cell holding byte ``offset`` (None when the file is not a readable CSV)."""
     import csv
 
     header_end = data.find(b"\n")
-    line_start = data.rfind(b"\n", 0, offset) + 1
     try:
         header = next(csv.reader([data[:header_end].decode("utf-8").rstrip("\r")]))
     except (UnicodeDecodeError, StopIteration, csv.Error):
         return None
     if len(header) < 2:
         return None
-    prefix = data[line_start:offset].decode("utf-8", errors="replace")
-    index = len(next(csv.reader([prefix + "x"]))) - 1
+    index = column_at(data, offset)
     return header[index] if index < len(header) else None
 
 

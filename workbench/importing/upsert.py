@@ -19,8 +19,6 @@ from .. import endpoint_store, schema
 from ..errors import InputError
 from ..schema import quote
 
-_CORE = list(schema.ENDPOINT_COLUMNS)
-
 
 @dataclass
 class WriteOutcome:

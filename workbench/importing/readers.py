@@ -17,7 +17,6 @@ import io
 import json
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +24,7 @@ import polars as pl
 
 from .. import schema
 from ..errors import InputError, suggest
-from .sidework import Pieces
+from .sidework import Pieces, in_two_halves
 from .source import InputText, column_at, json_depth
 
 SCALAR_COLUMNS = [c for c in schema.ENDPOINT_COLUMNS if c not in ("RawAddress",)]
@@ -524,12 +523,10 @@ def _list_column(frame: pl.DataFrame, name: str, cells: list[pl.Expr]) -> pl.Ser
     """
     if frame.height <= SPLIT_LIST_ROWS:
         return _list_piece(frame, name, cells)
-    half = frame.height // 2
-    with ThreadPoolExecutor(2, thread_name_prefix="list-column") as pool:
-        parts = pool.map(
-            lambda part: _list_piece(part, name, cells), [frame.slice(0, half), frame.slice(half)]
-        )
-        return pl.concat(list(parts))
+    halves = in_two_halves(
+        frame.height, lambda a, b: _list_piece(frame.slice(a, b - a), name, cells), name="list-column"
+    )
+    return pl.concat(halves)
 
 
 def _list_piece(frame: pl.DataFrame, name: str, cells: list[pl.Expr]) -> pl.Series:

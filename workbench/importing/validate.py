@@ -19,6 +19,7 @@ import polars as pl
 from .. import schema
 from .phones import normalise_phones
 from .readers import LINE_BYTES, TRIMMED
+from .sidework import in_two_halves
 
 # A practical addr-spec check (the WHATWG "valid e-mail address" with a dotted domain); addresses that fail it
 # are checked again one by one with email-validator (which also accepts internationalised addresses) and
@@ -196,11 +197,9 @@ SPLIT_PHONE_ROWS = 50_000
 def _normalise_phones_in_halves(raw: pl.Series, region: pl.Series) -> tuple[pl.Series, pl.Series]:
     if raw.len() <= SPLIT_PHONE_ROWS:
         return normalise_phones(raw, region)
-    half = raw.len() // 2
-    with ThreadPoolExecutor(1, thread_name_prefix="phones") as pool:
-        second = pool.submit(normalise_phones, raw.slice(half), region.slice(half))
-        first = normalise_phones(raw.slice(0, half), region.slice(0, half))
-        rest = second.result()
+    first, rest = in_two_halves(
+        raw.len(), lambda a, b: normalise_phones(raw.slice(a, b - a), region.slice(a, b - a)), name="phones"
+    )
     return pl.concat([first[0], rest[0]]), pl.concat([first[1], rest[1]])
 
 

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO_PROJECT ?= demo-project
 DEMO_ENDPOINTS ?= 100000
 
-.PHONY: demo test lint format lab bench lock clean venv
+.PHONY: demo test lint format lab bench lock clean venv browser
 
 venv: $(STAMP)
 
@@ -25,12 +25,23 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check workbench tests benchmarks
 	$(BIN)/ruff format --check workbench tests benchmarks
+	$(BIN)/lint-imports --no-cache
+
+# The browser tests need Debian's chromium: installed here when missing and we may (root), else the command.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)); \
+	  else \
+	    echo "the browser tests need Debian's chromium; install it with: sudo apt-get install -y chromium" >&2; exit 1; \
+	  fi; }
 
 format: $(STAMP)
 	$(BIN)/ruff format workbench tests benchmarks
 	$(BIN)/ruff check --fix workbench tests benchmarks
 
-test: $(STAMP) lint
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lab: $(STAMP)

@@ -1,7 +1,7 @@
 """Synthetic project for the reporting benchmarks, built directly with DuckDB SQL (fast at 10M events).
 
 Endpoints go into the project's ``endpoints`` table; events are written as Parquet in the event log layout
-``events/date=YYYY-MM-DD/part-*.parquet`` with the column types of ``workbench.events.log.ARROW_SCHEMA``.
+``events/date=YYYY-MM-DD/part-*.parquet`` with the column types of ``workbench.store.event_log.ARROW_SCHEMA``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from pathlib import Path
 
 import duckdb
 
-from workbench import Project, endpoint_store
-from workbench.schema import EVENT_COLUMNS
+from workbench import Project
+from workbench.store import endpoint_parts
+from workbench.store.schema import EVENT_COLUMNS
 
 END = date(2026, 10, 29)
 DAYS = 30
@@ -38,7 +39,7 @@ def build(root: Path, endpoints: int, events: int) -> Project:
     t0 = time.perf_counter()
     project = Project.create(path, exist_ok=True)
     with project.connect() as con:
-        endpoint_store.append_query(
+        endpoint_parts.append_query(
             con,
             project.path,
             f"""SELECT printf('ep-%08d', i) AS Id, 'EMAIL' AS ChannelType, printf('u%d@example.com', i) AS Address,

@@ -18,13 +18,13 @@ from _common import best_of
 from _reporting_data import build
 
 from workbench import analytics as a
-from workbench.analytics._common import resolve_scope, shared_connection
+from workbench.analytics._common import resolve_scope
 from workbench.dashboards import dashboard, vega_bundle
 
 
 def overview_queries(project) -> None:
     """Exactly the analytics calls the Overview dashboard makes, without building any chart."""
-    with shared_connection(project):
+    with project.reading():
         scope = resolve_scope(project)
         from workbench.analytics._common import run
 

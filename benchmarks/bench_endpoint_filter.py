@@ -19,8 +19,9 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import interleaved, report
 
-from workbench import Project, endpoint_store
-from workbench.importing.upsert import ensure_attribute_columns
+from workbench import Project
+from workbench.ingest.upsert import ensure_attribute_columns
+from workbench.store import endpoint_parts
 
 GENERATE = """
 SELECT
@@ -62,7 +63,7 @@ def build(root: Path, n: int) -> tuple[Project, Path]:
         )
         # through the same writer as an import, in parts of 2M endpoints
         for start in range(0, n, 2_000_000):
-            endpoint_store.append_query(
+            endpoint_parts.append_query(
                 con,
                 project.path,
                 'SELECT * EXCLUDE (plan, source, purchases), [plan] AS "Attributes.plan", '
@@ -92,7 +93,7 @@ def main() -> None:
         project, flat = build(root, args.endpoints)
 
         def ours():
-            counts = project.count_endpoints(where=WHERE_STORED)
+            counts = project.endpoints.count(where=WHERE_STORED)
             return (counts.endpoints, counts.active, counts.users)
 
         def baseline():

@@ -17,7 +17,6 @@ from _common import interleaved
 from _reporting_data import DAYS, END, build
 
 from workbench.analytics import funnel
-from workbench.analytics._common import shared_connection
 
 STEPS = ["product.view", "cart.add", "checkout.start", "_monetization.purchase"]
 
@@ -31,7 +30,7 @@ def main() -> None:
     args = ap.parse_args()
     project = build(args.data, args.endpoints, args.events)
     start = END.replace(day=END.day - DAYS + 1) if END.day >= DAYS else None
-    with shared_connection(project) as con:
+    with project.reading() as con:
         took, scan, result = interleaved(
             lambda: funnel(project, STEPS, start, END, window="7d"),
             lambda: con.sql("SELECT count(DISTINCT client_id) FROM events").fetchall(),

@@ -44,7 +44,7 @@ def main() -> None:
         projects = iter([Project.create(root / f"p{i}") for i in range(args.repeats + 1)])
 
         def ours():
-            return next(projects).import_endpoints(csv, progress=False)
+            return next(projects).endpoints.import_files(csv, progress=False)
 
         t_ours, t_base, result = interleaved(ours, baseline, args.repeats)
         stages = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())

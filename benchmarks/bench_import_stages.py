@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import best_of, report
 
 from workbench.demo import generate_demo_files
-from workbench.importing import phones, readers, source
-from workbench.importing.validate import validate
+from workbench.ingest import phones, readers, source
+from workbench.ingest.validate import validate
 
 TARGET = 2.0  # read + checks, in units of polars.read_csv (the import as a whole: 3x)
 

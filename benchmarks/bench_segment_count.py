@@ -24,9 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import best_of, report
 
-from workbench import Project, endpoint_store, schema
-from workbench.importing.upsert import ensure_attribute_columns
+from workbench import Project
+from workbench.ingest.upsert import ensure_attribute_columns
 from workbench.segments import Segment
+from workbench.store import endpoint_parts, schema
 
 NOW = "2026-10-30T00:00:00"
 DAYS = 60
@@ -108,7 +109,7 @@ def build(root: Path, endpoints: int, events: int) -> Project:
         )
         # in chunks of 2M (one stored part each), through the same writer as an import
         for start in range(0, endpoints, 2 * CHUNK):
-            endpoint_store.append_query(
+            endpoint_parts.append_query(
                 con, project.path, ENDPOINTS.format(start=start, stop=min(start + 2 * CHUNK, endpoints))
             )
     nulls = ", ".join(

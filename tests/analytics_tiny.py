@@ -117,10 +117,10 @@ def build(root: Path):
 
     project = Project.create(root / "tiny")
     csv_path = write_csv(root / "tiny-endpoints.csv", ENDPOINT_HEADER, ENDPOINTS)
-    project.import_endpoints(csv_path, progress=False)
+    project.endpoints.import_files(csv_path, progress=False)
     ios = write_csv(root / "tiny-ios.csv", ENDPOINT_HEADER, [r for r in ENDPOINTS if r[3] == "iOS"])
-    project.import_endpoints(ios, segment="ios", progress=False)
-    project.record_events(records())
+    project.endpoints.import_files(ios, segment="ios", progress=False)
+    project.events.record(records())
     return project
 
 

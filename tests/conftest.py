@@ -36,8 +36,8 @@ def demo_project_path(tmp_path_factory, demo_files) -> Path:
 
     path = tmp_path_factory.mktemp("demo") / "project"
     project = Project.create(path)
-    project.import_endpoints(demo_files.endpoints_csv, demo_files.endpoints_jsonl, progress=False)
-    project.import_events(demo_files.events_jsonl_gz, progress=False)
+    project.endpoints.import_files(demo_files.endpoints_csv, demo_files.endpoints_jsonl, progress=False)
+    project.events.import_files(demo_files.events_jsonl_gz, progress=False)
     return path
 
 

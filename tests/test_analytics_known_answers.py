@@ -273,7 +273,7 @@ def event(client: str, etype: str, hhmm: str, n: int = 0) -> dict:
 def test_funnel_counts_the_attempt_that_gets_furthest_and_the_earliest_on_a_tie(project):
     # x enters at 10:00 (cart 10:30, buy 11:30: 90 min after entering) and again at 11:00 (cart 11:20, buy 11:30)
     # y enters at 10:00 and 10:15, one cart at 10:25, no buy
-    project.record_events(
+    project.events.record(
         [
             event("x", "view", "10:00"),
             event("x", "cart", "10:30"),
@@ -303,7 +303,7 @@ def test_funnel_counts_the_attempt_that_gets_furthest_and_the_earliest_on_a_tie(
 def test_funnel_events_at_the_same_instant(project):
     # z views, adds to cart and buys at 10:00 sharp;
     # w views twice at 10:00, adds to cart at 10:05 and views again at 10:30
-    project.record_events(
+    project.events.record(
         [
             event("z", "view", "10:00"),
             event("z", "cart", "10:00"),
@@ -383,9 +383,9 @@ def test_by_user_breakdown_is_stable_when_two_endpoints_enter_at_once(project, t
         "Id,ChannelType,Address,User.UserId,Demographic.Platform\n"
         "b2,APNS,tok2,u1,iOS\na1,APNS,tok1,u1,Android\n"
     )
-    project.import_endpoints(src)
+    project.endpoints.import_files(src)
     ts = "2026-10-01T10:00:00Z"
-    project.record_events(
+    project.events.record(
         [
             {"event_type": "view", "event_timestamp": ts, "client": {"client_id": "b2"}, "event_id": "a"},
             {"event_type": "view", "event_timestamp": ts, "client": {"client_id": "a1"}, "event_id": "b"},

@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 from helpers import EMAIL_HEADER, email_rows, write_csv
 
-from workbench import InputError, endpoint_store
+from workbench import InputError
+from workbench.store import endpoint_parts as endpoint_store
 
 
 def part_files(project):
@@ -22,9 +23,9 @@ def listed_parts(project):
 
 
 def test_an_import_adds_one_part_and_the_view_reads_it(project, tmp_path):
-    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(50)))
+    project.endpoints.import_files(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(50)))
     assert part_files(project) == listed_parts(project) and len(part_files(project)) == 1
-    row = project.endpoints(where="Id = 'e3'").row(0, named=True)
+    row = project.endpoints.frame(where="Id = 'e3'").row(0, named=True)
     assert row["Attributes.plan"] == ["pro"] and row["Metrics.score"] == 3.0
     assert row["EndpointStatus"] == "ACTIVE" and row["OptOut"] == "NONE"
     assert 0 <= row["CohortId"] <= 99 and row["CreationDate"] is not None
@@ -36,71 +37,75 @@ def test_single_values_are_stored_as_strings_and_several_as_lists(project, tmp_p
         ["e1", "EMAIL", "a@example.com", "pro", "x", "y"],
         ["e2", "EMAIL", "b@example.com", "free", "z", ""],
     ]
-    project.import_endpoints(write_csv(tmp_path / "a.csv", header, rows))
+    project.endpoints.import_files(write_csv(tmp_path / "a.csv", header, rows))
     (name,) = part_files(project)
     stored = pl.read_parquet_schema(project.path / "endpoints" / name)
     assert stored["Attributes.plan"] == pl.String  # one value per row: a plain column
     assert stored["Attributes.tags"] == pl.List(pl.String)
     assert "Demographic.Platform" not in stored  # a column without any value is left out of the part
-    seen = project.endpoints(["Id", "Attributes.plan", "Attributes.tags", "Demographic.Platform"]).sort("Id")
+    seen = project.endpoints.frame(["Id", "Attributes.plan", "Attributes.tags", "Demographic.Platform"]).sort(
+        "Id"
+    )
     assert seen.rows() == [("e1", ["pro"], ["x", "y"], None), ("e2", ["free"], ["z"], None)]
     listed = project.query("SELECT list_columns FROM endpoint_parts").item()
     assert list(listed) == ["Attributes.tags"]
 
 
 def test_an_update_replaces_the_part_it_touches_and_removes_the_old_file(project, tmp_path):
-    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(20)))
+    project.endpoints.import_files(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(20)))
     before = part_files(project)
-    project.import_endpoints(
+    project.endpoints.import_files(
         write_csv(tmp_path / "b.csv", ["Id", "Attributes.plan"], [["e1", "enterprise"], ["e2", "team"]])
     )
     after = part_files(project)
     assert after == listed_parts(project)
     assert not set(before) & set(after)  # the touched part was rewritten, the old file is gone
-    assert project.count_endpoints().endpoints == 20
-    plans = dict(project.endpoints(["Id", "Attributes.plan"]).rows())
+    assert project.endpoints.count().endpoints == 20
+    plans = dict(project.endpoints.frame(["Id", "Attributes.plan"]).rows())
     assert plans["e1"] == ["enterprise"] and plans["e2"] == ["team"] and plans["e3"] == ["pro"]
     # a stored multi-value list and a new single value live in different parts, and read alike
     assert project.query("SELECT count(*) FROM endpoints WHERE Id = 'e1'").item() == 1
 
 
 def test_a_new_attribute_reads_as_null_for_older_endpoints(project, tmp_path):
-    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(3)))
-    project.import_endpoints(
+    project.endpoints.import_files(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(3)))
+    project.endpoints.import_files(
         write_csv(
             tmp_path / "b.csv",
             ["Id", "ChannelType", "Address", "Attributes.colour"],
             [["n1", "EMAIL", "n@example.com", "red"]],
         )
     )
-    got = dict(project.endpoints(["Id", "Attributes.colour"]).rows())
+    got = dict(project.endpoints.frame(["Id", "Attributes.colour"]).rows())
     assert got == {"e0": None, "e1": None, "e2": None, "n1": ["red"]}
     assert project.endpoint_columns()[-1] == "Attributes.colour"
 
 
 def test_small_parts_are_merged(project, tmp_path):
     for i in range(endpoint_store.MAX_SMALL_PARTS + 2):
-        project.import_endpoints(write_csv(tmp_path / f"{i}.csv", EMAIL_HEADER, email_rows(10, start=10 * i)))
+        project.endpoints.import_files(
+            write_csv(tmp_path / f"{i}.csv", EMAIL_HEADER, email_rows(10, start=10 * i))
+        )
     assert len(part_files(project)) <= endpoint_store.MAX_SMALL_PARTS
     assert part_files(project) == listed_parts(project)
-    assert project.count_endpoints().endpoints == 10 * (endpoint_store.MAX_SMALL_PARTS + 2)
+    assert project.endpoints.count().endpoints == 10 * (endpoint_store.MAX_SMALL_PARTS + 2)
     assert project.query("SELECT count(DISTINCT Id) FROM endpoints").item() == 60
 
 
 def test_large_writes_are_split_into_parts(project, tmp_path, monkeypatch):
     monkeypatch.setattr(endpoint_store, "PART_ROWS", 40)
-    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(100)))
+    project.endpoints.import_files(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(100)))
     assert sorted(project.query("SELECT rows FROM endpoint_parts").get_column("rows").to_list()) == [
         32,
         34,
         34,
     ]
-    assert project.count_endpoints().endpoints == 100
+    assert project.endpoints.count().endpoints == 100
 
 
 def test_a_large_write_is_written_as_parallel_parts(project, tmp_path, monkeypatch):
     monkeypatch.setattr(endpoint_store, "SMALL_PART_ROWS", 10)
-    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(101)))
+    project.endpoints.import_files(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(101)))
     assert sorted(project.query("SELECT rows FROM endpoint_parts").get_column("rows").to_list()) == [50, 51]
     assert project.query("SELECT count(DISTINCT Id) FROM endpoints").item() == 101
 
@@ -156,16 +161,16 @@ def test_plain_columns_are_stored_uncompressed_and_dictionary_columns_lz4(tmp_pa
 
 
 def test_a_rolled_back_import_leaves_no_files(project, tmp_path):
-    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(5)))
+    project.endpoints.import_files(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(5)))
     before = part_files(project)
     bad = email_rows(5, start=5) + [["x1", "EMAIL", "not-an-address", "u", "pro", 1]]
     with pytest.raises(InputError, match="strict"):
-        project.import_endpoints(write_csv(tmp_path / "b.csv", EMAIL_HEADER, bad), strict=True)
-    assert part_files(project) == before and project.count_endpoints().endpoints == 5
+        project.endpoints.import_files(write_csv(tmp_path / "b.csv", EMAIL_HEADER, bad), strict=True)
+    assert part_files(project) == before and project.endpoints.count().endpoints == 5
 
 
 def test_leftovers_of_a_killed_write_are_removed_by_a_later_write(project, tmp_path):
-    project.import_endpoints(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(5)))
+    project.endpoints.import_files(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(5)))
     directory = project.path / "endpoints"
     old = directory / "part-19990101T000000-deadbeef00.parquet"
     fresh = directory / "part-19990101T000000-deadbeef01.parquet"
@@ -175,17 +180,17 @@ def test_leftovers_of_a_killed_write_are_removed_by_a_later_write(project, tmp_p
     stale = time.time() - endpoint_store.ORPHAN_GRACE_SECONDS - 60
     os.utime(old, (stale, stale))
     os.utime(half, (stale, stale))
-    assert project.count_endpoints().endpoints == 5  # files no list names are never read
-    project.import_endpoints(write_csv(tmp_path / "b.csv", EMAIL_HEADER, email_rows(5, start=5)))
+    assert project.endpoints.count().endpoints == 5  # files no list names are never read
+    project.endpoints.import_files(write_csv(tmp_path / "b.csv", EMAIL_HEADER, email_rows(5, start=5)))
     assert not old.exists() and not half.exists()
     assert fresh.exists()  # young: another connection may be about to commit it
-    assert project.count_endpoints().endpoints == 10
+    assert project.endpoints.count().endpoints == 10
 
 
 def test_the_view_is_empty_but_typed_before_any_import(project):
-    frame = project.endpoints()
+    frame = project.endpoints.frame()
     assert frame.height == 0 and frame.schema["EffectiveDate"] == pl.Datetime("us")
-    assert project.count_endpoints().endpoints == 0
+    assert project.endpoints.count().endpoints == 0
 
 
 def test_one_import_of_a_csv_and_a_json_file_with_the_same_attribute(project, tmp_path):
@@ -196,16 +201,16 @@ def test_one_import_of_a_csv_and_a_json_file_with_the_same_attribute(project, tm
         '{"Id": "j1", "ChannelType": "EMAIL", "Address": "j@example.com", "Attributes": {"plan": ["pro", "team"]}}\n',
         encoding="utf-8",
     )
-    result = project.import_endpoints(csv_file, json_file)
+    result = project.endpoints.import_files(csv_file, json_file)
     assert result.imported == 3 and result.rejected == 0
-    plans = dict(project.endpoints(["Id", "Attributes.plan"]).rows())
+    plans = dict(project.endpoints.frame(["Id", "Attributes.plan"]).rows())
     assert plans == {"e0": ["free"], "e1": ["pro"], "j1": ["pro", "team"]}
 
 
 def test_raw_address_is_stored_only_where_it_differs(project, tmp_path):
     header = ["Id", "ChannelType", "Address"]
     rows = [["s1", "SMS", "+1 (206) 555-0100"], ["m1", "EMAIL", "a@example.com"]]
-    project.import_endpoints(write_csv(tmp_path / "a.csv", header, rows))
+    project.endpoints.import_files(write_csv(tmp_path / "a.csv", header, rows))
     seen = dict(project.query("SELECT Id, RawAddress FROM endpoints").rows())
     assert seen == {"s1": "+1 (206) 555-0100", "m1": "a@example.com"}
     (name,) = part_files(project)
@@ -217,7 +222,8 @@ def test_raw_address_is_stored_only_where_it_differs(project, tmp_path):
 KILL_AT = """
 import os, signal, sys
 import pyarrow.parquet as pq
-from workbench import Project, endpoint_store
+from workbench import Project
+from workbench.store import endpoint_parts as endpoint_store
 
 point = sys.argv[3]
 die = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
@@ -232,7 +238,7 @@ elif point == "parts-written":  # every new part renamed into place, the catalog
     endpoint_store._write_parts = lambda *args: (real(*args), die())[0]
 elif point == "committed":  # committed, the superseded part not yet deleted
     endpoint_store.Write.committed = die
-Project.open(sys.argv[1]).import_endpoints(sys.argv[2], progress=False)
+Project.open(sys.argv[1]).endpoints.import_files(sys.argv[2], progress=False)
 """
 
 
@@ -242,12 +248,12 @@ def test_a_kill_at_each_step_of_a_write_leaves_one_whole_state(project, tmp_path
     import subprocess
     import sys
 
-    project.import_endpoints(write_csv(tmp_path / "base.csv", EMAIL_HEADER, email_rows(300)))
+    project.endpoints.import_files(write_csv(tmp_path / "base.csv", EMAIL_HEADER, email_rows(300)))
     rows = [[*r[:4], "enterprise", 9] for r in email_rows(400)]  # updates 300 endpoints and adds 100
     big = write_csv(tmp_path / "big.csv", EMAIL_HEADER, rows)
     proc = subprocess.run([sys.executable, "-c", KILL_AT, str(project.path), str(big), point], check=False)
     assert proc.returncode == -signal.SIGKILL
-    count = project.count_endpoints().endpoints
+    count = project.endpoints.count().endpoints
     plans = set(project.query('SELECT DISTINCT "Attributes.plan"[1] FROM endpoints').to_series().to_list())
     if point == "committed":
         assert count == 400 and plans == {"enterprise"}  # the new state, whole
@@ -258,10 +264,10 @@ def test_a_kill_at_each_step_of_a_write_leaves_one_whole_state(project, tmp_path
     }
     assert leftovers  # a half file, unlisted parts or a superseded part stay behind ...
     monkeypatch.setattr(endpoint_store, "ORPHAN_GRACE_SECONDS", 0)
-    project.import_endpoints(big)  # run again: finishes the import, or skips it when it was committed
-    assert project.count_endpoints().endpoints == 400
-    project.import_endpoints(write_csv(tmp_path / "more.csv", EMAIL_HEADER, email_rows(5, start=400)))
-    assert project.count_endpoints().endpoints == 405  # ... and a later write removes the leftovers
+    project.endpoints.import_files(big)  # run again: finishes the import, or skips it when it was committed
+    assert project.endpoints.count().endpoints == 400
+    project.endpoints.import_files(write_csv(tmp_path / "more.csv", EMAIL_HEADER, email_rows(5, start=400)))
+    assert project.endpoints.count().endpoints == 405  # ... and a later write removes the leftovers
     assert part_files(project) == listed_parts(project)
     assert not list((project.path / "endpoints").glob(".*"))
 

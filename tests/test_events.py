@@ -45,12 +45,12 @@ def stream_record(i: int, event_type: str = "_session.start", **extra) -> dict:
 
 
 def test_record_events_writes_daily_partitions(project):
-    result = project.record_events([stream_record(i) for i in range(30)])  # 30 hours: two days
+    result = project.events.record([stream_record(i) for i in range(30)])  # 30 hours: two days
     assert result.events == 30 and result.duplicates == 0
     days = sorted(p.name for p in project.events_dir.iterdir())
     assert days == ["date=2024-10-01", "date=2024-10-02"]
     assert not list(project.events_dir.rglob("*.partial"))
-    frame = project.events()
+    frame = project.events.frame()
     assert frame.height == 30
     row = frame.sort("event_timestamp").row(0, named=True)
     assert row["client_id"] == "ep-0" and row["session_id"] == "s-0" and row["device_platform"] == "ios"
@@ -73,13 +73,13 @@ def test_record_events_writes_daily_partitions(project):
 
 def test_duplicates_are_skipped_in_a_batch_and_across_appends(project):
     records = [stream_record(i, event_id=f"id-{i}") for i in range(5)]
-    first = project.record_events(records + records[:2])
+    first = project.events.record(records + records[:2])
     assert (first.events, first.duplicates) == (5, 2)
-    second = project.record_events(records)
+    second = project.events.record(records)
     assert (second.events, second.duplicates) == (0, 5)
     no_ids = [stream_record(i) for i in range(3)]
-    project.record_events(no_ids)
-    assert project.record_events(no_ids).events == 0  # the content hash identifies identical records
+    project.events.record(no_ids)
+    assert project.events.record(no_ids).events == 0  # the content hash identifies identical records
     assert project.query("SELECT count(*) FROM events").item() == 8
 
 
@@ -92,10 +92,10 @@ def test_pinpoint_limits(project):
     )
     for bad, needle in ((long_value, "at most 200"), (long_name, "longer than 50"), (too_many, "at most 40")):
         with pytest.raises(InputError, match=needle):
-            project.record_events([ok, bad])
+            project.events.record([ok, bad])
     assert project.query("SELECT count(*) FROM events").item() == 0  # nothing half-recorded
     assert (
-        project.record_events(
+        project.events.record(
             [
                 stream_record(
                     4, attributes={f"a{i}": "v" for i in range(20)}, metrics={f"m{i}": i for i in range(20)}
@@ -118,7 +118,7 @@ def test_import_firehose_gz_and_rejects(project, tmp_path):
     )
     src = tmp_path / "firehose-2024-10-01.gz"
     src.write_bytes(gzip.compress("\n".join(lines).encode()))
-    result = project.import_events(src)
+    result = project.events.import_files(src)
     assert (result.events, result.rejected) == (10, 3)
     with open(result.rejects_file, newline="") as fh:
         rejects = list(csv.DictReader(fh))
@@ -128,7 +128,7 @@ def test_import_firehose_gz_and_rejects(project, tmp_path):
         ("9", "event_timestamp"),
     ]
     assert "at most 200" in rejects[1]["reason"] and rejects[0]["file"] == str(src)
-    assert project.import_events(src).events == 0  # importing it again adds nothing
+    assert project.events.import_files(src).events == 0  # importing it again adds nothing
 
 
 def test_import_custom_events_csv_and_putevents_jsonl(project, tmp_path):
@@ -152,7 +152,7 @@ def test_import_custom_events_csv_and_putevents_jsonl(project, tmp_path):
         )
         + "\n"
     )
-    result = project.import_events(src, put)
+    result = project.events.import_files(src, put)
     assert (result.events, result.rejected) == (3, 1)
     frame = project.query(
         "SELECT event_type, client_id, event_timestamp, metrics['amount'] AS m FROM events ORDER BY event_timestamp"
@@ -165,7 +165,7 @@ def test_csv_with_unknown_columns_is_refused(project, tmp_path):
     src = tmp_path / "bad.csv"
     src.write_text("event_typ,event_timestamp,client_id\nx,2024-10-01,a\n")
     with pytest.raises(InputError, match="did you mean event_type"):
-        project.import_events(src)
+        project.events.import_files(src)
 
 
 READER = textwrap.dedent(
@@ -195,7 +195,7 @@ def test_readable_from_duckdb_and_polars_while_another_process_appends(project):
     glob = str(project.events_dir / "*" / "*.parquet")
     reader = subprocess.Popen([sys.executable, "-c", READER, glob, "2000"], stdout=subprocess.PIPE, text=True)
     for batch in range(20):
-        project.record_events([stream_record(batch * 100 + i, event_id=f"{batch}-{i}") for i in range(100)])
+        project.events.record([stream_record(batch * 100 + i, event_id=f"{batch}-{i}") for i in range(100)])
     out, _ = reader.communicate(timeout=60)
     assert reader.returncode == 0, out
     assert int(out.strip()) == 2000
@@ -213,8 +213,8 @@ def test_fast_and_exact_paths_agree(tmp_path):
     """The DuckDB fast path and the Python path turn the same records into the same rows."""
     from datetime import datetime
 
-    from workbench.events.fast import read_events_fast
-    from workbench.events.records import iter_json_records, parse_records
+    from workbench.ingest.event_fast import read_events_fast
+    from workbench.ingest.event_records import iter_json_records, parse_records
 
     records = [stream_record(i) for i in range(50)]
     records[3]["attributes"] = {"a": "1", "b": "two"}
@@ -228,7 +228,7 @@ def test_fast_and_exact_paths_agree(tmp_path):
     now = datetime(2026, 1, 1)
     fast = read_events_fast(data, tmp_path, now)
     assert fast is not None
-    from workbench.events.records import fill_event_ids
+    from workbench.ingest.event_records import fill_event_ids
 
     fast = fill_event_ids(fast)
     exact, rejects = parse_records(iter_json_records(data, "x"), "x", now)
@@ -248,7 +248,7 @@ def test_fast_and_exact_paths_agree(tmp_path):
 def test_fast_path_steps_aside_for_unknown_keys_and_bad_records(tmp_path):
     from datetime import datetime
 
-    from workbench.events.fast import read_events_fast
+    from workbench.ingest.event_fast import read_events_fast
 
     now = datetime(2026, 1, 1)
     unknown = stream_record(1)

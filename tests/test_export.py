@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench import InputError, UnknownNameError
-from workbench.importing.export import neutralise_cell
+from workbench.ingest.export import neutralise_cell
 
 
 @pytest.fixture
 def filled(project, tmp_path):
-    project.import_endpoints(
+    project.endpoints.import_files(
         write_csv(
             tmp_path / "a.csv",
             [
@@ -42,7 +42,7 @@ def filled(project, tmp_path):
 
 
 def test_csv_export_neutralises_formulas(filled, tmp_path):
-    out = filled.export_endpoints(tmp_path / "out.csv")
+    out = filled.endpoints.export(tmp_path / "out.csv")
     with open(out, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     header, body = rows[0], {r[0]: dict(zip(rows[0], r, strict=False)) for r in rows[1:]}
@@ -53,16 +53,16 @@ def test_csv_export_neutralises_formulas(filled, tmp_path):
     assert body["e2"]["Attributes.note"] == "'@SUM(A1)"
     assert body["e2"]["Address"] == "'+12065550100"
     assert body["e1"]["Metrics.delta"] == "-2.0"  # numbers stay numbers
-    raw = filled.export_endpoints(tmp_path / "raw.csv", raw=True)
+    raw = filled.endpoints.export(tmp_path / "raw.csv", raw=True)
     assert "=HYPERLINK" in raw.read_text().splitlines()[1]
 
 
 def test_exported_csv_imports_back_unchanged(filled, tmp_path):
     from workbench import Project
 
-    out = filled.export_endpoints(tmp_path / "out.csv")
+    out = filled.endpoints.export(tmp_path / "out.csv")
     other = Project.create(tmp_path / "other")
-    result = other.import_endpoints(out)
+    result = other.endpoints.import_files(out)
     assert result.rejected == 0 and result.imported == 3
     cols = [
         "Id",
@@ -75,25 +75,25 @@ def test_exported_csv_imports_back_unchanged(filled, tmp_path):
         "CohortId",
         "CreationDate",
     ]
-    assert other.endpoints(cols).sort("Id").equals(filled.endpoints(cols).sort("Id"))
+    assert other.endpoints.frame(cols).sort("Id").equals(filled.endpoints.frame(cols).sort("Id"))
 
 
 def test_parquet_keeps_the_data_as_it_is(filled, tmp_path):
-    out = filled.export_endpoints(tmp_path / "out.parquet")
+    out = filled.endpoints.export(tmp_path / "out.parquet")
     frame = pl.read_parquet(out)
-    assert frame.sort("Id").equals(filled.endpoints().sort("Id"))
+    assert frame.sort("Id").equals(filled.endpoints.frame().sort("Id"))
     assert frame.filter(pl.col("Id") == "e1").get_column("Attributes.note").to_list() == [
         ['=HYPERLINK("http://x")']
     ]
 
 
 def test_export_a_segment_and_bad_names(filled, tmp_path):
-    out = filled.export_endpoints(tmp_path / "seg.parquet", segment="two")
+    out = filled.endpoints.export(tmp_path / "seg.parquet", segment="two")
     assert pl.read_parquet(out).height == 3
     with pytest.raises(UnknownNameError, match="did you mean two"):
-        filled.export_endpoints(tmp_path / "x.csv", segment="tow")
+        filled.endpoints.export(tmp_path / "x.csv", segment="tow")
     with pytest.raises(InputError, match=r"\.csv or \.parquet"):
-        filled.export_endpoints(tmp_path / "x.xlsx")
+        filled.endpoints.export(tmp_path / "x.xlsx")
 
 
 @given(st.text(max_size=20))

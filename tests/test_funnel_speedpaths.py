@@ -90,8 +90,8 @@ def build(root, events: list[Event]):
         for c in CLIENTS
     ]
     header = ["Id", "ChannelType", "Address", "User.UserId", "Demographic.Platform"]
-    project.import_endpoints(write_csv(root / "endpoints.csv", header, rows[:-1]), progress=False)
-    project.record_events(
+    project.endpoints.import_files(write_csv(root / "endpoints.csv", header, rows[:-1]), progress=False)
+    project.events.record(
         [
             {
                 "event_type": e.type,
@@ -229,7 +229,7 @@ def mode(request, monkeypatch):
 @pytest.mark.parametrize("breakdown", [None, "platform"])
 def test_funnels_match_the_reference(random_project, mode, by, breakdown):
     project, events = random_project
-    with a.shared_connection(project):
+    with project.reading():
         for steps, window in CASES:
             result = a.funnel(project, steps, START, END, window=window, by=by, breakdown=breakdown)
             want = reference(events, steps, a.parse_duration(window), by, breakdown)

@@ -18,7 +18,7 @@ from workbench import InputError
 
 
 def assert_untouched(project, endpoints: int = 0):
-    assert project.count_endpoints().endpoints == endpoints
+    assert project.endpoints.count().endpoints == endpoints
     assert project.query("SELECT count(*) FROM imports").item() == (1 if endpoints else 0)
 
 
@@ -26,7 +26,7 @@ def test_non_utf8_bytes_name_the_byte_offset(project, tmp_path):
     src = tmp_path / "latin1.csv"
     src.write_bytes(b"Id,ChannelType,Address\ne1,EMAIL,a@example.com\ne2,EMAIL,Jos\xe9@example.com\n")
     with pytest.raises(InputError) as err:
-        project.import_endpoints(src)
+        project.endpoints.import_files(src)
     offset = src.read_bytes().index(b"\xe9")
     assert f"byte offset {offset}" in str(err.value) and "0xe9" in str(err.value)
     assert err.value.line == 3 and err.value.file == str(src) and err.value.field == "Address"
@@ -37,11 +37,11 @@ def test_empty_file_and_header_only(project, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     with pytest.raises(InputError, match="empty"):
-        project.import_endpoints(empty)
+        project.endpoints.import_files(empty)
     header_only = tmp_path / "header.csv"
     header_only.write_text("Id,ChannelType,Address\n")
     with pytest.raises(InputError, match="only a header"):
-        project.import_endpoints(header_only)
+        project.endpoints.import_files(header_only)
     assert_untouched(project)
 
 
@@ -52,7 +52,7 @@ def test_unknown_columns_are_listed_with_close_matches(project, tmp_path):
         [["a", "EMAIL", "a@example.com", "ios", "red"]],
     )
     with pytest.raises(InputError) as err:
-        project.import_endpoints(src)
+        project.endpoints.import_files(src)
     message = str(err.value)
     assert "'ChanelType' (did you mean ChannelType" in message
     assert "'Adress' (did you mean Address" in message
@@ -71,7 +71,7 @@ def test_wrong_delimiter(project, tmp_path, delimiter, word):
         + "\n"
     )
     with pytest.raises(InputError, match=f"{word}-separated"):
-        project.import_endpoints(src)
+        project.endpoints.import_files(src)
     assert_untouched(project)
 
 
@@ -84,7 +84,7 @@ def test_truncated_gzip(project, tmp_path):
     src = tmp_path / "cut.jsonl.gz"
     src.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError, match="truncated gzip") as err:
-        project.import_endpoints(src)
+        project.endpoints.import_files(src)
     assert err.value.file == str(src)
     assert_untouched(project)
 
@@ -94,7 +94,7 @@ def test_gzip_bomb_is_refused_while_decompressing(project, tmp_path):
     src.write_bytes(gzip.compress(b"Id,ChannelType,Address\n" + b"\0" * (300 << 20)))
     assert src.stat().st_size < 1 << 20
     with pytest.raises(InputError, match="decompression bomb"):
-        project.import_endpoints(src)
+        project.endpoints.import_files(src)
     assert_untouched(project)
 
 
@@ -103,7 +103,7 @@ def test_deeply_nested_json_is_a_rejected_row(project, tmp_path):
     src = tmp_path / "deep.jsonl"
     lines = [json.dumps({"Id": "ok", "ChannelType": "EMAIL", "Address": "ok@example.com"}), deep]
     src.write_text("\n".join(lines) + "\n")
-    result = project.import_endpoints(src)
+    result = project.endpoints.import_files(src)
     assert result.imported == 1 and result.rejected == 1
     with open(result.rejects_file, newline="") as fh:
         (row,) = list(csv.DictReader(fh))
@@ -116,7 +116,7 @@ def test_a_100_mb_single_line(project, tmp_path):
         fh.write("Id,ChannelType,Address,Attributes.note\n")
         fh.write("small,EMAIL,s@example.com,hello\n")
         fh.write("big,EMAIL,b@example.com," + "x" * (100 << 20) + "\n")
-    result = project.import_endpoints(src)
+    result = project.endpoints.import_files(src)
     assert result.imported == 1 and result.rejected == 1
     with open(result.rejects_file, newline="") as fh:
         (row,) = list(csv.DictReader(fh))
@@ -135,7 +135,7 @@ def test_a_100_mb_single_line(project, tmp_path):
             )
             + "\n"
         )
-    result = project.import_endpoints(jsonl)
+    result = project.endpoints.import_files(jsonl)
     assert result.imported == 1 and result.rejected == 1
 
 
@@ -149,7 +149,7 @@ def test_missing_required_field_and_duplicate_ids(project, tmp_path):
             ["e1", "EMAIL", "again@example.com", "u1", "pro", 2],
         ],
     )
-    result = project.import_endpoints(src)
+    result = project.endpoints.import_files(src)
     with open(result.rejects_file, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["file"], r["line"], r["field"]) for r in rows] == [
@@ -157,13 +157,13 @@ def test_missing_required_field_and_duplicate_ids(project, tmp_path):
         (str(src), "4", "Id"),
     ]
     assert "duplicate Id 'e1'" in rows[1]["reason"] and ":2" in rows[1]["reason"]
-    assert project.endpoints(where="Id = 'e1'").item(0, "Address") == "one@example.com"
+    assert project.endpoints.frame(where="Id = 'e1'").item(0, "Address") == "one@example.com"
 
 
 def test_ragged_rows_are_rejected_not_shifted(project, tmp_path):
     src = tmp_path / "a.csv"
     src.write_text("Id,ChannelType,Address\na,EMAIL,a@example.com\nb,EMAIL,b@example.com,extra\n")
-    result = project.import_endpoints(src)
+    result = project.endpoints.import_files(src)
     assert result.imported == 1 and result.rejected == 1
 
 
@@ -182,13 +182,13 @@ def test_cli_error_names_file_line_and_field(project, tmp_path):
 KILL_SCRIPT = """
 import sys
 from workbench import Project
-Project.open(sys.argv[1]).import_endpoints(sys.argv[2], progress=False)
+Project.open(sys.argv[1]).endpoints.import_files(sys.argv[2], progress=False)
 print("done", flush=True)
 """
 
 
 def test_an_import_killed_halfway_leaves_the_project_as_it_was(project, tmp_path):
-    project.import_endpoints(write_csv(tmp_path / "base.csv", EMAIL_HEADER, email_rows(1000)))
+    project.endpoints.import_files(write_csv(tmp_path / "base.csv", EMAIL_HEADER, email_rows(1000)))
     rows = email_rows(1000) + email_rows(120_000, start=1000)
     rows = [[*r[:4], "enterprise", 9] for r in rows]  # updates 1000 endpoints and adds 120k
     big = write_csv(tmp_path / "big.csv", EMAIL_HEADER, rows)
@@ -204,7 +204,7 @@ def test_an_import_killed_halfway_leaves_the_project_as_it_was(project, tmp_path
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         outcomes.append(proc.returncode)
-        count = project.count_endpoints().endpoints
+        count = project.endpoints.count().endpoints
         plans = project.query(
             "SELECT DISTINCT \"Attributes.plan\"[1] AS p FROM endpoints WHERE Id = 'e1'"
         ).item()
@@ -215,6 +215,6 @@ def test_an_import_killed_halfway_leaves_the_project_as_it_was(project, tmp_path
             assert count == 121_000 and plans == "enterprise" and imported == 2
             break
     assert -signal.SIGKILL in outcomes  # at least one run really died mid-way
-    result = project.import_endpoints(big)  # and the import can simply be run again
-    assert project.count_endpoints().endpoints == 121_000
+    result = project.endpoints.import_files(big)  # and the import can simply be run again
+    assert project.endpoints.count().endpoints == 121_000
     assert result.imported in (0, 120_000)

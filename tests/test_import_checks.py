@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench import InputError
-from workbench.importing import readers, source
-from workbench.importing.readers import TRIMMED, WHITESPACE, read_csv, scan_body
-from workbench.importing.validate import (
+from workbench.ingest import readers, source
+from workbench.ingest.readers import TRIMMED, WHITESPACE, read_csv, scan_body
+from workbench.ingest.validate import (
     _EMAIL,
     _all_distinct,
     email_syntax_ok,
@@ -484,7 +484,7 @@ def test_a_push_token_with_only_unicode_whitespace_is_rejected(tmp_path):
 
 
 def test_hash_bounds_for_the_upsert_rules():
-    from workbench.importing.upsert import most_rows_per_value, surely_distinct
+    from workbench.ingest.upsert import most_rows_per_value, surely_distinct
 
     users = pl.Series(["u1", "u2", None, "u1", None, "u3", "u1"])
     assert most_rows_per_value(users) == 3  # nulls are nobody's

@@ -12,7 +12,7 @@ import pytest
 from helpers import EMAIL_HEADER, email_rows, write_csv
 
 from workbench import InputError, Project
-from workbench.importing import readers, source
+from workbench.ingest import readers, source
 
 MESSY = (
     "Id,ChannelType,Address,Attributes.plan,Attributes.tag,Attributes.tag,User.UserAttributes.name\n"
@@ -40,7 +40,7 @@ def test_a_mapped_file_imports_exactly_like_a_read_one(tmp_path, monkeypatch):
         monkeypatch.setattr(source, "MAP_BYTES", 1 if mapped else 1 << 40)
         assert source.read_input(path, map_file=True).mapped is mapped
         project = Project.create(tmp_path / f"p{mapped}")
-        result = project.import_endpoints(path, progress=False)
+        result = project.endpoints.import_files(path, progress=False)
         rejects = Path(result.rejects_file).read_text(encoding="utf-8")
         results[mapped] = (endpoints(project), result.imported, result.rejected, rejects)
     assert results[True][0].equals(results[False][0])
@@ -88,16 +88,16 @@ def test_not_utf8_in_a_mapped_file_names_the_byte_offset(
     path.write_bytes(b"Id,ChannelType,Address\n" + body)
     assert source.read_input(path, map_file=True).mapped  # checked beside the parse, not before
     with pytest.raises(InputError, match=f"invalid byte 0xff at byte offset {offset}") as err:
-        project.import_endpoints(path, progress=False)
+        project.endpoints.import_files(path, progress=False)
     assert err.value.line == line and err.value.field == field
-    assert project.count_endpoints().endpoints == 0
+    assert project.endpoints.count().endpoints == 0
 
 
 def test_not_utf8_in_a_mapped_header_comes_first(project, tmp_path, map_everything):
     path = tmp_path / "bad.csv"
     path.write_bytes(b"Id,ChannelType,Addr\xe9ss\na,EMAIL,a@example.com\n")  # Latin-1, also an unknown column
     with pytest.raises(InputError, match="not UTF-8: invalid byte 0xe9 at byte offset 19"):
-        project.import_endpoints(path, progress=False)
+        project.endpoints.import_files(path, progress=False)
 
 
 def test_a_file_changed_during_the_import_imports_nothing(project, tmp_path, monkeypatch, map_everything):
@@ -115,18 +115,20 @@ def test_a_file_changed_during_the_import_imports_nothing(project, tmp_path, mon
 
     monkeypatch.setattr(readers.pl, "read_csv", parse_then_append)  # (the fast path: LF line ends)
     with pytest.raises(InputError, match="changed while it was being imported"):
-        project.import_endpoints(path, progress=False)
+        project.endpoints.import_files(path, progress=False)
     assert parsed == [path]  # Polars read the file from disk, by its name
-    assert project.count_endpoints().endpoints == 0
+    assert project.endpoints.count().endpoints == 0
 
 
 def test_reimporting_a_mapped_file_is_skipped_after_its_parse(project, tmp_path, map_everything):
     path = write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(20))
-    first = project.import_endpoints(path, progress=False)
-    again = project.import_endpoints(path, progress=False)
+    first = project.endpoints.import_files(path, progress=False)
+    again = project.endpoints.import_files(path, progress=False)
     assert first.imported == 20 and again.imported == 0 and again.skipped_files == [str(path)]
     assert project.query("SELECT count(*) FROM imports").item() == 1
     copy = tmp_path / "copy.csv"
     copy.write_bytes(path.read_bytes())
-    both = project.import_endpoints(copy, path, progress=False)  # same bytes under another name: skipped
-    assert both.skipped_files == [str(copy), str(path)] and project.count_endpoints().endpoints == 20
+    both = project.endpoints.import_files(
+        copy, path, progress=False
+    )  # same bytes under another name: skipped
+    assert both.skipped_files == [str(copy), str(path)] and project.endpoints.count().endpoints == 20

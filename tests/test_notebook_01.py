@@ -19,7 +19,7 @@ def require_kernel() -> None:
 def test_import_notebook_runs_on_the_demo_project(demo_project_copy, tmp_path):
     require_kernel()
     out = tmp_path / "01.ipynb"
-    before = demo_project_copy.count_endpoints().endpoints
+    before = demo_project_copy.endpoints.count().endpoints
     events_before = demo_project_copy.query("SELECT count(*) FROM events").item()
     papermill.execute_notebook(
         str(ROOT / "notebooks" / "01_import_endpoints.ipynb"),
@@ -30,6 +30,6 @@ def test_import_notebook_runs_on_the_demo_project(demo_project_copy, tmp_path):
         progress_bar=False,
     )
     # papermill raises on any failing cell; here we check that the samples really went in
-    assert demo_project_copy.count_endpoints().endpoints > before
+    assert demo_project_copy.endpoints.count().endpoints > before
     assert demo_project_copy.query("SELECT count(*) FROM events").item() > events_before
     assert "no rows were rejected" in out.read_text() or "rejects" in out.read_text()

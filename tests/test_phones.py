@@ -7,7 +7,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.importing.phones import normalise_phones
+from workbench.ingest.phones import normalise_phones
 
 CODES = [
     "1",
@@ -215,7 +215,7 @@ def test_national_numbers_of_pattern_and_transform_regions(seed):
 
 def test_the_fast_path_takes_most_national_numbers():
     """GB/AU/KR-style prefixes and BR/JP transform rules are read column-wise, not one by one."""
-    from workbench.importing import phones
+    from workbench.ingest import phones
 
     raws = [
         "020 7946 0958",
@@ -296,7 +296,7 @@ def test_national_digits_that_start_with_the_international_prefix_go_to_the_libr
 
 
 def test_region_rules_follow_the_library_order_and_leading_digits():
-    from workbench.importing import phones
+    from workbench.ingest import phones
 
     nanpa = phones._region_rules("1", 10)
     regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from workbench import Project, ProjectError, ProjectLockedError
-from workbench.schema import SCHEMA_VERSION
+from workbench.store.migrations import SCHEMA_VERSION
 
 
 def test_create_lays_out_the_folder(tmp_path):
@@ -21,7 +21,7 @@ def test_create_lays_out_the_folder(tmp_path):
     assert project.setting("channels.email.adapter") == "outbox"
     assert project.setting("project.name") == "acme"
     assert project.query("SELECT value FROM meta WHERE key = 'schema_version'").item() == str(SCHEMA_VERSION)
-    assert project.count_endpoints().to_dict() == {"endpoints": 0, "active": 0, "users": 0}
+    assert project.endpoints.count().to_dict() == {"endpoints": 0, "active": 0, "users": 0}
 
 
 def test_create_refuses_an_existing_project(tmp_path):
@@ -37,7 +37,7 @@ def test_open_a_folder_that_is_not_a_project(tmp_path):
 
 
 def test_migrate_builds_every_table_in_one_step(tmp_path):
-    from workbench.schema import migrate
+    from workbench.store.migrations import migrate
 
     con = duckdb.connect(str(tmp_path / "c.duckdb"))
     assert migrate(con) == 0  # found version 0, an empty file
@@ -50,7 +50,7 @@ def test_migrate_builds_every_table_in_one_step(tmp_path):
 
 def test_a_version_1_catalog_keeps_its_endpoints_when_migrated(tmp_path):
     """Version 1 kept endpoints in a DuckDB table; opening such a project moves them into a Parquet part."""
-    from workbench.schema import MIGRATIONS
+    from workbench.store.migrations import MIGRATIONS
 
     root = tmp_path / "old"
     Project.create(root)
@@ -71,9 +71,9 @@ def test_a_version_1_catalog_keeps_its_endpoints_when_migrated(tmp_path):
     )
     con.close()
     project = Project.open(root)
-    rows = project.endpoints(["Id", "Address", "EndpointStatus", "Attributes.plan", "Metrics.visits"]).sort(
-        "Id"
-    )
+    rows = project.endpoints.frame(
+        ["Id", "Address", "EndpointStatus", "Attributes.plan", "Metrics.visits"]
+    ).sort("Id")
     assert rows.rows() == [
         ("e1", "a@example.com", "ACTIVE", ["pro", "team"], 3.0),
         ("e2", "+12065550100", "INACTIVE", None, None),

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from workbench.errors import InputError, UnknownNameError
-from workbench.segments import Segment, SegmentSpec, attribute, in_segment, list_segments, save_segment
+from workbench.segments import Segment, SegmentSpec, attribute, in_segment, list_segments
 
 NOW = "2026-10-30T00:00:00Z"
 
@@ -85,13 +85,13 @@ def test_unknown_base_segment(demo_project):
 
 def test_cycles_are_refused_and_nothing_is_saved(demo_project_copy):
     project = demo_project_copy
-    save_segment(project, "a", attribute("plan").any_of("pro"))
-    save_segment(project, "b", in_segment("a") & attribute("plan").any_of("pro"))
+    project.segments.create("a", attribute("plan").any_of("pro"))
+    project.segments.create("b", in_segment("a") & attribute("plan").any_of("pro"))
     with pytest.raises(InputError) as err:
-        save_segment(project, "a", in_segment("b"))
+        project.segments.create("a", in_segment("b"))
     assert "cycle: a -> b -> a" in str(err.value)
     with pytest.raises(InputError, match="cycle"):
-        save_segment(project, "c", in_segment("c"))
+        project.segments.create("c", in_segment("c"))
     listed = list_segments(project)
     assert sorted(listed.get_column("name").to_list()) == ["a", "b"]
     assert listed.filter(listed["name"] == "a").item(0, "latest_version") == 1

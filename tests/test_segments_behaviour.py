@@ -68,8 +68,8 @@ def small(tmp_path_factory):
     project = Project.create(root / "project")
     csv = root / "endpoints.csv"
     csv.write_text(ENDPOINTS_CSV, encoding="utf-8")
-    project.import_endpoints(csv, progress=False)
-    project.record_events(
+    project.endpoints.import_files(csv, progress=False)
+    project.events.record(
         [
             {
                 "event_id": f"e{i}",

@@ -84,7 +84,7 @@ def test_export_escapes_formula_cells(demo_project_copy, tmp_path):
     evil.write_text(
         'Id,ChannelType,Address,Attributes.plan\nx1,EMAIL,x1@example.com,=HYPERLINK("http://e")\n'
     )
-    project.import_endpoints(evil, progress=False)
+    project.endpoints.import_files(evil, progress=False)
     spec = tmp_path / "evil.json"
     spec.write_text(
         json.dumps(

@@ -14,7 +14,6 @@ from workbench.segments import (
     list_segments,
     metric,
     save_endpoints_as_segment,
-    save_segment,
     segment_sql_filter,
 )
 
@@ -49,8 +48,8 @@ def test_pinpoint_json_is_kept_unchanged(demo_project):
 
 def test_segment_groups_with_sources_and_types(demo_project_copy):
     project = demo_project_copy
-    pro = save_segment(project, "pro", attribute("plan").any_of("pro"))
-    buyers = save_segment(project, "buyers", metric("purchases") >= 1)
+    pro = project.segments.create("pro", attribute("plan").any_of("pro"))
+    buyers = project.segments.create("buyers", metric("purchases") >= 1)
     request = {
         "Name": "pro-or-buyers-not-us",
         "SegmentGroups": {
@@ -68,7 +67,7 @@ def test_segment_groups_with_sources_and_types(demo_project_copy):
         },
     }
     segment = Segment.from_json(project, request, now=NOW)
-    endpoints = project.endpoints()
+    endpoints = project.endpoints.frame()
     expected = endpoints.filter(
         (pl.col("Attributes.plan").list.contains("pro").fill_null(False) | (pl.col("Metrics.purchases") >= 1))
         & (pl.col("Location.Country").fill_null("") != "US")
@@ -79,22 +78,22 @@ def test_segment_groups_with_sources_and_types(demo_project_copy):
 
 def test_every_save_makes_a_version_and_versions_can_be_pinned(demo_project_copy):
     project = demo_project_copy
-    v1 = save_segment(project, "plan", attribute("plan").any_of("pro"))
-    v2 = save_segment(project, "plan", attribute("plan").any_of("pro", "enterprise"))
+    v1 = project.segments.create("plan", attribute("plan").any_of("pro"))
+    v2 = project.segments.create("plan", attribute("plan").any_of("pro", "enterprise"))
     assert (v1.version, v2.version) == (1, 2)
     assert Segment.load(project, "plan").version == 2
     n1 = Segment.load(project, "plan", 1, now=NOW).count().endpoints
     n2 = Segment.load(project, "plan", now=NOW).count().endpoints
     assert 0 < n1 < n2
     filter_v1 = segment_sql_filter(project, "plan", 1)
-    assert project.count_endpoints(filter_v1).endpoints == n1
+    assert project.endpoints.count(filter_v1).endpoints == n1
     listed = list_segments(project)
     assert listed.filter(pl.col("name") == "plan").item(0, "latest_version") == 2
 
 
 def test_polars_result_saved_as_imported_segment(demo_project_copy):
     project = demo_project_copy
-    chosen = project.endpoints().filter(pl.col("Attributes.plan").list.contains("pro")).head(25)
+    chosen = project.endpoints.frame().filter(pl.col("Attributes.plan").list.contains("pro")).head(25)
     imported = save_endpoints_as_segment(project, "hand-picked", chosen)
     assert imported.spec.segment_type == "IMPORT"
     assert ids(imported.members()) == ids(chosen) == ids(imported.members_polars())
@@ -108,12 +107,12 @@ def test_polars_result_saved_as_imported_segment(demo_project_copy):
     expected = chosen.filter(pl.col("Metrics.purchases") >= 1)
     assert ids(based.members()) == ids(expected) == ids(based.members_polars())
     # the export path uses the same filter
-    assert project.count_endpoints(segment_sql_filter(project, "hand-picked")).endpoints == 5
+    assert project.endpoints.count(segment_sql_filter(project, "hand-picked")).endpoints == 5
 
 
 def test_membership_of_another_segment_and_exclusion(demo_project_copy):
     project = demo_project_copy
-    save_segment(project, "pro", attribute("plan").any_of("pro"))
+    project.segments.create("pro", attribute("plan").any_of("pro"))
     spec = {
         "Dimensions": {
             "SegmentMembership": {"DimensionType": "EXCLUSIVE", "Segments": [{"Id": "pro"}]},
@@ -121,7 +120,7 @@ def test_membership_of_another_segment_and_exclusion(demo_project_copy):
         }
     }
     segment = Segment.from_json(project, spec, now=NOW)
-    expected = project.endpoints().filter(
+    expected = project.endpoints.frame().filter(
         ~pl.col("Attributes.plan").list.contains("pro").fill_null(False) & (pl.col("Metrics.purchases") > 0)
     )
     assert ids(segment.members()) == ids(expected)
@@ -131,7 +130,7 @@ def test_builder_json_round_trip_through_a_file(demo_project_copy, tmp_path):
     condition = (attribute("plan").any_of("pro") & ~(metric("purchases") > 2)) | attribute("plan").any_of(
         "enterprise"
     )
-    saved = save_segment(demo_project_copy, "mixed", condition)
+    saved = demo_project_copy.segments.create("mixed", condition)
     path = tmp_path / "mixed.json"
     path.write_text(saved.to_json(), encoding="utf-8")
     again = Segment(demo_project_copy, SegmentSpec.from_json(path), now=NOW)

@@ -35,7 +35,7 @@ def test_fields_come_from_the_data_with_value_suggestions(demo_project):
 
 def test_live_count_follows_every_change(demo_project):
     builder = SegmentBuilder(demo_project, now=NOW, debounce=0)
-    everyone = demo_project.count_endpoints()
+    everyone = demo_project.endpoints.count()
     assert (builder.counts.endpoints, builder.counts.users) == (everyone.endpoints, everyone.users)
 
     plan = builder.add_condition("Attributes.plan", "has any of", "pro")
@@ -69,14 +69,14 @@ def test_bad_value_shows_an_error_and_keeps_the_last_count(demo_project):
     assert "'lots' is not a number" in builder.error and "lots" in builder.status.value
     assert builder.counts == before
     row.values.value = ""  # incomplete: left out, everyone counts again
-    assert builder.error is None and builder.counts.endpoints == demo_project.count_endpoints().endpoints
+    assert builder.error is None and builder.counts.endpoints == demo_project.endpoints.count().endpoints
 
 
 def test_event_condition_and_save(demo_project_copy):
     builder = SegmentBuilder(demo_project_copy, now=NOW, debounce=0)
     builder.add_condition("Event: cart.add", "at least", "2, 30")
     expected = (
-        demo_project_copy.events()
+        demo_project_copy.events.frame()
         .filter((pl.col("event_type") == "cart.add") & (pl.col("event_timestamp") > pl.datetime(2026, 9, 30)))
         .group_by("client_id")
         .len()

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from workbench.importing.sidework import Pieces
+from workbench.ingest.sidework import Pieces
 
 
 def test_every_piece_is_done_once_and_results_keep_their_order():
@@ -58,7 +58,7 @@ def test_the_caller_does_what_the_helper_has_not_taken():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is a Linux feature")
 def test_the_helper_gives_way_and_the_caller_keeps_its_priority():
-    from workbench.importing.sidework import HELPER_NICENESS
+    from workbench.ingest.sidework import HELPER_NICENESS
 
     mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     seen: dict[str, int] = {}

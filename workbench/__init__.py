@@ -2,12 +2,12 @@
 
 The front door:
 
-- ``Project`` (endpoints, imports, the event log), ``EndpointCounts``, and the errors;
-- ``Segment`` and the segment builder functions live in ``workbench.segments``; ``SegmentBuilder`` (widget) in
-  ``workbench.widgets``;
-- ``kpi``, ``funnel`` and the other analytics in ``workbench.analytics``; ``Dashboard`` / ``dashboard`` in
-  ``workbench.dashboards``; ``run_report`` in ``workbench.reports``; ``generate_demo_files`` / ``run_demo`` in
-  ``workbench.demo``.
+- ``Project``: one handle with namespaces (``project.endpoints``, ``project.events``, ``project.segments``,
+  ``project.kpi()``, ``project.funnel()``, ``project.dashboard()``, ``project.report()``), ``EndpointCounts``,
+  and the errors;
+- the feature packages stay importable for scripts: ``workbench.ingest``, ``workbench.segments`` (``Segment``
+  and the condition builder), ``workbench.analytics``, ``workbench.dashboards``, ``workbench.widgets``,
+  ``workbench.reports``, ``workbench.demo``.
 
 The most used of those are also reachable here (imported on first use, so ``import workbench`` stays light).
 """

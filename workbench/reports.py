@@ -29,7 +29,7 @@ from .errors import InputError, UnknownNameError, WorkbenchError, suggest
 from .progress import progress_bar
 
 if TYPE_CHECKING:
-    from .project import Project
+    from .store import Store
 
 KERNEL = "workbench"
 _DATE_PARAMS = ("start", "end")
@@ -297,7 +297,7 @@ def _keep_first_bundle(page: str, marker: str) -> str:
     return pattern.sub(keep_first, page)
 
 
-def write_demo_reports(project: Project, out_dir: Path, progress: bool = True) -> list[Path]:
+def write_demo_reports(project: Store, out_dir: Path, progress: bool = True) -> list[Path]:
     """Write every dashboard (HTML), an Overview picture (PNG) and every report notebook (HTML) into ``out_dir``.
 
     The PNG is a Chromium screenshot of the Overview page when Chromium is installed, else the Overview's charts

@@ -9,7 +9,7 @@ Every view takes ``start``/``end`` (inclusive dates; default the last 30 days of
 >>> funnel(project, ["product.view", "cart.add", "_monetization.purchase"], window="7d").table
 """
 
-from ._common import Scope, parse_duration, resolve_scope, segment_filter, shared_connection
+from ._common import Scope, parse_duration, resolve_scope, segment_filter
 from .demographics import DIMENSIONS, distribution
 from .events import EventSpec, event_counts, event_types, metric_summary
 from .funnels import FunnelResult, funnel
@@ -60,7 +60,6 @@ __all__ = [
     "segment_filter",
     "session_heatmap",
     "sessions",
-    "shared_connection",
     "sticky_factor",
     "usage_summary",
     "week_n_retention",

@@ -21,10 +21,10 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, UnknownNameError, suggest
-from ..schema import sql_string as sql_str  # the short name reads better inside SQL f-strings
+from ..store.schema import sql_string as sql_str  # the short name reads better inside SQL f-strings
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 #: Days shown when no range is given (Pinpoint's console defaults to about a month too).
 DEFAULT_DAYS = 30
@@ -116,7 +116,7 @@ def user_key(event_alias: str = "e", endpoint_alias: str = "ep") -> str:
     return f'coalesce({event_alias}.user_id, {endpoint_alias}."User.UserId", {event_alias}.client_id)'
 
 
-def segment_filter(project: Project, segment: Any) -> str | None:
+def segment_filter(project: Store, segment: Any) -> str | None:
     """Resolve a segment to a SQL boolean over ``endpoints`` (None for everyone).
 
     Accepts a segment name (dynamic or imported, through ``workbench.segments.segment_sql_filter``),
@@ -137,7 +137,7 @@ def segment_filter(project: Project, segment: Any) -> str | None:
     )
 
 
-def data_bounds(project: Project) -> tuple[date | None, date | None]:
+def data_bounds(project: Store) -> tuple[date | None, date | None]:
     """The first and last day present in the event log (from partition folder names: no file is opened)."""
     days = []
     for folder in project.events_dir.glob("date=*"):
@@ -152,7 +152,7 @@ def data_bounds(project: Project) -> tuple[date | None, date | None]:
 
 
 def resolve_scope(
-    project: Project,
+    project: Store,
     start: DateLike = None,
     end: DateLike = None,
     segment: Any = None,
@@ -195,7 +195,7 @@ def resolve_scope(
 
 
 def scope_of(
-    project: Project, start: DateLike = None, end: DateLike = None, segment: Any = None, **kw
+    project: Store, start: DateLike = None, end: DateLike = None, segment: Any = None, **kw
 ) -> Scope:
     """A Scope from arguments, or the Scope itself when one is passed as ``start`` (views call each other)."""
     if isinstance(start, Scope):
@@ -203,13 +203,13 @@ def scope_of(
     return resolve_scope(project, start, end, segment, **kw)
 
 
-def known_event_types(project: Project) -> list[str]:
+def known_event_types(project: Store) -> list[str]:
     """Every event type in the log, most frequent first."""
     frame = project.query("SELECT event_type, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC, 1")
     return frame.get_column("event_type").to_list()
 
 
-def check_event_type(project: Project, event_type: str, known: list[str] | None = None) -> None:
+def check_event_type(project: Store, event_type: str, known: list[str] | None = None) -> None:
     """UnknownNameError when ``event_type`` never occurs in the log (listing the ones that do)."""
     known = known if known is not None else known_event_types(project)
     if event_type not in known:
@@ -219,7 +219,7 @@ def check_event_type(project: Project, event_type: str, known: list[str] | None 
         )
 
 
-def check_column(project: Project, column: str) -> str:
+def check_column(project: Store, column: str) -> str:
     """Resolve an endpoint column (exact, or a friendly alias such as ``platform``); UnknownNameError otherwise."""
     from .demographics import DIMENSIONS
 
@@ -259,40 +259,9 @@ def parse_duration(value: str | int | float | timedelta, what: str = "window") -
 
 # --- running queries ---------------------------------------------------------------------------------------
 
-_OPEN: dict[str, Any] = {}
 
-
-class shared_connection:
-    """Reuse one read-only connection for every view run inside the block (a dashboard runs a dozen queries).
-
-    Outside such a block each view opens and closes its own short-lived connection, as the project asks.
-    """
-
-    def __init__(self, project: Project):
-        self.project = project
-        self._cm = None
-
-    def __enter__(self):
-        key = str(self.project.path)
-        if key in _OPEN:
-            return _OPEN[key]
-        self._cm = self.project.connect(read_only=True)
-        con = self._cm.__enter__()
-        _OPEN[key] = con
-        return con
-
-    def __exit__(self, *exc):
-        if self._cm is not None:
-            _OPEN.pop(str(self.project.path), None)
-            self._cm.__exit__(*exc)
-        return False
-
-
-def run(project: Project, sql: str):
-    """Run one analytics query and return a Polars DataFrame (on the shared connection when there is one)."""
-    con = _OPEN.get(str(project.path))
-    if con is not None:
-        return con.sql(sql).pl()
+def run(project: Store, sql: str):
+    """Run one analytics query and return a Polars DataFrame (on the shared connection inside ``reading()``)."""
     with project.connect(read_only=True) as con:
         return con.sql(sql).pl()
 

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ..schema import quote
+from ..store.schema import quote
 from ._common import check_column, run, scope_of
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 #: Friendly names for the standard dimensions (the Pinpoint column behind each).
 DIMENSIONS: dict[str, str] = {
@@ -38,7 +38,7 @@ DIMENSIONS: dict[str, str] = {
 
 
 def distribution(
-    project: Project,
+    project: Store,
     column: str,
     start=None,
     end=None,

@@ -25,7 +25,7 @@ from ..errors import InputError
 from ._common import check_event_type, day_spine, known_event_types, run, scope_of, sql_str
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 _OPS = ("<=", ">=", "!=", "==", "<", ">", "=")
 _CONDITION = re.compile(r"^\s*([^<>=!]+?)\s*(<=|>=|!=|==|<|>|=)\s*(.*?)\s*$")
@@ -108,7 +108,7 @@ def _number(value: Any, where: str) -> float:
 
 
 def event_counts(
-    project: Project,
+    project: Store,
     event_type: str | EventSpec | None = None,
     start=None,
     end=None,
@@ -148,7 +148,7 @@ def event_counts(
     return run(project, sql)
 
 
-def event_types(project: Project, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+def event_types(project: Store, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
     """One row per event type in the range: ``event_type, events, endpoints, sessions, events_per_session``."""
     s = scope_of(project, start, end, segment, **kw)
     sql = f"""
@@ -160,7 +160,7 @@ def event_types(project: Project, start=None, end=None, segment=None, **kw) -> p
 
 
 def metric_summary(
-    project: Project, event_type: str | EventSpec, metric: str, start=None, end=None, segment=None, **kw
+    project: Store, event_type: str | EventSpec, metric: str, start=None, end=None, segment=None, **kw
 ) -> pl.DataFrame:
     """Per day, ``min``, ``max``, ``sum``, ``mean`` and ``events`` of one metric of one event type."""
     s = scope_of(project, start, end, segment, **kw)

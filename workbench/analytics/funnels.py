@@ -36,7 +36,6 @@ import os
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,9 +45,8 @@ import polars as pl
 import pyarrow as pa
 
 from ..errors import InputError
-from ..schema import quote
+from ..store.schema import quote
 from ._common import (
-    _OPEN,
     Scope,
     check_column,
     check_event_type,
@@ -61,7 +59,7 @@ from ._common import (
 from .events import EventSpec
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 DEFAULT_WINDOW = "7d"
 MAX_STEPS = 20
@@ -109,12 +107,6 @@ class FunnelResult:
             }
         return out
 
-    def chart(self):
-        """An Altair bar chart of the steps (see workbench.dashboards.charts.funnel_chart)."""
-        from ..dashboards.charts import funnel_chart
-
-        return funnel_chart(self.table, breakdown=self.breakdown is not None)
-
     def _repr_html_(self) -> str:
         head = (
             f"<b>Funnel</b> ({self.by}s, window {_fmt_window(self.window)}, entered "
@@ -146,7 +138,7 @@ def _fmt_window(w: timedelta) -> str:
 
 
 def funnel(
-    project: Project,
+    project: Store,
     steps: Sequence[str | EventSpec | dict],
     start=None,
     end=None,
@@ -541,11 +533,11 @@ def _summary_sql(n: int, paths: str, breakdown: str | None) -> str:
 
 
 def _run_funnel(
-    project: Project, scope: Scope, specs: list[EventSpec], window: timedelta, by: str, breakdown: str | None
+    project: Store, scope: Scope, specs: list[EventSpec], window: timedelta, by: str, breakdown: str | None
 ) -> pl.DataFrame:
     """Scan and sort (the fast path when :func:`_keyed`, else the general one), find the paths, summarise: one
     connection (the shared one when there is one)."""
-    with _connection(project) as con:
+    with project.connect(read_only=True) as con:
         if _keyed(scope, specs, window, breakdown):
             stream = _keyed_stream(con, scope, specs, window, by)
         else:
@@ -558,16 +550,6 @@ def _run_funnel(
             return con.sql(_summary_sql(len(specs), name, breakdown)).pl()
         finally:
             con.unregister(name)
-
-
-@contextmanager
-def _connection(project: Project):
-    con = _OPEN.get(str(project.path))
-    if con is not None:
-        yield con
-        return
-    with project.connect(read_only=True) as con:
-        yield con
 
 
 def _long(wide: pl.DataFrame, n: int) -> pl.DataFrame:

@@ -26,7 +26,7 @@ from . import usage as _usage
 from ._common import Scope, resolve_scope
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 RowsFn = Callable[..., pl.DataFrame]
 TotalFn = Callable[..., Any]
@@ -103,7 +103,7 @@ def kpi_names() -> list[str]:
 
 
 def kpi(
-    project: Project,
+    project: Store,
     name: str,
     start=None,
     end=None,
@@ -137,25 +137,25 @@ def kpi(
 
 
 def _rows(fn: RowsFn, column: str, **fixed: Any) -> RowsFn:
-    def rows(project: Project, scope: Scope, **options: Any) -> pl.DataFrame:
+    def rows(project: Store, scope: Scope, **options: Any) -> pl.DataFrame:
         frame = fn(project, scope, **fixed, **options)
         return frame.select("date", pl.col(column).alias("value"))
 
     return rows
 
 
-def _sum(project: Project, scope: Scope, rows: pl.DataFrame, **_: Any) -> Any:
+def _sum(project: Store, scope: Scope, rows: pl.DataFrame, **_: Any) -> Any:
     value = rows.get_column("value").sum()
     return float(value) if isinstance(value, float) else int(value or 0)
 
 
-def _last(project: Project, scope: Scope, rows: pl.DataFrame, **_: Any) -> Any:
+def _last(project: Store, scope: Scope, rows: pl.DataFrame, **_: Any) -> Any:
     values = rows.get_column("value").drop_nulls()
     return values[-1] if values.len() else None
 
 
 def _ratio_of_sums(fn: RowsFn, num: str, den: str, **fixed: Any) -> TotalFn:
-    def total(project: Project, scope: Scope, rows: pl.DataFrame, **options: Any) -> float | None:
+    def total(project: Store, scope: Scope, rows: pl.DataFrame, **options: Any) -> float | None:
         frame = fn(project, scope, **fixed, **options)
         if "rate" in frame.columns:  # retention: only days whose follow-up is complete
             frame = frame.filter(pl.col("rate").is_not_null())
@@ -166,14 +166,14 @@ def _ratio_of_sums(fn: RowsFn, num: str, den: str, **fixed: Any) -> TotalFn:
 
 
 def _summary(fn: Callable[..., dict], key: str) -> TotalFn:
-    def total(project: Project, scope: Scope, rows: pl.DataFrame, **_: Any) -> Any:
+    def total(project: Store, scope: Scope, rows: pl.DataFrame, **_: Any) -> Any:
         return fn(project, scope)[key]
 
     return total
 
 
 def _distinct_active(who: str) -> TotalFn:
-    def total(project: Project, scope: Scope, rows: pl.DataFrame, **_: Any) -> int:
+    def total(project: Store, scope: Scope, rows: pl.DataFrame, **_: Any) -> int:
         key = "active_endpoints" if who == "endpoint" else "active_users"
         frame = _usage.run(
             project,
@@ -186,17 +186,17 @@ def _distinct_active(who: str) -> TotalFn:
     return total
 
 
-def _mean(project: Project, scope: Scope, rows: pl.DataFrame, **_: Any) -> float | None:
+def _mean(project: Store, scope: Scope, rows: pl.DataFrame, **_: Any) -> float | None:
     value = rows.get_column("value").drop_nulls().mean()
     return float(value) if value is not None else None
 
 
-def _sticky(project: Project, scope: Scope, **_: Any) -> pl.DataFrame:
+def _sticky(project: Store, scope: Scope, **_: Any) -> pl.DataFrame:
     return _usage.sticky_factor(project, scope).select("date", pl.col("sticky_factor").alias("value"))
 
 
 def _events_rows(column: str) -> RowsFn:
-    def rows(project: Project, scope: Scope, event_type: str | None = None, **_: Any) -> pl.DataFrame:
+    def rows(project: Store, scope: Scope, event_type: str | None = None, **_: Any) -> pl.DataFrame:
         return _events.event_counts(project, event_type, scope).select("date", pl.col(column).alias("value"))
 
     return rows
@@ -373,7 +373,7 @@ def _builtin() -> None:
 
 
 def _summary_ratio(num: str, den: str) -> TotalFn:
-    def total(project: Project, scope: Scope, rows: pl.DataFrame, **_: Any) -> float | None:
+    def total(project: Store, scope: Scope, rows: pl.DataFrame, **_: Any) -> float | None:
         s = _usage.usage_totals(project, scope)
         return s[num] / s[den] if s[den] else None
 
@@ -385,7 +385,7 @@ def _rev_total(key: str) -> TotalFn:
 
 
 def _event_total(column: str) -> TotalFn:
-    def total(project: Project, scope: Scope, rows: pl.DataFrame, event_type: str | None = None, **_: Any):
+    def total(project: Store, scope: Scope, rows: pl.DataFrame, event_type: str | None = None, **_: Any):
         where = _events.EventSpec.parse(event_type).condition("e") if event_type else "true"
         frame = _usage.run(
             project,

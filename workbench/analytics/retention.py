@@ -19,14 +19,14 @@ from ..errors import InputError
 from ._common import check_event_type, run, scope_of, sql_date, sql_str, user_key
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 Period = Literal["day", "week", "month"]
 _PERIOD_DAYS = {"day": 1, "week": 7, "month": 31}
 
 
 def retention_cohorts(
-    project: Project,
+    project: Store,
     start=None,
     end=None,
     segment=None,

@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ..schema import quote
+from ..store.schema import quote
 from ._common import PURCHASE, SESSION_START, check_column, day_spine, run, scope_of, user_key
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 #: Groupings that come from the purchase event itself rather than from the endpoint.
 EVENT_GROUPS = {"product": "e.attributes['_product_id']", "currency": "e.attributes['_currency']"}
 
 
-def revenue(project: Project, start=None, end=None, segment=None, *, by: str = "date", **kw) -> pl.DataFrame:
+def revenue(project: Store, start=None, end=None, segment=None, *, by: str = "date", **kw) -> pl.DataFrame:
     """Revenue figures grouped ``by`` ``"date"`` (one row per day), ``"product"``, ``"currency"`` or any endpoint
     column (``"platform"``, ``"country"``, ``"Attributes.plan"``...).
 
@@ -76,7 +76,7 @@ def revenue(project: Project, start=None, end=None, segment=None, *, by: str = "
 
 
 def revenue_summary(
-    project: Project, start=None, end=None, segment=None, **kw
+    project: Store, start=None, end=None, segment=None, **kw
 ) -> dict[str, float | int | None]:
     """Range totals for KPI tiles (distinct counts over the whole range, not sums of daily ones)."""
     s = scope_of(project, start, end, segment, **kw)

@@ -26,7 +26,7 @@ import polars as pl
 from ._common import SESSION_START, Scope, day_spine, run, scope_of, sql_date, sql_str, user_key
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 Who = Literal["endpoint", "user"]
 MONTH_DAYS = 30
@@ -53,7 +53,7 @@ def activity_sql(scope: Scope, who: Who, start, end, event_types=(SESSION_START,
 
 
 def daily_active(
-    project: Project, start=None, end=None, segment=None, *, who: Who = "endpoint", **kw
+    project: Store, start=None, end=None, segment=None, *, who: Who = "endpoint", **kw
 ) -> pl.DataFrame:
     """Daily active endpoints (or users): ``date, active``."""
     s = scope_of(project, start, end, segment, **kw)
@@ -66,7 +66,7 @@ def daily_active(
 
 
 def monthly_active(
-    project: Project, start=None, end=None, segment=None, *, who: Who = "endpoint", **kw
+    project: Store, start=None, end=None, segment=None, *, who: Who = "endpoint", **kw
 ) -> pl.DataFrame:
     """Monthly active endpoints (or users) on each day: active at least once in the 30 days ending that day.
 
@@ -94,7 +94,7 @@ def monthly_active(
 
 
 def new_active(
-    project: Project, start=None, end=None, segment=None, *, who: Who = "endpoint", **kw
+    project: Store, start=None, end=None, segment=None, *, who: Who = "endpoint", **kw
 ) -> pl.DataFrame:
     """New endpoints (or users) per day: their first ever ``_session.start`` is on that day. ``date, new``."""
     s = scope_of(project, start, end, segment, **kw)
@@ -108,7 +108,7 @@ def new_active(
     return run(project, sql)
 
 
-def sessions(project: Project, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+def sessions(project: Store, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
     """Sessions per day, and sessions per active endpoint and per active user.
 
     Columns: ``date, sessions, active_endpoints, active_users, sessions_per_endpoint, sessions_per_user``.
@@ -133,7 +133,7 @@ def sessions(project: Project, start=None, end=None, segment=None, **kw) -> pl.D
 
 
 def retention_rate(
-    project: Project,
+    project: Store,
     start=None,
     end=None,
     segment=None,
@@ -169,18 +169,18 @@ def retention_rate(
     return run(project, sql)
 
 
-def day_n_retention(project: Project, n: int, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+def day_n_retention(project: Store, n: int, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
     """Day-N retention (active on D and again on D+N) per day D."""
     return retention_rate(project, start, end, segment, first_day=n, last_day=n, **kw)
 
 
-def week_n_retention(project: Project, n: int, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+def week_n_retention(project: Store, n: int, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
     """Week-N retention (active on D and again in days D+7(N-1)+1 .. D+7N) per day D."""
     return retention_rate(project, start, end, segment, first_day=7 * (n - 1) + 1, last_day=7 * n, **kw)
 
 
 def sticky_factor(
-    project: Project, start=None, end=None, segment=None, *, who: Who = "endpoint", **kw
+    project: Store, start=None, end=None, segment=None, *, who: Who = "endpoint", **kw
 ) -> pl.DataFrame:
     """Daily active / monthly active per day: ``date, daily_active, monthly_active, sticky_factor``."""
     s = scope_of(project, start, end, segment, **kw)
@@ -193,7 +193,7 @@ def sticky_factor(
     )
 
 
-def session_heatmap(project: Project, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+def session_heatmap(project: Store, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
     """Sessions by weekday and hour (UTC): ``weekday`` (1 = Monday), ``weekday_name``, ``hour``, ``sessions``.
 
     All 7 x 24 cells are present (zero when no session started then).
@@ -215,7 +215,7 @@ def session_heatmap(project: Project, start=None, end=None, segment=None, **kw) 
     return run(project, sql)
 
 
-def authentication(project: Project, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+def authentication(project: Store, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
     """Sign-ins, sign-ups and authentication failures per day (``_userauth.*`` events)."""
     s = scope_of(project, start, end, segment, **kw)
     cols = ", ".join(
@@ -230,7 +230,7 @@ def authentication(project: Project, start=None, end=None, segment=None, **kw) -
     return run(project, sql)
 
 
-def usage_totals(project: Project, start=None, end=None, segment=None, **kw) -> dict[str, int]:
+def usage_totals(project: Store, start=None, end=None, segment=None, **kw) -> dict[str, int]:
     """Sessions and distinct active endpoints and users over the whole range."""
     s = scope_of(project, start, end, segment, **kw)
     sql = f"""
@@ -243,9 +243,7 @@ def usage_totals(project: Project, start=None, end=None, segment=None, **kw) -> 
     return run(project, sql).row(0, named=True)
 
 
-def usage_summary(
-    project: Project, start=None, end=None, segment=None, **kw
-) -> dict[str, float | int | None]:
+def usage_summary(project: Store, start=None, end=None, segment=None, **kw) -> dict[str, float | int | None]:
     """Range totals for KPI tiles: distinct active endpoints/users, new ones, sessions, retention, stickiness."""
     s = scope_of(project, start, end, segment, **kw)
     totals = usage_totals(project, s)

@@ -24,7 +24,7 @@ from . import export
 if TYPE_CHECKING:
     import altair as alt
 
-    from ..project import Project
+    from ..store import Store
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Dashboard:
     name: str
     title: str
     description: str
-    project: Project
+    project: Store
     scope: Scope
     filters: dict[str, Any] = field(default_factory=dict)
     tiles: list[Tile] = field(default_factory=list)
@@ -113,7 +113,7 @@ class Dashboard:
 
     def show(self):
         """In Jupyter: the dashboard under controls (dates, segment, platform, channel) that re-query and redraw."""
-        from .widgets import dashboard_controls
+        from .controls import dashboard_controls
 
         return dashboard_controls(self)
 
@@ -177,7 +177,7 @@ def dashboard_names() -> list[str]:
 
 
 def dashboard(
-    project: Project,
+    project: Store,
     name: str,
     start=None,
     end=None,
@@ -191,7 +191,7 @@ def dashboard(
 
     Runs the dashboard's queries (all aggregated in DuckDB) once; the result renders and saves without querying.
     """
-    from ..analytics._common import resolve_scope, shared_connection
+    from ..analytics._common import resolve_scope
 
     names = dashboard_names()
     if name not in DASHBOARDS:
@@ -201,7 +201,7 @@ def dashboard(
     scope = resolve_scope(project, start, end, segment, platform=platform, channel=channel)
     _, builder = DASHBOARDS[name]
     started = time.perf_counter()
-    with shared_connection(project):
+    with project.reading():
         board = builder(project, scope, **options)
     board.query_seconds = time.perf_counter() - started
     board.filters = {"platform": platform, "channel": channel}

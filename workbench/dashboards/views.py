@@ -12,13 +12,13 @@ from . import charts as ch
 from .dashboard import ChartItem, Dashboard, TableItem, Tile, register_dashboard
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 #: The demo's shopping funnel: the Funnels dashboard's default when these events exist.
 DEFAULT_FUNNEL = ["product.view", "cart.add", "checkout.start", "_monetization.purchase"]
 
 
-def _new(project: Project, scope: Scope, name: str, title: str, description: str) -> Dashboard:
+def _new(project: Store, scope: Scope, name: str, title: str, description: str) -> Dashboard:
     board = Dashboard(name=name, title=title, description=description, project=project, scope=scope)
     n = run(project, f"SELECT count(*) AS n FROM {scope.events()}").item()
     if not n:
@@ -39,7 +39,7 @@ def _chart(board: Dashboard, title: str, chart) -> None:
 
 
 @register_dashboard("overview", "Active endpoints, new endpoints, 7-day retention, sessions and revenue")
-def overview(project: Project, scope: Scope) -> Dashboard:
+def overview(project: Store, scope: Scope) -> Dashboard:
     board = _new(
         project,
         scope,
@@ -88,7 +88,7 @@ def overview(project: Project, scope: Scope) -> Dashboard:
 @register_dashboard(
     "usage", "Daily/monthly active endpoints and users, sessions, retention, sticky factor, sign-ins"
 )
-def usage(project: Project, scope: Scope) -> Dashboard:
+def usage(project: Store, scope: Scope) -> Dashboard:
     board = _new(
         project, scope, "usage", "Usage", "Users, sessions and authentication, from session and auth events"
     )
@@ -185,7 +185,7 @@ def usage(project: Project, scope: Scope) -> Dashboard:
 
 
 @register_dashboard("revenue", "Revenue, paying users, units sold and purchases from _monetization.purchase")
-def revenue(project: Project, scope: Scope) -> Dashboard:
+def revenue(project: Store, scope: Scope) -> Dashboard:
     board = _new(
         project, scope, "revenue", "Revenue", "From _monetization.purchase events (_item_price x _quantity)"
     )
@@ -240,7 +240,7 @@ def revenue(project: Project, scope: Scope) -> Dashboard:
 
 
 @register_dashboard("events", "Event count, endpoints and events per session for every event type")
-def events(project: Project, scope: Scope, event_type: str | None = None) -> Dashboard:
+def events(project: Store, scope: Scope, event_type: str | None = None) -> Dashboard:
     board = _new(
         project,
         scope,
@@ -291,7 +291,7 @@ def events(project: Project, scope: Scope, event_type: str | None = None) -> Das
 
 @register_dashboard("funnels", "Conversion through ordered steps (default: the shopping funnel)")
 def funnels(
-    project: Project,
+    project: Store,
     scope: Scope,
     steps: list[Any] | None = None,
     window: str = "7d",
@@ -350,7 +350,7 @@ def funnels(
 @register_dashboard(
     "demographics", "Platform, app version, make, model, country, city, locale, time zone, channel"
 )
-def demographics(project: Project, scope: Scope, attributes: list[str] | None = None) -> Dashboard:
+def demographics(project: Store, scope: Scope, attributes: list[str] | None = None) -> Dashboard:
     board = _new(
         project,
         scope,
@@ -380,7 +380,7 @@ def demographics(project: Project, scope: Scope, attributes: list[str] | None = 
 
 @register_dashboard("retention", "Weekly cohorts, day-N and week-N retention")
 def retention(
-    project: Project, scope: Scope, period: str = "week", return_event: str | None = None
+    project: Store, scope: Scope, period: str = "week", return_event: str | None = None
 ) -> Dashboard:
     board = _new(
         project, scope, "retention", "Retention", f"First-seen cohorts by {period}, returning on any event"

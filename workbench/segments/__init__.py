@@ -37,10 +37,8 @@ from .segment import (
     Segment,
     SegmentCount,
     list_segments,
-    load_segment,
     resolve_now,
     save_endpoints_as_segment,
-    save_segment,
     segment_sql_filter,
 )
 from .spec import SegmentSpec
@@ -62,7 +60,6 @@ __all__ = [
     "inactive",
     "last_performed",
     "list_segments",
-    "load_segment",
     "metric",
     "near",
     "never_performed",
@@ -71,7 +68,6 @@ __all__ = [
     "random_bucket",
     "resolve_now",
     "save_endpoints_as_segment",
-    "save_segment",
     "segment_sql_filter",
     "user_attribute",
 ]

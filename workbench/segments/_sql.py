@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from ..schema import quote, sql_string
+from ..store.schema import quote, sql_string
 from . import _tree as t
 from .spec import SET_DIMENSION_COLUMNS
 

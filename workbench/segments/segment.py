@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from .. import schema
 from ..errors import InputError, UnknownNameError, suggest
+from ..store import schema
 from . import _tree as t
 from ._polars import PolarsCompiler
 from ._sql import filter_sql, member_query
@@ -25,10 +25,10 @@ from .spec import SegmentSpec
 from .store import read_catalog, save_dynamic_segment, save_imported_segment
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 
-def resolve_now(project: Project | None, now: datetime | str | None = None) -> datetime:
+def resolve_now(project: Store | None, now: datetime | str | None = None) -> datetime:
     """ "Now" for recency and relative windows: the argument, else the project setting ``segments.now``, else
     ``$WORKBENCH_NOW``, else the clock (naive UTC). Tests and the demo pin it so that results are deterministic."""
     value: Any = now
@@ -70,7 +70,7 @@ class _Stored:
 class Catalog:
     """The project's segments and all their versions, read once (segment definitions are small)."""
 
-    def __init__(self, project: Project, con: Any = None):
+    def __init__(self, project: Store, con: Any = None):
         if con is not None:
             self.frame = read_catalog(con)
         else:
@@ -145,7 +145,7 @@ class Segment:
 
     def __init__(
         self,
-        project: Project,
+        project: Store,
         spec: SegmentSpec | t.Node | Any,
         *,
         name: str | None = None,
@@ -168,7 +168,7 @@ class Segment:
     @classmethod
     def from_json(
         cls,
-        project: Project,
+        project: Store,
         source: Any,
         *,
         name: str | None = None,
@@ -181,7 +181,7 @@ class Segment:
 
     @classmethod
     def load(
-        cls, project: Project, name: str, version: int | None = None, *, now: datetime | str | None = None
+        cls, project: Store, name: str, version: int | None = None, *, now: datetime | str | None = None
     ) -> Segment:
         """A saved segment (its latest version, or ``version``)."""
         stored = Catalog(project).get(name, version)
@@ -265,7 +265,7 @@ class Segment:
         """The same segment as one Polars expression: ``project.endpoints().filter(segment.to_polars())``."""
 
         def load_events() -> pl.LazyFrame:
-            frame = events if events is not None else self.project.events()
+            frame = events if events is not None else self.project.query("SELECT * FROM events")
             return frame.lazy()
 
         def members(segment_id: str, version: int) -> list[str]:
@@ -282,7 +282,7 @@ class Segment:
 
     def members_polars(self, endpoints: pl.DataFrame | None = None) -> pl.DataFrame:
         """The member endpoints computed with Polars (the notebook path); same rows as ``members()``."""
-        frame = endpoints if endpoints is not None else self.project.endpoints()
+        frame = endpoints if endpoints is not None else self.project.query("SELECT * FROM endpoints")
         return frame.filter(self.to_polars())
 
     # --- saving ---------------------------------------------------------------------------------------------------
@@ -310,14 +310,8 @@ class Segment:
             spec.condition, ((sid, name),)
         )  # unknown bases and cycles fail before anything is written
         now = datetime.now(UTC).replace(tzinfo=None)
-        with self.project.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                segment_id, version = save_dynamic_segment(con, name, request, now=now, source=source)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self.project.transaction() as con:
+            segment_id, version = save_dynamic_segment(con, name, request, now=now, source=source)
         return Segment(self.project, spec, name=name, segment_id=segment_id, version=version, now=self.now)
 
     # --- display ----------------------------------------------------------------------------------------------------
@@ -386,23 +380,8 @@ def _as_node(value: Any) -> t.Node:
 # --- module-level helpers -------------------------------------------------------------------------------------------
 
 
-def load_segment(
-    project: Project, name: str, version: int | None = None, *, now: datetime | str | None = None
-) -> Segment:
-    """A saved segment by name or id (latest version unless ``version``)."""
-    return Segment.load(project, name, version, now=now)
-
-
-def save_segment(project: Project, name: str, spec: Any, *, source: str = "python") -> Segment:
-    """Save a spec (Pinpoint JSON dict/text/path, a SegmentSpec, or a builder condition) as a dynamic segment."""
-    if isinstance(spec, dict | str | bytes) or hasattr(spec, "read_text"):
-        spec = SegmentSpec.from_json(spec, columns=project.endpoint_columns())
-    segment = spec if isinstance(spec, Segment) else Segment(project, spec, name=name)
-    return segment.save(name, source=source)
-
-
 def save_endpoints_as_segment(
-    project: Project,
+    project: Store,
     name: str,
     endpoints: pl.DataFrame | pl.Series | Iterable[str],
     *,
@@ -426,24 +405,18 @@ def save_endpoints_as_segment(
     if unknown:
         raise InputError(f"not endpoints of this project: {', '.join(r[0] for r in unknown)}", field="Id")
     now = datetime.now(UTC).replace(tzinfo=None)
-    with project.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            _, version = save_imported_segment(con, name, ids, now=now, source=source)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with project.transaction() as con:
+        _, version = save_imported_segment(con, name, ids, now=now, source=source)
     return Segment.load(project, name, version)
 
 
-def list_segments(project: Project) -> pl.DataFrame:
+def list_segments(project: Store) -> pl.DataFrame:
     """One row per segment: name, type, latest version, when it was created and last changed."""
     return project.query(
         "SELECT name, segment_type, latest_version, created_at, updated_at, segment_id FROM segments ORDER BY name"
     )
 
 
-def segment_sql_filter(project: Project, name: str, version: int | None = None) -> str:
+def segment_sql_filter(project: Store, name: str, version: int | None = None) -> str:
     """A SQL boolean expression over table ``endpoints`` selecting the members of segment ``name``."""
     return Segment.load(project, name, version).sql_filter()

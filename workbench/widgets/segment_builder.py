@@ -24,16 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from .. import schema
 from ..errors import InputError, WorkbenchError
 from ..segments import _tree as t
 from ..segments._sql import member_query
 from ..segments.builder import Condition
 from ..segments.segment import Segment, SegmentCount, resolve_now
 from ..segments.spec import SET_DIMENSION_COLUMNS
+from ..store import schema
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 SET_OPERATORS = {"is one of": "INCLUSIVE", "is not one of": "EXCLUSIVE"}
 ATTRIBUTE_OPERATORS = {
@@ -146,7 +146,7 @@ class SegmentBuilder(w.VBox):
 
     def __init__(
         self,
-        project: Project,
+        project: Store,
         *,
         now: datetime | str | None = None,
         debounce: float = 0.3,

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ..endpoint_store import harmonise
 from ..errors import InputError
 from ..progress import progress_bar
+from ..store.endpoint_parts import harmonise
 from .readers import Staged, read_csv, read_json
 from .result import ImportResult
 from .source import InputText, Limits, read_input
@@ -24,7 +24,7 @@ from .upsert import ensure_attribute_columns, write_endpoints
 from .validate import validate
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 __all__ = ["ImportRejectedError", "ImportResult", "import_endpoint_files"]
 
@@ -42,7 +42,7 @@ def _import_id(now: datetime) -> str:
 
 
 def _already_imported(
-    project: Project, texts: Sequence[InputText], segment: str | None, parsed: threading.Event
+    project: Store, texts: Sequence[InputText], segment: str | None, parsed: threading.Event
 ) -> dict[str, str]:
     """The files among ``texts`` imported before (with the same ``segment``): SHA-256 -> the file's name then.
 
@@ -101,16 +101,16 @@ def _check_rows(
 
 
 def import_endpoint_files(
-    project: Project,
+    project: Store,
     paths: Sequence[Path],
     *,
     segment: str | None = None,
     strict: bool = False,
     progress: bool | None = None,
 ) -> ImportResult:
-    """Import endpoint files into ``project`` as one transaction; see Project.import_endpoints."""
-    from ..events import write_rejects
+    """Import endpoint files into ``project`` as one transaction; see Store.import_endpoints."""
     from ..segments.store import save_imported_segment
+    from .events import write_rejects
 
     if not paths:
         raise InputError("no files given")

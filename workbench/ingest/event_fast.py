@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from .. import schema
-from .log import POLARS_SCHEMA
+from ..store import schema
+from ..store.event_log import POLARS_SCHEMA
 
 # what each object of a Pinpoint stream record may hold (anything else -> the exact path keeps it in `extra`)
 KNOWN_KEYS: dict[str, set[str]] = {

@@ -22,8 +22,8 @@ from typing import Any
 
 import polars as pl
 
-from .. import schema
 from ..errors import InputError, suggest
+from ..store import schema
 from .sidework import Pieces, in_two_halves
 from .source import InputText, column_at, json_depth
 

@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .. import schema
+from ..store import schema
 
 EVENT_GLOB = "*/*.parquet"
 

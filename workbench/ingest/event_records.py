@@ -19,10 +19,10 @@ from typing import Any
 
 import polars as pl
 
-from .. import schema
 from ..errors import InputError
-from ..importing.source import json_depth
-from .log import POLARS_SCHEMA
+from ..store import schema
+from ..store.event_log import POLARS_SCHEMA
+from .source import json_depth
 
 MAX_JSON_DEPTH = 16
 MAX_LINE_BYTES = 1_000 * 1024  # Pinpoint's event size limit

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from .. import schema
 from ..errors import InputError
+from ..store import schema
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 #: A cell starting with one of these is a formula to a spreadsheet (OWASP ASVS 5.0 V1.2.10, plus CR).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -29,7 +29,7 @@ def _neutralise(expr: pl.Expr) -> pl.Expr:
 
 
 def export_endpoints(
-    project: Project, out: Path, *, segment: str | None = None, where: str | None = None, raw: bool = False
+    project: Store, out: Path, *, segment: str | None = None, where: str | None = None, raw: bool = False
 ) -> Path:
     """Write endpoints to ``out`` (``.csv`` or ``.parquet``), atomically. ``raw`` skips CSV formula escaping."""
     suffix = out.suffix.lower()
@@ -38,7 +38,8 @@ def export_endpoints(
     from ..segments import segment_sql_filter
 
     filters = [f for f in (where, segment_sql_filter(project, segment) if segment else None) if f]
-    frame = project.endpoints(where=" AND ".join(f"({f})" for f in filters) if filters else None)
+    where = " WHERE " + " AND ".join(f"({f})" for f in filters) if filters else ""
+    frame = project.query("SELECT * FROM endpoints" + where)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial")
     try:

@@ -6,6 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
+from .common import add_common, emit, open_project
+
 
 def _scope_args(p: argparse.ArgumentParser, segment: bool = True) -> None:
     p.add_argument("--start", metavar="D", help="first day, YYYY-MM-DD (default: 30 days before --end)")
@@ -20,22 +23,19 @@ def _scope_args(p: argparse.ArgumentParser, segment: bool = True) -> None:
 
 def cmd_kpi(args: argparse.Namespace) -> int:
     from ..analytics.kpis import KPIS, kpi, kpi_names
-    from ..cli import _project, emit
 
     if args.list:
         rows = [{"kpi": n, "unit": KPIS[n].unit, "description": KPIS[n].description} for n in kpi_names()]
         emit(args, {"kpis": rows}, "\n".join(f"{r['kpi']:32} {r['description']}" for r in rows))
         return 0
     if not args.name:
-        from ..errors import InputError
-
         raise InputError(f"name a KPI: workbench kpi NAME (one of {', '.join(kpi_names())})")
     options: dict[str, Any] = {"platform": args.platform, "channel": args.channel}
     if args.event:
         options["event_type"] = args.event
     options = {k: v for k, v in options.items() if v}
     result = kpi(
-        _project(args),
+        open_project(args),
         args.name,
         args.start,
         args.end,
@@ -53,10 +53,9 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 
 def cmd_funnel(args: argparse.Namespace) -> int:
     from ..analytics.funnels import funnel
-    from ..cli import _project, emit
 
     result = funnel(
-        _project(args),
+        open_project(args),
         args.step,
         args.start,
         args.end,
@@ -77,11 +76,10 @@ def cmd_funnel(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    from ..cli import _project, emit
-    from .dashboard import dashboard
+    from ..dashboards.dashboard import dashboard
 
     board = dashboard(
-        _project(args),
+        open_project(args),
         args.name,
         args.start,
         args.end,
@@ -110,8 +108,6 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     import os
 
-    from ..cli import emit
-    from ..errors import InputError
     from ..reports import parse_params, run_reports
 
     if not args.all and not args.name:
@@ -140,9 +136,8 @@ def _fmt(v: Any) -> str:
 
 def register(sub: Any) -> None:
     """Add the reporting commands to the ``workbench`` parser."""
-    from ..cli import _common
 
-    p = _common(sub.add_parser("kpi", help="one KPI per day and over the range (see --list)"), True)
+    p = add_common(sub.add_parser("kpi", help="one KPI per day and over the range (see --list)"), True)
     p.add_argument("name", nargs="?", metavar="NAME", help="a KPI name, e.g. daily-active-endpoints")
     p.add_argument("--list", action="store_true", help="list the KPI names")
     _scope_args(p)
@@ -151,7 +146,7 @@ def register(sub: Any) -> None:
     p.add_argument("--event", metavar="TYPE", help="event type (and filters) for the events KPIs")
     p.set_defaults(handler=cmd_kpi)
 
-    p = _common(sub.add_parser("funnel", help="conversion through ordered event steps"), True)
+    p = add_common(sub.add_parser("funnel", help="conversion through ordered event steps"), True)
     p.add_argument(
         "--step",
         action="append",
@@ -167,7 +162,7 @@ def register(sub: Any) -> None:
     _scope_args(p)
     p.set_defaults(handler=cmd_funnel)
 
-    p = _common(sub.add_parser("dashboard", help="write a dashboard as one offline HTML file"), True)
+    p = add_common(sub.add_parser("dashboard", help="write a dashboard as one offline HTML file"), True)
     p.add_argument(
         "name", metavar="NAME", help="overview, usage, revenue, events, funnels, demographics, retention"
     )
@@ -176,7 +171,7 @@ def register(sub: Any) -> None:
     _scope_args(p)
     p.set_defaults(handler=cmd_dashboard)
 
-    p = _common(
+    p = add_common(
         sub.add_parser("report", help="run report notebooks (papermill) and export them to HTML"), True
     )
     p.add_argument("name", nargs="?", metavar="NAME", help="a report name (see notebooks/)")

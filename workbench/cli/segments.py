@@ -6,15 +6,15 @@ import argparse
 import json
 from pathlib import Path
 
-from ..cli import _common, _project, emit
 from ..errors import InputError
+from .common import add_common, emit, open_project
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    from .segment import Segment
-    from .spec import SegmentSpec
+    from ..segments.segment import Segment
+    from ..segments.spec import SegmentSpec
 
-    project = _project(args)
+    project = open_project(args)
     spec = SegmentSpec.from_json(Path(args.spec), columns=project.endpoint_columns())
     try:
         saved = Segment(project, spec, name=args.name).save(args.name, source=str(args.spec))
@@ -29,9 +29,9 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_count(args: argparse.Namespace) -> int:
-    from .segment import Segment
+    from ..segments.segment import Segment
 
-    segment = Segment.load(_project(args), args.name, args.version, now=args.now)
+    segment = Segment.load(open_project(args), args.name, args.version, now=args.now)
     counts = segment.count()
     payload = {"segment": segment.name, "version": segment.version, **counts.to_dict()}
     emit(
@@ -43,9 +43,9 @@ def cmd_count(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from .segment import list_segments
+    from ..segments.segment import list_segments
 
-    frame = list_segments(_project(args))
+    frame = list_segments(open_project(args))
     rows = [
         {
             "segment": r["name"],
@@ -64,9 +64,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .segment import Segment
+    from ..segments.segment import Segment
 
-    segment = Segment.load(_project(args), args.name, args.version)
+    segment = Segment.load(open_project(args), args.name, args.version)
     payload = {
         "segment": segment.name,
         "version": segment.version,
@@ -82,10 +82,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..importing.export import export_endpoints
-    from .segment import Segment
+    from ..ingest.export import export_endpoints
+    from ..segments.segment import Segment
 
-    project = _project(args)
+    project = open_project(args)
     segment = Segment.load(project, args.name, args.version, now=args.now)
     out = export_endpoints(project, Path(args.out), where=segment.sql_filter(), raw=args.raw)
     emit(args, {"segment": segment.name, "version": segment.version, "out": str(out)}, f"wrote {out}")
@@ -97,7 +97,7 @@ def register(subparsers) -> None:
     segment = subparsers.add_parser("segment", help="create, count, list, show and export segments")
     sub = segment.add_subparsers(dest="segment_command", required=True, metavar="ACTION")
 
-    p = _common(
+    p = add_common(
         sub.add_parser("create", help="save a Pinpoint WriteSegmentRequest JSON as a segment (new version)"),
         True,
     )
@@ -105,21 +105,21 @@ def register(subparsers) -> None:
     p.add_argument("--spec", required=True, metavar="FILE.json")
     p.set_defaults(handler=cmd_create)
 
-    p = _common(sub.add_parser("count", help="endpoints and users in a segment"), True)
+    p = add_common(sub.add_parser("count", help="endpoints and users in a segment"), True)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--version", type=int, metavar="K", help="a pinned version (default: the latest)")
     p.add_argument("--now", metavar="ISO8601", help="the clock for recency and relative windows")
     p.set_defaults(handler=cmd_count)
 
-    p = _common(sub.add_parser("list", help="all segments"), True)
+    p = add_common(sub.add_parser("list", help="all segments"), True)
     p.set_defaults(handler=cmd_list)
 
-    p = _common(sub.add_parser("show", help="a segment's conditions and JSON"), True)
+    p = add_common(sub.add_parser("show", help="a segment's conditions and JSON"), True)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--version", type=int, metavar="K")
     p.set_defaults(handler=cmd_show)
 
-    p = _common(sub.add_parser("export", help="write a segment's endpoints to .csv or .parquet"), True)
+    p = add_common(sub.add_parser("export", help="write a segment's endpoints to .csv or .parquet"), True)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--out", required=True, metavar="FILE")
     p.add_argument("--version", type=int, metavar="K")

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
-from .. import schema
+from ..store import schema
 from .phones import normalise_phones
 from .readers import LINE_BYTES, TRIMMED
 from .sidework import in_two_halves

@@ -32,6 +32,7 @@ import duckdb
 import polars as pl
 
 from . import schema
+from .catalog import transaction
 from .schema import quote, sql_string
 
 PART_DIR = "endpoints"
@@ -391,12 +392,7 @@ def append_query(con: duckdb.DuckDBPyConnection, root: Path, sql: str) -> int:
     For generated data (benchmarks, demos): no checks, no upsert rules. Returns the number of rows added.
     """
     frame = con.sql(sql).pl()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         result = write(con, root, add=[frame])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     result.committed()
     return frame.height

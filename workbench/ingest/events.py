@@ -13,12 +13,19 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ..errors import InputError
-from .fast import read_events_fast
-from .log import EventAppendResult, append_events, create_events_view, event_files
-from .records import Reject, fill_event_ids, iter_csv_records, iter_json_records, parse_records, rows_to_frame
+from ..store.event_log import EventAppendResult, append_events, create_events_view, event_files
+from .event_fast import read_events_fast
+from .event_records import (
+    Reject,
+    fill_event_ids,
+    iter_csv_records,
+    iter_json_records,
+    parse_records,
+    rows_to_frame,
+)
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..store import Store
 
 __all__ = [
     "EventAppendResult",
@@ -61,7 +68,7 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def record_events(project: Project, events: pl.DataFrame | Sequence[dict[str, Any]]) -> EventAppendResult:
+def record_events(project: Store, events: pl.DataFrame | Sequence[dict[str, Any]]) -> EventAppendResult:
     """Validate and append events given as record dicts (Pinpoint stream or PutEvents shape) or a DataFrame.
 
     Raises InputError naming the first invalid event (by position) and its field; nothing is written then.
@@ -78,11 +85,11 @@ def record_events(project: Project, events: pl.DataFrame | Sequence[dict[str, An
 
 
 def import_event_files(
-    project: Project, files: Sequence[Path], progress: bool | None = None
+    project: Store, files: Sequence[Path], progress: bool | None = None
 ) -> EventImportResult:
     """Import event files; invalid events go to ``imports/<id>-rejects.csv``, the valid ones to the log."""
-    from ..importing.source import Limits, read_input
     from ..progress import progress_bar
+    from .source import Limits, read_input
 
     if not files:
         raise InputError("no files given")

@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from .. import endpoint_store, schema
 from ..errors import InputError
-from ..schema import quote
+from ..store import endpoint_parts, schema
+from ..store.schema import quote
 
 
 @dataclass
@@ -27,7 +27,7 @@ class WriteOutcome:
     deactivated: int
     rejects: pl.DataFrame  # __file, __line, field, reason
     endpoint_ids: pl.Series
-    store_write: endpoint_store.Write | None = None  # call committed() / rolled_back() after the transaction
+    store_write: endpoint_parts.Write | None = None  # call committed() / rolled_back() after the transaction
 
 
 def ensure_attribute_columns(
@@ -57,7 +57,7 @@ def ensure_attribute_columns(
             "INSERT INTO attribute_names VALUES (?, ?, ?, ?, ?)",
             [kind, column[len(prefix) :], column, now, position + offset],
         )
-    endpoint_store.create_view(con, root)
+    endpoint_parts.create_view(con, root)
     return new
 
 
@@ -133,7 +133,7 @@ def write_endpoints(
         return WriteOutcome(0, 0, 0, empty, pl.Series("Id", [], dtype=pl.String), None)
     rejects = [empty]
     existing = pl.DataFrame()
-    stored = bool(endpoint_store.parts(con))
+    stored = bool(endpoint_parts.parts(con))
     if stored:
         con.register("__incoming", valid.select("Id").to_arrow())
         existing = con.sql(
@@ -270,7 +270,7 @@ def write_endpoints(
         if merged.height or deactivated.height
         else None
     )
-    write = endpoint_store.write(con, root, add=[inserts, merged, deactivated], remove_ids=removed)
+    write = endpoint_parts.write(con, root, add=[inserts, merged, deactivated], remove_ids=removed)
     return WriteOutcome(
         inserts.height,
         merged.height,
@@ -285,10 +285,10 @@ def _merge_updates(
     con: duckdb.DuckDBPyConnection, updates: pl.DataFrame, data_cols: list[str], now: datetime
 ) -> pl.DataFrame:
     """Stored rows with the update applied: given fields replace stored ones, the others are carried over."""
-    table = endpoint_store.columns(con)
+    table = endpoint_parts.columns(con)
     # attribute values given as one string per row become one-element lists, like the stored column
     staged = updates.select(*data_cols, "__status").with_columns(
-        endpoint_store.as_list(c)
+        endpoint_parts.as_list(c)
         for c in data_cols
         if table.get(c) == "VARCHAR[]" and updates.schema[c] == pl.String
     )

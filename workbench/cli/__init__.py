@@ -1,0 +1,53 @@
+"""The ``workbench`` command (the CLI contract of ARCHITECTURE.md), one module per command group.
+
+Every command takes ``--project DIR`` (or ``WORKBENCH_PROJECT``). Commands with ``--json`` print exactly one
+JSON object on stdout. Errors go to stderr with a non-zero exit code and say what was wrong and where.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from ..errors import WorkbenchError
+from . import demo, endpoints, reporting, segments
+
+#: The command groups, in the order ``--help`` lists them.
+GROUPS = (endpoints, demo, segments, reporting)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole argument parser (every group registers its subcommands)."""
+    parser = argparse.ArgumentParser(
+        prog="workbench", description="Notebook-first customer-engagement workbench"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``workbench`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()
+        return code
+    except WorkbenchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader (``| head``) left: say nothing, and keep Python from complaining while it exits
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+if __name__ == "__main__":
+    sys.exit(main())

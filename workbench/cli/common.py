@@ -1,0 +1,43 @@
+"""What every command module shares: ``--project`` / ``--json`` options, opening the project, printing results.
+
+Command modules import only the standard library at their top, and what a command needs inside its handler,
+so that ``workbench --help`` and every command start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from ..errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+
+def add_common(parser: argparse.ArgumentParser, json_flag: bool = False) -> argparse.ArgumentParser:
+    """Add ``--project DIR`` (and ``--json`` when the command prints a JSON object)."""
+    parser.add_argument("--project", metavar="DIR", help="project folder (default: $WORKBENCH_PROJECT)")
+    if json_flag:
+        parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return parser
+
+
+def open_project(args: argparse.Namespace) -> Project:
+    """The project named by ``--project`` or ``$WORKBENCH_PROJECT``."""
+    from ..project import Project
+
+    path = args.project or os.environ.get("WORKBENCH_PROJECT")
+    if not path:
+        raise WorkbenchError("no project: give --project DIR or set WORKBENCH_PROJECT")
+    return Project.open(path)
+
+
+def emit(args: argparse.Namespace, payload: dict[str, Any], text: str | None = None) -> None:
+    """Print one JSON object (with --json) or the human text."""
+    if getattr(args, "json", False):
+        print(json.dumps(payload, default=str))
+    else:
+        print(text if text is not None else "\n".join(f"{k}: {v}" for k, v in payload.items()))

@@ -1,0 +1,190 @@
+"""Store: the handle every feature takes (the project folder, its settings, catalog connections, data files).
+
+A project folder (one per audience, like a Pinpoint project) holds ``workbench.toml`` (settings),
+``catalog.duckdb`` (segments, import records, the list of endpoint parts...), ``endpoints/`` (the endpoint
+parts), ``events/`` (the event log), ``imports/`` (rejects files) and ``outbox/``. Features (ingest, segments,
+analytics, later messages and campaigns) take a Store explicitly, the way httpx takes a transport: tests and a
+later distributed engine can hand in another one. ``workbench.Project`` is a Store with the notebook front door
+on top.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tomllib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Self
+
+import duckdb
+import polars as pl
+
+from ..errors import ProjectError
+from . import endpoint_parts, event_log, migrations
+from .catalog import open_catalog, transaction
+
+CATALOG = "catalog.duckdb"
+SETTINGS = "workbench.toml"
+SUBDIRS = ("endpoints", "events", "outbox", "imports")
+
+DEFAULT_SETTINGS = """\
+# Workbench project settings. Secrets never live here: name the environment variables that hold them.
+
+[project]
+name = "{name}"
+
+[catalog]
+lock_timeout_seconds = 10      # how long to wait for another process that holds the catalog
+
+[import]
+default_region = ""            # ISO country used for national-format phone numbers without Location.Country
+max_uncompressed_bytes = 4294967296   # cap for .gz input (4 GiB)
+max_compression_ratio = 100    # a .gz expanding more than this is refused (gzip bomb)
+
+[channels.email]
+adapter = "outbox"             # "smtp" sends for real; the outbox only writes files
+
+[channels.sms]
+adapter = "outbox"
+
+[tracking]
+base_url = "http://127.0.0.1:8080"
+"""
+
+
+class Store:
+    """A project folder opened for work: settings, short-lived catalog connections, endpoint and event files."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path).resolve()
+        if not (self.path / SETTINGS).is_file() or not (self.path / CATALOG).exists():
+            raise ProjectError(
+                f"{self.path} is not a workbench project (no {SETTINGS} / {CATALOG}); "
+                f"create one with `workbench init {path}`"
+            )
+        self.settings = self._read_settings()
+        self._reader: duckdb.DuckDBPyConnection | None = None
+        with self.connect(views=False) as con:
+            migrations.migrate(con)  # a no-op (one small query) when the catalog is current
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], *, exist_ok: bool = False) -> Self:
+        """Create the folder layout, default settings and an empty catalog; return the opened project."""
+        root = Path(path)
+        if (root / SETTINGS).exists():
+            if not exist_ok:
+                raise ProjectError(f"{root} already holds a workbench project; open it with Project.open()")
+            return cls(root)
+        root.mkdir(parents=True, exist_ok=True)
+        for sub in SUBDIRS:
+            (root / sub).mkdir(exist_ok=True)
+        con = duckdb.connect(str(root / CATALOG))
+        try:
+            migrations.migrate(con)
+        finally:
+            con.close()
+        (root / SETTINGS).write_text(DEFAULT_SETTINGS.format(name=root.resolve().name), encoding="utf-8")
+        return cls(root)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Self:
+        """Open an existing project folder (migrating its catalog to this version when needed)."""
+        return cls(path)
+
+    # --- settings and paths -------------------------------------------------------------------------------
+
+    def _read_settings(self) -> dict[str, Any]:
+        file = self.path / SETTINGS
+        try:
+            return tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise ProjectError(f"{file}: {err}") from err
+
+    def setting(self, dotted: str, default: Any = None) -> Any:
+        """Read a setting by dotted path, e.g. ``project.setting("import.default_region")``."""
+        node: Any = self.settings
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    @property
+    def name(self) -> str:
+        """The project's name (``[project] name``, else the folder's name)."""
+        return str(self.setting("project.name", self.path.name))
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.path / CATALOG
+
+    @property
+    def events_dir(self) -> Path:
+        return self.path / "events"
+
+    @property
+    def imports_dir(self) -> Path:
+        return self.path / "imports"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.path / "outbox"
+
+    # --- connections --------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def connect(self, *, read_only: bool = False, views: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived catalog connection with the views ``endpoints`` and ``events``, closed after the block.
+
+        Retries with backoff while another process holds the catalog (``[catalog] lock_timeout_seconds``,
+        default 10), then raises ProjectLockedError. Inside ``reading()``, read-only connections are that one.
+        """
+        if read_only and views and self._reader is not None:
+            yield self._reader
+            return
+        con = open_catalog(
+            self.catalog_path,
+            read_only=read_only,
+            timeout=float(self.setting("catalog.lock_timeout_seconds", 10)),
+            project=self.path,
+        )
+        try:
+            if views:
+                event_log.create_events_view(con, self.events_dir)
+                endpoint_parts.create_view(con, self.path)
+            yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A writing connection inside one transaction: committed when the block ends, rolled back if it raises."""
+        with self.connect() as con, transaction(con):
+            yield con
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Share one read-only connection among every read in the block (a dashboard runs a dozen queries)."""
+        if self._reader is not None:
+            yield self._reader
+            return
+        with self.connect(read_only=True) as con:
+            self._reader = con
+            try:
+                yield con
+            finally:
+                self._reader = None
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run read-only SQL on the catalog (view ``endpoints``, ``events``, tables ``segments``...) as Polars."""
+        with self.connect(read_only=True) as con:
+            return con.sql(sql, params=params).pl()
+
+    def endpoint_columns(self) -> list[str]:
+        """The endpoint view's columns, fixed ones first, then custom attributes and metrics."""
+        with self.connect(read_only=True) as con:
+            return [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE endpoints)").fetchall()]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r})"

@@ -117,18 +117,22 @@ class Store:
 
     @property
     def catalog_path(self) -> Path:
+        """``catalog.duckdb``: segments, import records, the list of endpoint parts."""
         return self.path / CATALOG
 
     @property
     def events_dir(self) -> Path:
+        """``events/``: the event log, one folder per day."""
         return self.path / "events"
 
     @property
     def imports_dir(self) -> Path:
+        """``imports/``: one rejects CSV per import that rejected rows."""
         return self.path / "imports"
 
     @property
     def outbox_dir(self) -> Path:
+        """``outbox/``: what the outbox channel wrote."""
         return self.path / "outbox"
 
     # --- connections --------------------------------------------------------------------------------------

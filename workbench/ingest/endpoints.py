@@ -109,7 +109,7 @@ def import_endpoint_files(
     progress: bool | None = None,
 ) -> ImportResult:
     """Import endpoint files into ``project`` as one transaction; see Store.import_endpoints."""
-    from ..segments.store import save_imported_segment
+    from ..segments.versions import save_imported_segment
     from .events import write_rejects
 
     if not paths:

@@ -2,7 +2,8 @@
 
 Same semantics as ``_sql`` (tests hold the two against each other on random data): NULL means "does not match",
 AND / OR keep that, NOT fills NULL with false first. Event-log conditions are computed from an events frame into
-a set of endpoint ids, so the result is still a plain expression: ``endpoints.filter(expr)``.
+a set of endpoint ids, so the result is still a plain expression: ``endpoints.filter(expr)``. ``EXPRESSIONS``
+maps each node kind to the function compiling it (as sqlglot's generators map expression classes to functions).
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import math
 from collections.abc import Callable
 from datetime import datetime
 from functools import reduce
+from typing import Any
 
 import polars as pl
 
 from . import _tree as t
 from ._sql import DEG, EARTH_RADIUS_KM, bounding_box
-from .spec import SET_DIMENSION_COLUMNS
 
 POLARS_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S%.f")
 _OPS = {
@@ -100,6 +101,7 @@ class PolarsCompiler:
         self._members = members
 
     def events(self) -> pl.LazyFrame:
+        """The event log (loaded on first use)."""
         if self._events is None:
             if self._events_source is None:
                 raise ValueError("this segment has event conditions: give the compiler an events frame")
@@ -107,82 +109,19 @@ class PolarsCompiler:
         return self._events
 
     def expr(self, node: t.Node) -> pl.Expr:
-        if isinstance(node, t.AllOf):
-            return (
-                reduce(lambda a, b: a & b, [self.expr(i) for i in node.items]) if node.items else pl.lit(True)
-            )
-        if isinstance(node, t.AnyOf):
-            return (
-                reduce(lambda a, b: a | b, [self.expr(i) for i in node.items])
-                if node.items
-                else pl.lit(False)
-            )
-        if isinstance(node, t.NoneOf):
-            if not node.items:
-                return pl.lit(True)
-            return ~reduce(lambda a, b: a | b, [self.expr(i) for i in node.items]).fill_null(False)
-        if isinstance(node, t.ValueIn):
-            return value_expr(
-                pl.col(SET_DIMENSION_COLUMNS[node.dimension]),
-                "EXCLUSIVE" if node.exclusive else "INCLUSIVE",
-                node.values,
-            )
-        if isinstance(node, t.AttributeMatch):
-            column = pl.col(node.column)
-            if node.attribute_type == "EXCLUSIVE":
-                return ~column.list.eval(pl.element().is_in(list(node.values))).list.any().fill_null(False)
-            return column.list.eval(value_expr(pl.element(), node.attribute_type, node.values)).list.any()
-        if isinstance(node, t.MetricCompare):
-            return metric_expr(pl.col(node.column), node.operator, node.value)
-        if isinstance(node, t.Near):
-            return self._near(node)
-        if isinstance(node, t.Recency):
-            lower = self.now - t.RECENCY_DURATIONS[node.duration]
-            performed = t.Performed(t.SESSION_EVENTS, (), "AT_LEAST", 1, t.Window())
-            counts = self._counts(performed, lower, self.now, False)
-            active = pl.col("Id").is_in(counts.get_column("client_id").implode())
-            return active if node.recency_type == "ACTIVE" else ~active
-        if isinstance(node, t.Engaged):
-            return self.expr(node.as_performed())
-        if isinstance(node, t.Performed):
-            return self._performed(node)
-        if isinstance(node, t.PerformedWhen):
-            events = self._matching(node.event_types, node.filters)
-            agg = (
-                pl.col("event_timestamp").min() if node.which == "FIRST" else pl.col("event_timestamp").max()
-            )
-            at = pl.lit(t.parse_instant(node.at), dtype=pl.Datetime("us"))
-            hit = (
-                events.group_by("client_id")
-                .agg(agg.alias("at"))
-                .filter(pl.col("at") < at if node.operator == "BEFORE" else pl.col("at") > at)
-            )
-            return pl.col("Id").is_in(hit.collect().get_column("client_id").implode())
-        if isinstance(node, t.RandomBucket):
-            if node.start >= node.end:
-                return pl.lit(False)
-            ident = pl.coalesce("User.UserId", "Id") if node.key == "USER" else pl.col("Id")
-            bucket = ident.map_batches(lambda s, salt=node.salt: _buckets(s, salt), return_dtype=pl.Int64)
-            return bucket.is_between(node.start, node.end - 1)
-        if isinstance(node, t.Members):
-            if self._members is None:
-                raise ValueError("this segment uses an imported segment: give the compiler its members")
-            return pl.col("Id").is_in(
-                pl.Series(self._members(node.segment_id, node.version), dtype=pl.String).implode()
-            )
-        raise TypeError(f"cannot compile {node!r} to Polars (unresolved segment reference?)")
+        """The Polars boolean expression for ``node`` (event conditions are computed into sets of ids)."""
+        return t.handler(EXPRESSIONS, node, "Polars compiler")(self, node)
 
-    def _near(self, node: t.Near) -> pl.Expr:
-        lat, lon = pl.col("Location.Latitude"), pl.col("Location.Longitude")
-        lat_lo, lat_hi, lon_lo, lon_hi = bounding_box(node)
-        box = lat.is_between(lat_lo, lat_hi)
-        if lon_lo is not None and lon_hi is not None:
-            box = box & lon.is_between(lon_lo, lon_hi)
-        return box & (distance_km_expr(lat, lon, node.latitude, node.longitude) <= node.km)
+    def members(self, segment_id: str, version: int) -> list[str]:
+        """An imported segment version's endpoint ids."""
+        if self._members is None:
+            raise ValueError("this segment uses an imported segment: give the compiler its members")
+        return self._members(segment_id, version)
 
     # --- events ------------------------------------------------------------------------------------------------------
 
-    def _matching(self, event_types: tuple[str, ...], filters: tuple[t.EventFilter, ...]) -> pl.LazyFrame:
+    def matching(self, event_types: tuple[str, ...], filters: tuple[t.EventFilter, ...]) -> pl.LazyFrame:
+        """The events of ``event_types`` that pass ``filters`` (and have a client id)."""
         cond = pl.col("event_type").is_in(list(event_types)) & pl.col("client_id").is_not_null()
         for f in filters:
             if f.kind == "attribute":
@@ -191,8 +130,9 @@ class PolarsCompiler:
                 cond = cond & metric_expr(pl.col("metrics").map.get(f.name), f.operator, f.values[0])
         return self.events().filter(cond)
 
-    def _counts(self, node: t.Performed, lower, upper, inclusive: bool) -> pl.DataFrame:
-        events = self._matching(node.event_types, node.filters)
+    def counts(self, node: t.Performed, lower, upper, inclusive: bool) -> pl.DataFrame:
+        """Matching events per ``client_id`` (column ``n``) between ``lower`` and ``upper``."""
+        events = self.matching(node.event_types, node.filters)
         when = pl.col("event_timestamp")
         if lower is not None:
             lo = pl.lit(lower, dtype=pl.Datetime("us"))
@@ -201,13 +141,119 @@ class PolarsCompiler:
             events = events.filter(when <= pl.lit(upper, dtype=pl.Datetime("us")))
         return events.group_by("client_id").agg(pl.len().alias("n")).collect()
 
-    def _performed(self, node: t.Performed) -> pl.Expr:
-        lower, upper, inclusive = node.window.bounds(self.now)
-        counts = self._counts(node, lower, upper, inclusive)
-        test = _TIMES[node.times_operator]
-        if test(0, node.times):
-            # endpoints without any matching event qualify: exclude those whose count fails the test
-            failing = counts.filter(~test(pl.col("n"), node.times)).get_column("client_id")
-            return ~pl.col("Id").is_in(failing.implode())
-        passing = counts.filter(test(pl.col("n"), node.times)).get_column("client_id")
-        return pl.col("Id").is_in(passing.implode())
+
+# --- one function per node kind ---------------------------------------------------------------------------------
+
+
+def _all_of(c: PolarsCompiler, node: t.AllOf) -> pl.Expr:
+    return reduce(lambda a, b: a & b, [c.expr(i) for i in node.items]) if node.items else pl.lit(True)
+
+
+def _any_of(c: PolarsCompiler, node: t.AnyOf) -> pl.Expr:
+    return reduce(lambda a, b: a | b, [c.expr(i) for i in node.items]) if node.items else pl.lit(False)
+
+
+def _none_of(c: PolarsCompiler, node: t.NoneOf) -> pl.Expr:
+    if not node.items:
+        return pl.lit(True)
+    return ~reduce(lambda a, b: a | b, [c.expr(i) for i in node.items]).fill_null(False)
+
+
+def _value_in(c: PolarsCompiler, node: t.ValueIn) -> pl.Expr:
+    column = pl.col(t.SET_DIMENSION_COLUMNS[node.dimension])
+    return value_expr(column, "EXCLUSIVE" if node.exclusive else "INCLUSIVE", node.values)
+
+
+def _attribute_match(c: PolarsCompiler, node: t.AttributeMatch) -> pl.Expr:
+    column = pl.col(node.column)
+    if node.attribute_type == "EXCLUSIVE":
+        return ~column.list.eval(pl.element().is_in(list(node.values))).list.any().fill_null(False)
+    return column.list.eval(value_expr(pl.element(), node.attribute_type, node.values)).list.any()
+
+
+def _metric_compare(c: PolarsCompiler, node: t.MetricCompare) -> pl.Expr:
+    return metric_expr(pl.col(node.column), node.operator, node.value)
+
+
+def _near(c: PolarsCompiler, node: t.Near) -> pl.Expr:
+    lat, lon = pl.col("Location.Latitude"), pl.col("Location.Longitude")
+    lat_lo, lat_hi, lon_lo, lon_hi = bounding_box(node)
+    box = lat.is_between(lat_lo, lat_hi)
+    if lon_lo is not None and lon_hi is not None:
+        box = box & lon.is_between(lon_lo, lon_hi)
+    return box & (distance_km_expr(lat, lon, node.latitude, node.longitude) <= node.km)
+
+
+def _recency(c: PolarsCompiler, node: t.Recency) -> pl.Expr:
+    lower = c.now - t.RECENCY_DURATIONS[node.duration]
+    performed = t.Performed(t.SESSION_EVENTS, (), "AT_LEAST", 1, t.Window())
+    counts = c.counts(performed, lower, c.now, False)
+    active = pl.col("Id").is_in(counts.get_column("client_id").implode())
+    return active if node.recency_type == "ACTIVE" else ~active
+
+
+def _performed(c: PolarsCompiler, node: t.Performed) -> pl.Expr:
+    lower, upper, inclusive = node.window.bounds(c.now)
+    counts = c.counts(node, lower, upper, inclusive)
+    test = _TIMES[node.times_operator]
+    if test(0, node.times):
+        # endpoints without any matching event qualify: exclude those whose count fails the test
+        failing = counts.filter(~test(pl.col("n"), node.times)).get_column("client_id")
+        return ~pl.col("Id").is_in(failing.implode())
+    passing = counts.filter(test(pl.col("n"), node.times)).get_column("client_id")
+    return pl.col("Id").is_in(passing.implode())
+
+
+def _performed_when(c: PolarsCompiler, node: t.PerformedWhen) -> pl.Expr:
+    events = c.matching(node.event_types, node.filters)
+    when = pl.col("event_timestamp")
+    agg = when.min() if node.which == "FIRST" else when.max()
+    at = pl.lit(t.parse_instant(node.at), dtype=pl.Datetime("us"))
+    hit = (
+        events.group_by("client_id")
+        .agg(agg.alias("at"))
+        .filter(pl.col("at") < at if node.operator == "BEFORE" else pl.col("at") > at)
+    )
+    return pl.col("Id").is_in(hit.collect().get_column("client_id").implode())
+
+
+def _engaged(c: PolarsCompiler, node: t.Engaged) -> pl.Expr:
+    return _performed(c, node.as_performed())
+
+
+def _random_bucket(c: PolarsCompiler, node: t.RandomBucket) -> pl.Expr:
+    if node.start >= node.end:
+        return pl.lit(False)
+    ident = pl.coalesce("User.UserId", "Id") if node.key == "USER" else pl.col("Id")
+    bucket = ident.map_batches(lambda s, salt=node.salt: _buckets(s, salt), return_dtype=pl.Int64)
+    return bucket.is_between(node.start, node.end - 1)
+
+
+def _in_segment(c: PolarsCompiler, node: t.InSegment) -> pl.Expr:
+    raise TypeError(f"cannot compile {node!r} to Polars: resolve segment references first (Catalog.resolve)")
+
+
+def _members(c: PolarsCompiler, node: t.Members) -> pl.Expr:
+    ids = pl.Series(c.members(node.segment_id, node.version), dtype=pl.String)
+    return pl.col("Id").is_in(ids.implode())
+
+
+Compile = Callable[[PolarsCompiler, Any], pl.Expr]
+
+#: Node kind -> the function compiling it to a Polars boolean expression.
+EXPRESSIONS: dict[type, Compile] = {
+    t.AllOf: _all_of,
+    t.AnyOf: _any_of,
+    t.NoneOf: _none_of,
+    t.ValueIn: _value_in,
+    t.AttributeMatch: _attribute_match,
+    t.MetricCompare: _metric_compare,
+    t.Near: _near,
+    t.Recency: _recency,
+    t.Performed: _performed,
+    t.PerformedWhen: _performed_when,
+    t.Engaged: _engaged,
+    t.RandomBucket: _random_bucket,
+    t.InSegment: _in_segment,
+    t.Members: _members,
+}

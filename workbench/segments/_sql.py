@@ -3,17 +3,19 @@
 Plain column conditions become plain predicates (so DuckDB pushes them into the scan). Every event-log
 condition becomes one ``count(*) FILTER (...)`` / ``min`` / ``max`` column of a single aggregate over the events
 (grouped by ``client_id``), joined to the endpoints once. NULL means "does not match" everywhere: AND and OR
-keep that reading by themselves, so only NOT needs a ``coalesce``.
+keep that reading by themselves, so only NOT needs a ``coalesce``. ``PREDICATES`` maps each node kind to the
+function compiling it (as sqlglot's generators map expression classes to functions).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from ..store.schema import quote, sql_string
 from . import _tree as t
-from .spec import SET_DIMENSION_COLUMNS
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 DEG = math.pi / 180  # written out (not radians()) so that SQL and Polars round the same way
@@ -112,77 +114,13 @@ class SqlCompiler:
     # --- the predicate -------------------------------------------------------------------------------------------
 
     def predicate(self, node: t.Node) -> str:
-        if isinstance(node, t.AllOf):
-            return "(" + " AND ".join(self.predicate(i) for i in node.items) + ")" if node.items else "true"
-        if isinstance(node, t.AnyOf):
-            return "(" + " OR ".join(self.predicate(i) for i in node.items) + ")" if node.items else "false"
-        if isinstance(node, t.NoneOf):
-            if not node.items:
-                return "true"
-            return "(NOT coalesce(" + " OR ".join(self.predicate(i) for i in node.items) + ", false))"
-        if isinstance(node, t.ValueIn):
-            column = quote(SET_DIMENSION_COLUMNS[node.dimension])
-            if node.exclusive:
-                return f"({column} IS NULL OR {column} NOT IN ({_in_list(node.values)}))"
-            return f"({column} IN ({_in_list(node.values)}))"
-        if isinstance(node, t.AttributeMatch):
-            column = quote(node.column)
-            if node.attribute_type == "INCLUSIVE":
-                return f"list_has_any({column}, [{_in_list(node.values)}])"
-            if node.attribute_type == "EXCLUSIVE":
-                return f"(NOT coalesce(list_has_any({column}, [{_in_list(node.values)}]), false))"
-            return f"(len(list_filter({column}, lambda x: {value_sql('x', node.attribute_type, node.values)})) > 0)"
-        if isinstance(node, t.MetricCompare):
-            return metric_sql(quote(node.column), node.operator, node.value)
-        if isinstance(node, t.Near):
-            return self._near(node)
-        if isinstance(node, t.Recency):
-            lower = self.now - t.RECENCY_DURATIONS[node.duration]
-            where = (
-                f"event_type IN ({_in_list(t.SESSION_EVENTS)}) AND {self._window_sql(lower, self.now, False)}"
-            )
-            column = self._aggregate("count(*)", where, t.SESSION_EVENTS, lower)
-            return f"(coalesce({column}, 0) {'>' if node.recency_type == 'ACTIVE' else '='} 0)"
-        if isinstance(node, t.Engaged):
-            return self.predicate(node.as_performed())
-        if isinstance(node, t.Performed):
-            lower, upper, inclusive = node.window.bounds(self.now)
-            where = self._event_where(node.event_types, node.filters)
-            window = self._window_sql(lower, upper, inclusive)
-            if window:
-                where += f" AND {window}"
-            column = self._aggregate("count(*)", where, node.event_types, lower)
-            return f"(coalesce({column}, 0) {t.TIMES_OPERATORS[node.times_operator]} {int(node.times)})"
-        if isinstance(node, t.PerformedWhen):
-            agg = "min(event_timestamp)" if node.which == "FIRST" else "max(event_timestamp)"
-            column = self._aggregate(
-                agg, self._event_where(node.event_types, node.filters), node.event_types, None
-            )
-            return f"({column} {'<' if node.operator == 'BEFORE' else '>'} {ts(t.parse_instant(node.at))})"
-        if isinstance(node, t.RandomBucket):
-            if node.start >= node.end:
-                return "false"
-            ident = 'coalesce("User.UserId", "Id")' if node.key == "USER" else '"Id"'
-            return f"({bucket_sql(ident, node.salt)} BETWEEN {node.start} AND {node.end - 1})"
-        if isinstance(node, t.Members):
-            return (
-                f'("Id" IN (SELECT endpoint_id FROM segment_members WHERE segment_id = {sql_string(node.segment_id)} '
-                f"AND version = {int(node.version)}))"
-            )
-        raise TypeError(f"cannot compile {node!r} to SQL (unresolved segment reference?)")
-
-    def _near(self, node: t.Near) -> str:
-        lat, lon = quote("Location.Latitude"), quote("Location.Longitude")
-        lat_lo, lat_hi, lon_lo, lon_hi = bounding_box(node)
-        parts = [f"{lat} BETWEEN {num(lat_lo)} AND {num(lat_hi)}"]
-        if lon_lo is not None and lon_hi is not None:
-            parts.append(f"{lon} BETWEEN {num(lon_lo)} AND {num(lon_hi)}")
-        parts.append(f"{distance_km_sql(lat, lon, node.latitude, node.longitude)} <= {num(node.km)}")
-        return "(" + " AND ".join(parts) + ")"
+        """The SQL boolean expression for ``node`` (event conditions add columns to the events aggregate)."""
+        return t.handler(PREDICATES, node, "SQL compiler")(self, node)
 
     # --- events -----------------------------------------------------------------------------------------------------
 
-    def _event_where(self, event_types: tuple[str, ...], filters: tuple[t.EventFilter, ...]) -> str:
+    def event_where(self, event_types: tuple[str, ...], filters: tuple[t.EventFilter, ...]) -> str:
+        """The WHERE for events of ``event_types`` that pass ``filters``."""
         parts = [f"event_type IN ({_in_list(event_types)})"]
         for f in filters:
             if f.kind == "attribute":
@@ -192,7 +130,8 @@ class SqlCompiler:
         return " AND ".join(parts)
 
     @staticmethod
-    def _window_sql(lower: datetime | None, upper: datetime | None, inclusive: bool) -> str:
+    def window_sql(lower: datetime | None, upper: datetime | None, inclusive: bool) -> str:
+        """The WHERE for events between ``lower`` and ``upper`` (either may be None: unbounded)."""
         parts = []
         if lower is not None:
             parts.append(f"event_timestamp {'>=' if inclusive else '>'} {ts(lower)}")
@@ -200,7 +139,8 @@ class SqlCompiler:
             parts.append(f"event_timestamp <= {ts(upper)}")
         return " AND ".join(parts)
 
-    def _aggregate(self, agg: str, where: str, event_types: tuple[str, ...], lower: datetime | None) -> str:
+    def aggregate(self, agg: str, where: str, event_types: tuple[str, ...], lower: datetime | None) -> str:
+        """Add ``agg FILTER (WHERE where)`` to the events aggregate; returns its column's name."""
         alias = f"__ev{len(self.aggregates)}"
         self.aggregates.append(f"{agg} FILTER (WHERE {where}) AS {alias}")
         self.event_types.update(event_types)
@@ -217,6 +157,119 @@ class SqlCompiler:
             # the partition column lets DuckDB skip whole days of files
             where.append(f"date >= DATE '{lowest.date().isoformat()}'")
         return f"SELECT client_id, {', '.join(self.aggregates)} FROM events WHERE {' AND '.join(where)} GROUP BY client_id"
+
+
+# --- one function per node kind ---------------------------------------------------------------------------------
+
+
+def _all_of(c: SqlCompiler, node: t.AllOf) -> str:
+    return "(" + " AND ".join(c.predicate(i) for i in node.items) + ")" if node.items else "true"
+
+
+def _any_of(c: SqlCompiler, node: t.AnyOf) -> str:
+    return "(" + " OR ".join(c.predicate(i) for i in node.items) + ")" if node.items else "false"
+
+
+def _none_of(c: SqlCompiler, node: t.NoneOf) -> str:
+    if not node.items:
+        return "true"
+    return "(NOT coalesce(" + " OR ".join(c.predicate(i) for i in node.items) + ", false))"
+
+
+def _value_in(c: SqlCompiler, node: t.ValueIn) -> str:
+    column = quote(t.SET_DIMENSION_COLUMNS[node.dimension])
+    if node.exclusive:
+        return f"({column} IS NULL OR {column} NOT IN ({_in_list(node.values)}))"
+    return f"({column} IN ({_in_list(node.values)}))"
+
+
+def _attribute_match(c: SqlCompiler, node: t.AttributeMatch) -> str:
+    column = quote(node.column)
+    if node.attribute_type == "INCLUSIVE":
+        return f"list_has_any({column}, [{_in_list(node.values)}])"
+    if node.attribute_type == "EXCLUSIVE":
+        return f"(NOT coalesce(list_has_any({column}, [{_in_list(node.values)}]), false))"
+    return f"(len(list_filter({column}, lambda x: {value_sql('x', node.attribute_type, node.values)})) > 0)"
+
+
+def _metric_compare(c: SqlCompiler, node: t.MetricCompare) -> str:
+    return metric_sql(quote(node.column), node.operator, node.value)
+
+
+def _near(c: SqlCompiler, node: t.Near) -> str:
+    lat, lon = quote("Location.Latitude"), quote("Location.Longitude")
+    lat_lo, lat_hi, lon_lo, lon_hi = bounding_box(node)
+    parts = [f"{lat} BETWEEN {num(lat_lo)} AND {num(lat_hi)}"]
+    if lon_lo is not None and lon_hi is not None:
+        parts.append(f"{lon} BETWEEN {num(lon_lo)} AND {num(lon_hi)}")
+    parts.append(f"{distance_km_sql(lat, lon, node.latitude, node.longitude)} <= {num(node.km)}")
+    return "(" + " AND ".join(parts) + ")"
+
+
+def _recency(c: SqlCompiler, node: t.Recency) -> str:
+    lower = c.now - t.RECENCY_DURATIONS[node.duration]
+    where = f"event_type IN ({_in_list(t.SESSION_EVENTS)}) AND {c.window_sql(lower, c.now, False)}"
+    column = c.aggregate("count(*)", where, t.SESSION_EVENTS, lower)
+    return f"(coalesce({column}, 0) {'>' if node.recency_type == 'ACTIVE' else '='} 0)"
+
+
+def _performed(c: SqlCompiler, node: t.Performed) -> str:
+    lower, upper, inclusive = node.window.bounds(c.now)
+    where = c.event_where(node.event_types, node.filters)
+    window = c.window_sql(lower, upper, inclusive)
+    if window:
+        where += f" AND {window}"
+    column = c.aggregate("count(*)", where, node.event_types, lower)
+    return f"(coalesce({column}, 0) {t.TIMES_OPERATORS[node.times_operator]} {int(node.times)})"
+
+
+def _performed_when(c: SqlCompiler, node: t.PerformedWhen) -> str:
+    agg = "min(event_timestamp)" if node.which == "FIRST" else "max(event_timestamp)"
+    column = c.aggregate(agg, c.event_where(node.event_types, node.filters), node.event_types, None)
+    return f"({column} {'<' if node.operator == 'BEFORE' else '>'} {ts(t.parse_instant(node.at))})"
+
+
+def _engaged(c: SqlCompiler, node: t.Engaged) -> str:
+    return _performed(c, node.as_performed())
+
+
+def _random_bucket(c: SqlCompiler, node: t.RandomBucket) -> str:
+    if node.start >= node.end:
+        return "false"
+    ident = 'coalesce("User.UserId", "Id")' if node.key == "USER" else '"Id"'
+    return f"({bucket_sql(ident, node.salt)} BETWEEN {node.start} AND {node.end - 1})"
+
+
+def _in_segment(c: SqlCompiler, node: t.InSegment) -> str:
+    raise TypeError(f"cannot compile {node!r} to SQL: resolve segment references first (Catalog.resolve)")
+
+
+def _members(c: SqlCompiler, node: t.Members) -> str:
+    return (
+        f'("Id" IN (SELECT endpoint_id FROM segment_members WHERE segment_id = {sql_string(node.segment_id)} '
+        f"AND version = {int(node.version)}))"
+    )
+
+
+Compile = Callable[[SqlCompiler, Any], str]
+
+#: Node kind -> the function compiling it to a SQL boolean expression.
+PREDICATES: dict[type, Compile] = {
+    t.AllOf: _all_of,
+    t.AnyOf: _any_of,
+    t.NoneOf: _none_of,
+    t.ValueIn: _value_in,
+    t.AttributeMatch: _attribute_match,
+    t.MetricCompare: _metric_compare,
+    t.Near: _near,
+    t.Recency: _recency,
+    t.Performed: _performed,
+    t.PerformedWhen: _performed_when,
+    t.Engaged: _engaged,
+    t.RandomBucket: _random_bucket,
+    t.InSegment: _in_segment,
+    t.Members: _members,
+}
 
 
 _ID = 'endpoints."Id"'

@@ -1,13 +1,18 @@
-"""The segment condition tree: one tree, compiled to DuckDB SQL (``_sql``) and to Polars (``_polars``).
+"""The segment condition tree: the node kinds every backend handles.
 
-Pinpoint JSON (``spec``) and the Python builder (``builder``) both produce these nodes. Nodes are frozen
-dataclasses so two trees compare equal when they mean the same conditions in the same order.
+Pinpoint JSON (``_json_read``) and the Python builder (``builder``) produce these nodes; ``_json_write`` writes
+them back as Pinpoint JSON, ``_words`` says them in words, ``_sql`` and ``_polars`` compile them. Each of those
+backends has one dispatch table ``{node kind: function}`` (as sqlglot's generators do), so a new condition kind
+is a class here plus one entry per table; ``tests/test_segments_backends.py`` fails until every table has it.
+Nodes are frozen dataclasses so two trees compare equal when they mean the same conditions in the same order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, get_args
 
 # --- boolean structure ----------------------------------------------------------------------------------------
 
@@ -34,6 +39,22 @@ class NoneOf:
 
 
 # --- endpoint columns -------------------------------------------------------------------------------------------
+
+#: Pinpoint ``Demographic`` keys -> endpoint column. Pinpoint's endpoint record has no device type field, so
+#: ``DeviceType`` is matched against the device platform (iOS, Android, ...): documented in the README's Segments section.
+DEMOGRAPHIC_COLUMNS = {
+    "AppVersion": "Demographic.AppVersion",
+    "Channel": "ChannelType",
+    "DeviceType": "Demographic.Platform",
+    "Make": "Demographic.Make",
+    "Model": "Demographic.Model",
+    "Platform": "Demographic.Platform",
+}
+#: ``ValueIn.dimension`` -> the endpoint column it reads.
+SET_DIMENSION_COLUMNS = {
+    **{f"Demographic.{k}": v for k, v in DEMOGRAPHIC_COLUMNS.items()},
+    "Location.Country": "Location.Country",
+}
 
 
 @dataclass(frozen=True)
@@ -236,18 +257,58 @@ Node = (
     | InSegment
     | Members
 )
+#: Every node kind: each backend's dispatch table has exactly these keys.
+NODE_KINDS: tuple[type, ...] = get_args(Node)
+GROUPS = (AllOf, AnyOf, NoneOf)
+
+
+def handler(table: Mapping[type, Callable[..., Any]], node: object, backend: str) -> Callable[..., Any]:
+    """The entry of a backend's dispatch table for ``node``'s kind; a TypeError naming both when there is none."""
+    try:
+        return table[type(node)]
+    except KeyError:
+        raise TypeError(
+            f"the {backend} has no entry for node kind {type(node).__name__!r}: every kind in "
+            "workbench.segments._tree needs one entry in each backend's dispatch table"
+        ) from None
 
 
 def walk(node: Node):
     """Yield every node of the tree, depth first."""
     yield node
-    if isinstance(node, AllOf | AnyOf | NoneOf):
+    if isinstance(node, GROUPS):
         for item in node.items:
             yield from walk(item)
 
 
 def leaves(node: Node) -> list[Node]:
-    return [n for n in walk(node) if not isinstance(n, AllOf | AnyOf | NoneOf)]
+    return [n for n in walk(node) if not isinstance(n, GROUPS)]
+
+
+def simplify(node: Node) -> Node:
+    """A canonical form: nested ALL/ANY flattened, single-item ALL/ANY unwrapped, items in a fixed order.
+
+    Two trees with the same simplified form select the same endpoints (used to test JSON round trips).
+    """
+    if isinstance(node, AllOf | AnyOf):
+        kind = type(node)
+        flat: list[Node] = []
+        for item in (simplify(i) for i in node.items):
+            flat.extend(item.items if isinstance(item, kind) else (item,))
+        if kind is AllOf:  # NOT a AND NOT b == NOT (a OR b): one NoneOf per AND
+            nots = [i for i in flat if isinstance(i, NoneOf)]
+            if len(nots) > 1:
+                flat = [i for i in flat if not isinstance(i, NoneOf)]
+                flat.append(simplify(NoneOf(tuple(x for n in nots for x in n.items))))
+        unique = sorted(set(flat), key=repr)
+        return unique[0] if len(unique) == 1 else kind(tuple(unique))
+    if isinstance(node, NoneOf):
+        items = [simplify(i) for i in node.items]
+        flat = []
+        for item in items:
+            flat.extend(item.items if isinstance(item, AnyOf) else (item,))
+        return NoneOf(tuple(sorted(set(flat), key=repr))) if flat else AllOf(())
+    return node
 
 
 # --- dates --------------------------------------------------------------------------------------------------------

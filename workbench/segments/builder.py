@@ -15,9 +15,11 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, suggest
 from . import _tree as t
-from .spec import DEMOGRAPHIC_COLUMNS, describe, to_request
+from ._json_read import check_dates
+from ._json_write import to_request
+from ._words import describe
 
 
 class Condition:
@@ -107,11 +109,9 @@ class SetField:
 
 def demographic(name: str) -> SetField:
     """``AppVersion``, ``Channel``, ``DeviceType``, ``Make``, ``Model`` or ``Platform``."""
-    if name not in DEMOGRAPHIC_COLUMNS:
-        from ..errors import suggest
-
+    if name not in t.DEMOGRAPHIC_COLUMNS:
         raise InputError(
-            f"unknown demographic {name!r}{suggest(name, DEMOGRAPHIC_COLUMNS)}", field="Demographic"
+            f"unknown demographic {name!r}{suggest(name, t.DEMOGRAPHIC_COLUMNS)}", field="Demographic"
         )
     return SetField(f"Demographic.{name}")
 
@@ -131,10 +131,8 @@ class AttributeField:
         self.column = column
 
     def _match(self, kind: str, values: tuple) -> Condition:
-        from .spec import _Reader
-
         vals = _values(values)
-        _Reader(None, None, None).date_values(kind, vals, [self.column])
+        check_dates(kind, vals, self.column)
         return Condition(t.AttributeMatch(self.column, kind, vals))
 
     def any_of(self, *values: str) -> Condition:
@@ -285,9 +283,7 @@ class EventCondition(Condition):
 
     def between(self, start: str, end: str) -> EventCondition:
         """Count only events from ``start`` to ``end`` (ISO dates or instants, inclusive)."""
-        from .spec import _Reader
-
-        _Reader(None, None, None).date_values("BETWEEN", (start, end), ["Between"])
+        check_dates("BETWEEN", (start, end), "Between")
         return self._with(window=t.Window(start=start, end=end))
 
 
@@ -312,9 +308,7 @@ class _When:
         return self._at("AFTER", when)
 
     def _at(self, op: str, when: str) -> Condition:
-        from .spec import _Reader
-
-        _Reader(None, None, None).date_values("BEFORE", (when,), [self.which])
+        check_dates("BEFORE", (when,), self.which)
         return Condition(t.PerformedWhen(self.event_types, self.which, op, when))
 
 

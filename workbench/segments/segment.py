@@ -22,7 +22,7 @@ from . import _tree as t
 from ._polars import PolarsCompiler
 from ._sql import filter_sql, member_query
 from .spec import SegmentSpec
-from .store import read_catalog, save_dynamic_segment, save_imported_segment
+from .versions import read_catalog, save_dynamic_segment, save_imported_segment
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -112,7 +112,7 @@ class Catalog:
 
     def resolve(self, node: t.Node, stack: tuple[tuple[str, str], ...] = ()) -> t.Node:
         """Replace segment references by their conditions (dynamic) or member lists (imported); refuse cycles."""
-        if isinstance(node, t.AllOf | t.AnyOf | t.NoneOf):
+        if isinstance(node, t.GROUPS):
             return type(node)(tuple(self.resolve(i, stack) for i in node.items))
         if not isinstance(node, t.InSegment):
             return node
@@ -351,23 +351,7 @@ class Segment:
 
 def _as_node(value: Any) -> t.Node:
     node = getattr(value, "node", value)
-    if not isinstance(
-        node,
-        t.AllOf
-        | t.AnyOf
-        | t.NoneOf
-        | t.ValueIn
-        | t.AttributeMatch
-        | t.MetricCompare
-        | t.Near
-        | t.Recency
-        | t.Performed
-        | t.PerformedWhen
-        | t.Engaged
-        | t.RandomBucket
-        | t.InSegment
-        | t.Members,
-    ):
+    if not isinstance(node, t.NODE_KINDS):
         if isinstance(value, pl.Expr):
             raise InputError(
                 "a Polars expression is not a segment spec: filter project.endpoints() with it and save the result "

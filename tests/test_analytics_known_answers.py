@@ -353,6 +353,23 @@ def test_distribution(tp):
     assert dict(zip(col(country, "value"), col(country, "endpoints"), strict=True)) == {"US": 3, "GB": 1}
 
 
+# --- the KPI registry --------------------------------------------------------------------------------------
+
+
+def test_a_kpi_registered_by_another_package_computes_like_a_built_in(tp):
+    def rows(project, scope, **_):
+        return a.sessions(project, scope).select("date", (pl.col("sessions") * 2).alias("value"))
+
+    a.register_kpi(a.Kpi("double-sessions", "Sessions x 2", rows, lambda p, s, r, **_: int(r["value"].sum())))
+    try:
+        assert "double-sessions" in a.kpi_names()
+        assert a.kpi(tp, "double-sessions", **R).total == 2 * a.kpi(tp, "sessions", **R).total == 14
+    finally:
+        del a.KPIS["double-sessions"]
+    with pytest.raises(UnknownNameError, match="no KPI named 'double-sessions'"):
+        a.kpi(tp, "double-sessions", **R)
+
+
 # --- segments, ranges --------------------------------------------------------------------------------------
 
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from datetime import timedelta
 
 import pytest
 
-from workbench.dashboards import DASHBOARDS, dashboard, dashboard_names, enable_offline_charts
+from workbench.dashboards import (
+    DASHBOARDS,
+    Dashboard,
+    Tile,
+    dashboard,
+    dashboard_names,
+    enable_offline_charts,
+    register_dashboard,
+)
+from workbench.dashboards import board as board_module
 from workbench.errors import InputError, UnknownNameError
 
 EXPECTED = ["overview", "usage", "revenue", "events", "funnels", "demographics", "retention"]
@@ -15,6 +27,27 @@ EXPECTED = ["overview", "usage", "revenue", "events", "funnels", "demographics",
 
 def test_the_seven_dashboards_are_registered():
     assert dashboard_names() == EXPECTED
+
+
+def test_the_registry_is_complete_on_import_without_loading_altair():
+    code = "import sys; from workbench.dashboards import DASHBOARDS; print(','.join(DASHBOARDS), 'altair' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == [",".join(EXPECTED), "False"]
+
+
+def test_a_dashboard_registered_by_another_package_builds_by_name(demo_project):
+    @register_dashboard("one-tile", "A single tile")
+    def one_tile(project, scope, label="Days"):
+        board = Dashboard("one-tile", "One tile", "A single tile", project, scope)
+        board.tiles = [Tile(label, scope.days)]
+        return board
+
+    try:
+        assert dashboard_names() == [*EXPECTED, "one-tile"]
+        built = dashboard(demo_project, "one-tile", "2026-10-01", "2026-10-07", label="Week")
+        assert built.tiles == [Tile("Week", 7)] and "Week" in built.to_html()
+    finally:
+        del DASHBOARDS["one-tile"]
 
 
 @pytest.mark.parametrize("name", EXPECTED)
@@ -102,6 +135,30 @@ def test_repr_html_and_controls(demo_project):
     assert "s</small>" in status.value, status.value
     start.value = end.value  # one day
     assert "s</small>" in status.value
+
+
+STEPS = ["product.view", "_monetization.purchase"]
+
+
+def test_rebuild_keeps_the_builder_and_its_options(demo_project):
+    board = dashboard(demo_project, "funnels", steps=STEPS, window="1d", breakdown=None)
+    start = board.scope.end - timedelta(days=6)
+    again = board.rebuild(start, board.scope.end, platform="iOS")
+    assert again.name == "funnels" and again.options == {"steps": STEPS, "window": "1d", "breakdown": None}
+    assert (again.scope.start, again.filters["platform"]) == (start, "iOS")
+    assert again.tables[0].frame.get_column("label").to_list() == STEPS  # not the default four steps
+
+
+def test_controls_redraw_with_the_dashboards_options(demo_project, monkeypatch):
+    built = dashboard(demo_project, "funnels", steps=STEPS, breakdown=None)
+    calls = []
+    real = board_module.build
+    monkeypatch.setattr(board_module, "build", lambda *args, **kw: calls.append(kw) or real(*args, **kw))
+    ui = built.show()
+    _segment, platform, _channel, status = ui.children[1].children
+    platform.value = "iOS"
+    assert "s</small>" in status.value, status.value
+    assert calls[-1]["steps"] == STEPS and calls[-1]["platform"] == "iOS"
 
 
 def test_offline_altair_renderer():

@@ -9,8 +9,8 @@ Every view takes ``start``/``end`` (inclusive dates; default the last 30 days of
 >>> funnel(project, ["product.view", "cart.add", "_monetization.purchase"], window="7d").table
 """
 
-from ._common import Scope, parse_duration, resolve_scope, segment_filter
-from .demographics import DIMENSIONS, distribution
+from ._common import DIMENSIONS, Scope, parse_duration, resolve_scope, segment_filter
+from .demographics import distribution
 from .events import EventSpec, event_counts, event_types, metric_summary
 from .funnels import FunnelResult, funnel
 from .kpis import KPIS, Kpi, KpiResult, kpi, kpi_names, register_kpi

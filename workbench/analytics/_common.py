@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, UnknownNameError, suggest
+from ..segments import segment_sql_filter
 from ..store.schema import sql_string as sql_str  # the short name reads better inside SQL f-strings
 
 if TYPE_CHECKING:
@@ -33,6 +34,24 @@ SESSION_START = "_session.start"
 PURCHASE = "_monetization.purchase"
 
 DateLike = date | datetime | str | None
+
+#: Friendly names for the standard endpoint dimensions (the Pinpoint column behind each), accepted wherever a
+#: view takes an endpoint column (demographics, funnel breakdowns).
+DIMENSIONS: dict[str, str] = {
+    "platform": "Demographic.Platform",
+    "platform-version": "Demographic.PlatformVersion",
+    "app-version": "Demographic.AppVersion",
+    "make": "Demographic.Make",
+    "model": "Demographic.Model",
+    "country": "Location.Country",
+    "region": "Location.Region",
+    "city": "Location.City",
+    "locale": "Demographic.Locale",
+    "time-zone": "Demographic.Timezone",
+    "channel": "ChannelType",
+    "status": "EndpointStatus",
+    "opt-out": "OptOut",
+}
 
 
 def sql_date(value: date) -> str:
@@ -129,8 +148,6 @@ def segment_filter(project: Store, segment: Any) -> str | None:
     if hasattr(segment, "sql_filter"):
         return str(segment.sql_filter())
     if isinstance(segment, str):
-        from ..segments import segment_sql_filter
-
         return segment_sql_filter(project, segment)
     raise InputError(
         f"a segment is a name or {{'where': SQL}}, not {type(segment).__name__}", field="segment"
@@ -221,8 +238,6 @@ def check_event_type(project: Store, event_type: str, known: list[str] | None = 
 
 def check_column(project: Store, column: str) -> str:
     """Resolve an endpoint column (exact, or a friendly alias such as ``platform``); UnknownNameError otherwise."""
-    from .demographics import DIMENSIONS
-
     if column in DIMENSIONS:
         return DIMENSIONS[column]
     columns = project.endpoint_columns()
@@ -262,8 +277,7 @@ def parse_duration(value: str | int | float | timedelta, what: str = "window") -
 
 def run(project: Store, sql: str):
     """Run one analytics query and return a Polars DataFrame (on the shared connection inside ``reading()``)."""
-    with project.connect(read_only=True) as con:
-        return con.sql(sql).pl()
+    return project.query(sql)
 
 
 def day_spine(start: date, end: date) -> str:

@@ -19,23 +19,6 @@ from ._common import check_column, run, scope_of
 if TYPE_CHECKING:
     from ..store import Store
 
-#: Friendly names for the standard dimensions (the Pinpoint column behind each).
-DIMENSIONS: dict[str, str] = {
-    "platform": "Demographic.Platform",
-    "platform-version": "Demographic.PlatformVersion",
-    "app-version": "Demographic.AppVersion",
-    "make": "Demographic.Make",
-    "model": "Demographic.Model",
-    "country": "Location.Country",
-    "region": "Location.Region",
-    "city": "Location.City",
-    "locale": "Demographic.Locale",
-    "time-zone": "Demographic.Timezone",
-    "channel": "ChannelType",
-    "status": "EndpointStatus",
-    "opt-out": "OptOut",
-}
-
 
 def distribution(
     project: Store,
@@ -50,6 +33,8 @@ def distribution(
     **kw,
 ) -> pl.DataFrame:
     """Endpoints per value of ``column``: ``value, endpoints, share`` (largest first; nulls as ``(none)``).
+
+    ``column`` is a friendly name (``platform``, ``country``..., see ``DIMENSIONS``) or any endpoint column.
 
     ``top`` keeps the largest values and folds the rest into ``(other)``.
     """

@@ -6,8 +6,9 @@ count or a ratio of sums where that is what the words mean, the last day for mon
 ``workbench kpi NAME --json`` prints ``{"kpi", "rows", "total", "start", "end", "segment"}``, and
 :meth:`KpiResult.to_pinpoint` gives the ``KpiResult.Rows`` shape of Pinpoint's ``GetApplicationDateRangeKpi``.
 
-Other modules add KPIs with :func:`register_kpi` (campaign and journey KPIs such as ``email-open-rate``
-accept ``campaign=`` / ``journey=``). The table of names lives in :data:`KPIS` and in the README's Reporting section.
+The registry :data:`KPIS` is one table built at the bottom of this module from the built-in KPIs; other modules
+add theirs with :func:`register_kpi` (campaign and journey KPIs such as ``email-open-rate`` accept ``campaign=`` /
+``journey=``). The names are also listed in the README's Reporting section.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..errors import InputError, UnknownNameError, suggest
 from . import events as _events
 from . import revenue as _revenue
 from . import usage as _usage
-from ._common import Scope, resolve_scope
+from ._common import SESSION_START, Scope, resolve_scope, run, user_key
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -89,50 +90,6 @@ class KpiResult:
         )
 
 
-KPIS: dict[str, Kpi] = {}
-
-
-def register_kpi(kpi: Kpi) -> Kpi:
-    """Add (or replace) a KPI in the registry; returns it."""
-    KPIS[kpi.name] = kpi
-    return kpi
-
-
-def kpi_names() -> list[str]:
-    return sorted(KPIS)
-
-
-def kpi(
-    project: Store,
-    name: str,
-    start=None,
-    end=None,
-    segment=None,
-    *,
-    campaign: str | None = None,
-    journey: str | None = None,
-    **options: Any,
-) -> KpiResult:
-    """Compute the KPI ``name`` for a date range and segment. Unknown names list the valid ones."""
-    if name not in KPIS:
-        raise UnknownNameError(
-            f"no KPI named {name!r}{suggest(name, KPIS)}; valid KPIs: {', '.join(kpi_names())}"
-        )
-    spec = KPIS[name]
-    for key, value in (("campaign", campaign), ("journey", journey)):
-        if value is not None:
-            if key not in spec.accepts:
-                raise InputError(f"the KPI {name!r} is a project KPI and takes no --{key}", field=key)
-            options[key] = value
-    for key in options:
-        if key not in spec.accepts and key not in ("platform", "channel", "where"):
-            raise InputError(f"the KPI {name!r} takes no option {key!r}", field=key)
-    filters = {k: options.pop(k) for k in ("platform", "channel", "where") if k in options}
-    scope = resolve_scope(project, start, end, segment, **filters)
-    rows = spec.rows(project, scope, **options)
-    return KpiResult(name, rows, spec.total(project, scope, rows, **options), scope, spec.unit)
-
-
 # --- helpers building the built-in KPIs --------------------------------------------------------------------
 
 
@@ -175,10 +132,10 @@ def _summary(fn: Callable[..., dict], key: str) -> TotalFn:
 def _distinct_active(who: str) -> TotalFn:
     def total(project: Store, scope: Scope, rows: pl.DataFrame, **_: Any) -> int:
         key = "active_endpoints" if who == "endpoint" else "active_users"
-        frame = _usage.run(
+        frame = run(
             project,
-            f"SELECT count(DISTINCT {'e.client_id' if who == 'endpoint' else _usage.user_key()}) AS {key} "
-            f"FROM {scope.events(event_types=[_usage.SESSION_START])} e "
+            f"SELECT count(DISTINCT {'e.client_id' if who == 'endpoint' else user_key()}) AS {key} "
+            f"FROM {scope.events(event_types=[SESSION_START])} e "
             "LEFT JOIN endpoints ep ON ep.Id = e.client_id",
         )
         return int(frame.item())
@@ -202,10 +159,38 @@ def _events_rows(column: str) -> RowsFn:
     return rows
 
 
-def _builtin() -> None:
+def _summary_ratio(num: str, den: str) -> TotalFn:
+    def total(project: Store, scope: Scope, rows: pl.DataFrame, **_: Any) -> float | None:
+        s = _usage.usage_totals(project, scope)
+        return s[num] / s[den] if s[den] else None
+
+    return total
+
+
+def _rev_total(key: str) -> TotalFn:
+    return _summary(_revenue.revenue_summary, key)
+
+
+def _event_total(column: str) -> TotalFn:
+    def total(project: Store, scope: Scope, rows: pl.DataFrame, event_type: str | None = None, **_: Any):
+        where = _events.EventSpec.parse(event_type).condition("e") if event_type else "true"
+        frame = run(
+            project,
+            f"SELECT count(*) AS events, count(DISTINCT client_id) AS endpoints, "
+            f"count(*) / nullif(count(DISTINCT session_id), 0) AS events_per_session "
+            f"FROM {scope.events()} e WHERE {where}",
+        )
+        return frame.get_column(column).item()
+
+    return total
+
+
+def _builtin_kpis() -> list[Kpi]:
+    """Every built-in KPI, family by family."""
     u, r = _usage, _revenue
+    kpis: list[Kpi] = []
     for who, word in (("endpoint", "endpoints"), ("user", "users")):
-        register_kpi(
+        kpis.append(
             Kpi(
                 f"daily-active-{word}",
                 f"{word.capitalize()} with a _session.start that day (total: distinct over the range)",
@@ -213,7 +198,7 @@ def _builtin() -> None:
                 _distinct_active(who),
             )
         )
-        register_kpi(
+        kpis.append(
             Kpi(
                 f"monthly-active-{word}",
                 f"{word.capitalize()} with a _session.start in the 30 days ending that day (total: the last day)",
@@ -221,7 +206,7 @@ def _builtin() -> None:
                 _last,
             )
         )
-        register_kpi(
+        kpis.append(
             Kpi(
                 f"new-{word}",
                 f"{word.capitalize()} whose first ever _session.start is that day",
@@ -229,9 +214,9 @@ def _builtin() -> None:
                 _sum,
             )
         )
-    register_kpi(Kpi("sessions", "Sessions (_session.start events)", _rows(u.sessions, "sessions"), _sum))
+    kpis.append(Kpi("sessions", "Sessions (_session.start events)", _rows(u.sessions, "sessions"), _sum))
     for who in ("endpoint", "user"):
-        register_kpi(
+        kpis.append(
             Kpi(
                 f"sessions-per-{who}",
                 f"Sessions / active {who}s that day (total: sessions / distinct active {who}s in the range)",
@@ -240,7 +225,7 @@ def _builtin() -> None:
                 unit="ratio",
             )
         )
-    register_kpi(
+    kpis.append(
         Kpi(
             "seven-day-retention-rate",
             "Of endpoints active that day, the share active again in the next 7 days (null until known)",
@@ -251,7 +236,7 @@ def _builtin() -> None:
         )
     )
     for n in (1, 3, 5, 7):
-        register_kpi(
+        kpis.append(
             Kpi(
                 f"day-{n}-retention-rate",
                 f"Of endpoints active that day, the share active again exactly {n} day(s) later",
@@ -263,7 +248,7 @@ def _builtin() -> None:
         )
     for n in (1, 2, 3):
         lo, hi = 7 * (n - 1) + 1, 7 * n
-        register_kpi(
+        kpis.append(
             Kpi(
                 f"week-{n}-retention-rate",
                 f"Of endpoints active that day, the share active again {lo} to {hi} days later",
@@ -273,7 +258,7 @@ def _builtin() -> None:
                 family="retention",
             )
         )
-    register_kpi(
+    kpis.append(
         Kpi(
             "sticky-factor",
             "Daily active endpoints / monthly active endpoints (total: the mean over the range)",
@@ -287,7 +272,7 @@ def _builtin() -> None:
         ("sign-ups", "sign_ups", "_userauth.sign_up events"),
         ("authentication-failures", "auth_failures", "_userauth.auth_fail events"),
     ):
-        register_kpi(
+        kpis.append(
             Kpi(name, text.capitalize(), _rows(u.authentication, column), _sum, family="authentication")
         )
     rev: list[tuple[str, str, str, TotalFn, str]] = [
@@ -338,8 +323,8 @@ def _builtin() -> None:
         ),
     ]
     for name, column, text, total, unit in rev:
-        register_kpi(Kpi(name, text, _rows(r.revenue, column), total, unit=unit, family="revenue"))
-    register_kpi(
+        kpis.append(Kpi(name, text, _rows(r.revenue, column), total, unit=unit, family="revenue"))
+    kpis.append(
         Kpi(
             "events",
             "Events (of --event TYPE, or of every type)",
@@ -349,7 +334,7 @@ def _builtin() -> None:
             accepts=("event_type",),
         )
     )
-    register_kpi(
+    kpis.append(
         Kpi(
             "event-endpoints",
             "Endpoints with an event (of --event TYPE, or any) that day",
@@ -359,7 +344,7 @@ def _builtin() -> None:
             accepts=("event_type",),
         )
     )
-    register_kpi(
+    kpis.append(
         Kpi(
             "events-per-session",
             "Events (of --event TYPE, or any) / sessions with one",
@@ -370,32 +355,51 @@ def _builtin() -> None:
             accepts=("event_type",),
         )
     )
+    return kpis
 
 
-def _summary_ratio(num: str, den: str) -> TotalFn:
-    def total(project: Store, scope: Scope, rows: pl.DataFrame, **_: Any) -> float | None:
-        s = _usage.usage_totals(project, scope)
-        return s[num] / s[den] if s[den] else None
+# --- the registry -----------------------------------------------------------------------------------------
 
-    return total
+#: Every KPI by name: the built-ins above, plus those added with :func:`register_kpi`.
+KPIS: dict[str, Kpi] = {k.name: k for k in _builtin_kpis()}
 
 
-def _rev_total(key: str) -> TotalFn:
-    return _summary(_revenue.revenue_summary, key)
+def register_kpi(kpi: Kpi) -> Kpi:
+    """Add (or replace) a KPI in the registry; returns it."""
+    KPIS[kpi.name] = kpi
+    return kpi
 
 
-def _event_total(column: str) -> TotalFn:
-    def total(project: Store, scope: Scope, rows: pl.DataFrame, event_type: str | None = None, **_: Any):
-        where = _events.EventSpec.parse(event_type).condition("e") if event_type else "true"
-        frame = _usage.run(
-            project,
-            f"SELECT count(*) AS events, count(DISTINCT client_id) AS endpoints, "
-            f"count(*) / nullif(count(DISTINCT session_id), 0) AS events_per_session "
-            f"FROM {scope.events()} e WHERE {where}",
+def kpi_names() -> list[str]:
+    return sorted(KPIS)
+
+
+def kpi(
+    project: Store,
+    name: str,
+    start=None,
+    end=None,
+    segment=None,
+    *,
+    campaign: str | None = None,
+    journey: str | None = None,
+    **options: Any,
+) -> KpiResult:
+    """Compute the KPI ``name`` for a date range and segment. Unknown names list the valid ones."""
+    if name not in KPIS:
+        raise UnknownNameError(
+            f"no KPI named {name!r}{suggest(name, KPIS)}; valid KPIs: {', '.join(kpi_names())}"
         )
-        return frame.get_column(column).item()
-
-    return total
-
-
-_builtin()
+    spec = KPIS[name]
+    for key, value in (("campaign", campaign), ("journey", journey)):
+        if value is not None:
+            if key not in spec.accepts:
+                raise InputError(f"the KPI {name!r} is a project KPI and takes no --{key}", field=key)
+            options[key] = value
+    for key in options:
+        if key not in spec.accepts and key not in ("platform", "channel", "where"):
+            raise InputError(f"the KPI {name!r} takes no option {key!r}", field=key)
+    filters = {k: options.pop(k) for k in ("platform", "channel", "where") if k in options}
+    scope = resolve_scope(project, start, end, segment, **filters)
+    rows = spec.rows(project, scope, **options)
+    return KpiResult(name, rows, spec.total(project, scope, rows, **options), scope, spec.unit)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
+from ..errors import InputError
 from ._common import SESSION_START, Scope, day_spine, run, scope_of, sql_date, sql_str, user_key
 
 if TYPE_CHECKING:
@@ -39,8 +40,6 @@ AUTH_EVENTS = {
 
 def _actor(who: Who) -> str:
     if who not in ("endpoint", "user"):
-        from ..errors import InputError
-
         raise InputError(f"count by 'endpoint' or 'user', not {who!r}", field="who")
     return "e.client_id" if who == "endpoint" else user_key()
 

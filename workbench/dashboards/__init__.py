@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
-from .dashboard import DASHBOARDS, Dashboard, Tile, dashboard, dashboard_names, register_dashboard
+from .board import Dashboard, Tile
+from .dashboard import dashboard
 from .export import chart_fragment, vega_bundle
+from .views import DASHBOARDS, dashboard_names, register_dashboard
 
 
 def _offline_renderer(spec: dict, **_metadata) -> dict:

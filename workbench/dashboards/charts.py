@@ -2,12 +2,18 @@
 rows never go into a chart, so a dashboard over millions of events stays a few hundred kilobytes.
 
 Dates travel as ISO text and are read back as temporal fields, so the specs are plain JSON.
+Altair takes about a second to import, so each builder imports it when it first draws: importing the dashboards
+(their registry, the CLI's commands) costs nothing until a chart is made.
 """
 
 from __future__ import annotations
 
-import altair as alt
+from typing import TYPE_CHECKING
+
 import polars as pl
+
+if TYPE_CHECKING:
+    import altair as alt
 
 WIDTH = 520
 HEIGHT = 220
@@ -25,6 +31,8 @@ def _plain(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _base(frame: pl.DataFrame, title: str, width: int = WIDTH, height: int = HEIGHT) -> alt.Chart:
+    import altair as alt
+
     return alt.Chart(_plain(frame), title=alt.TitleParams(title, anchor="start", fontSize=14)).properties(
         width=width, height=height
     )
@@ -40,6 +48,8 @@ def time_series(
     mark: str = "line",
 ) -> alt.Chart:
     """Lines (or bars) over days for one or more value ``columns`` ({column: label})."""
+    import altair as alt
+
     long = frame.select(x, *columns).unpivot(index=x, variable_name="series", value_name="value")
     long = long.with_columns(pl.col("series").replace_strict(columns, return_dtype=pl.String))
     base = _base(long, title)
@@ -63,6 +73,8 @@ def bar(
     frame: pl.DataFrame, category: str, value: str, title: str, *, fmt: str = ",.0f", top: int = 15
 ) -> alt.Chart:
     """Horizontal bars, largest first (at most ``top`` categories)."""
+    import altair as alt
+
     data = frame.select(pl.col(category).cast(pl.String).fill_null("(none)"), value).head(top)
     return (
         _base(data, title, height=max(60, 22 * data.height))
@@ -77,6 +89,8 @@ def bar(
 
 def heatmap(frame: pl.DataFrame, title: str = "Sessions by weekday and hour (UTC)") -> alt.Chart:
     """The session heat map: weekday rows, hour columns."""
+    import altair as alt
+
     days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     return (
         _base(frame, title, height=180)
@@ -94,6 +108,8 @@ def funnel_chart(
     table: pl.DataFrame, *, breakdown: bool = False, title: str = "Funnel: conversion by step"
 ) -> alt.Chart:
     """Bars per step with conversion from step 1 (grouped by breakdown value when there is one)."""
+    import altair as alt
+
     data = table.with_columns(
         (pl.col("step").cast(pl.String) + ". " + pl.col("label")).alias("step_label"),
         pl.col("conversion").fill_null(0.0),
@@ -126,6 +142,8 @@ def funnel_chart(
 
 def cohort_heatmap(cohorts: pl.DataFrame, title: str = "Retention by cohort") -> alt.Chart:
     """Cohort rows, period columns, colour = share retained (blank while a period is not over)."""
+    import altair as alt
+
     data = cohorts.filter(pl.col("rate").is_not_null())
     base = _base(data, title, height=max(120, 22 * data.get_column("cohort").n_unique()))
     rects = base.mark_rect().encode(

@@ -1,5 +1,8 @@
 """Offline HTML export: Vega, Vega-Lite and vega-embed inlined (from vl-convert's bundle), laid out with Jinja2.
 
+The pieces of a page (the bundle, chart blocks, tables, templates) and the atomic file writes; a ``Dashboard``
+(board.py) puts its page together from them.
+
 The written page requests nothing from any host: the JavaScript is in the file, the chart data is in the file,
 and there are no web fonts or images to fetch. The bundle is built once by vl-convert (about a second) and kept
 in the user's cache folder, keyed by the library versions.
@@ -13,12 +16,11 @@ import json
 import os
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 
-if TYPE_CHECKING:
-    from .dashboard import Dashboard
+from ..errors import InputError
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 #: Marks the inlined bundle so that report pages holding several outputs can keep a single copy.
@@ -76,19 +78,9 @@ def chart_blocks(specs: list[tuple[str, dict[str, Any]]], prefix: str | None = N
     ]
 
 
-def render_page(dashboard: Dashboard, *, fragment: bool = False) -> str:
-    """The dashboard as a standalone page (or, with ``fragment``, as a block to show inside a notebook)."""
-    template = _env().get_template("dashboard.html.j2")
-    return template.render(
-        d=dashboard,
-        tiles=dashboard.tiles,
-        charts=chart_blocks([(c.title, c.spec()) for c in dashboard.charts]),
-        tables=[(t.title, table_html(t.frame, t.formats)) for t in dashboard.tables],
-        params=dashboard.parameter_rows(),
-        bundle=vega_bundle(),
-        marker=BUNDLE_MARKER,
-        fragment=fragment,
-    )
+def render(template: str, **context: Any) -> str:
+    """Render one of ``workbench/templates`` (HTML-escaped Jinja2) with ``context``."""
+    return _env().get_template(template).render(**context)
 
 
 def chart_fragment(spec: dict[str, Any]) -> str:
@@ -149,8 +141,6 @@ def save_image(spec: dict[str, Any], path: Path, *, scale: float = 2.0) -> Path:
     elif suffix == ".svg":
         data = vlc.vegalite_to_svg(spec)
     else:
-        from ..errors import InputError
-
         raise InputError("save a chart as .png or .svg", file=str(path))
     write_atomic(path, data)
     return path
@@ -158,8 +148,6 @@ def save_image(spec: dict[str, Any], path: Path, *, scale: float = 2.0) -> Path:
 
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write a file through a temporary name in the same folder, so a reader never sees half of it."""
-    from ..errors import InputError
-
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

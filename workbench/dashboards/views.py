@@ -1,15 +1,21 @@
-"""The built-in dashboards, one builder each, in the order of Pinpoint's analytics console."""
+"""The built-in dashboards, one builder each, and the registry :data:`DASHBOARDS` that lists them (at the end),
+in the order of Pinpoint's analytics console. Other packages add theirs with :func:`register_dashboard`.
+
+A builder is ``fn(project, scope, **options) -> Dashboard``: it runs its aggregated queries and fills in tiles,
+charts and tables (``workbench.dashboards.board.build`` resolves the scope and times it).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from .. import analytics as a
-from ..analytics._common import Scope, run
+from ..analytics import Scope
 from . import charts as ch
-from .dashboard import ChartItem, Dashboard, TableItem, Tile, register_dashboard
+from .board import Builder, ChartItem, Dashboard, TableItem, Tile
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -20,7 +26,7 @@ DEFAULT_FUNNEL = ["product.view", "cart.add", "checkout.start", "_monetization.p
 
 def _new(project: Store, scope: Scope, name: str, title: str, description: str) -> Dashboard:
     board = Dashboard(name=name, title=title, description=description, project=project, scope=scope)
-    n = run(project, f"SELECT count(*) AS n FROM {scope.events()}").item()
+    n = project.query(f"SELECT count(*) AS n FROM {scope.events()}").item()
     if not n:
         held = (
             f"The event log holds data from {scope.data_start} to {scope.data_end}."
@@ -38,7 +44,6 @@ def _chart(board: Dashboard, title: str, chart) -> None:
     board.charts.append(ChartItem(title, chart))
 
 
-@register_dashboard("overview", "Active endpoints, new endpoints, 7-day retention, sessions and revenue")
 def overview(project: Store, scope: Scope) -> Dashboard:
     board = _new(
         project,
@@ -85,9 +90,6 @@ def overview(project: Store, scope: Scope) -> Dashboard:
     return board
 
 
-@register_dashboard(
-    "usage", "Daily/monthly active endpoints and users, sessions, retention, sticky factor, sign-ins"
-)
 def usage(project: Store, scope: Scope) -> Dashboard:
     board = _new(
         project, scope, "usage", "Usage", "Users, sessions and authentication, from session and auth events"
@@ -184,7 +186,6 @@ def usage(project: Store, scope: Scope) -> Dashboard:
     return board
 
 
-@register_dashboard("revenue", "Revenue, paying users, units sold and purchases from _monetization.purchase")
 def revenue(project: Store, scope: Scope) -> Dashboard:
     board = _new(
         project, scope, "revenue", "Revenue", "From _monetization.purchase events (_item_price x _quantity)"
@@ -239,7 +240,6 @@ def revenue(project: Store, scope: Scope) -> Dashboard:
     return board
 
 
-@register_dashboard("events", "Event count, endpoints and events per session for every event type")
 def events(project: Store, scope: Scope, event_type: str | None = None) -> Dashboard:
     board = _new(
         project,
@@ -289,7 +289,6 @@ def events(project: Store, scope: Scope, event_type: str | None = None) -> Dashb
     return board
 
 
-@register_dashboard("funnels", "Conversion through ordered steps (default: the shopping funnel)")
 def funnels(
     project: Store,
     scope: Scope,
@@ -302,7 +301,7 @@ def funnels(
         return board
     if steps is None:
         known = set(
-            run(project, f"SELECT DISTINCT event_type FROM {scope.events()}").get_column("event_type")
+            project.query(f"SELECT DISTINCT event_type FROM {scope.events()}").get_column("event_type")
         )
         steps = [s for s in DEFAULT_FUNNEL if s in known]
         if len(steps) < 2:
@@ -347,9 +346,6 @@ def funnels(
     return board
 
 
-@register_dashboard(
-    "demographics", "Platform, app version, make, model, country, city, locale, time zone, channel"
-)
 def demographics(project: Store, scope: Scope, attributes: list[str] | None = None) -> Dashboard:
     board = _new(
         project,
@@ -378,7 +374,6 @@ def demographics(project: Store, scope: Scope, attributes: list[str] | None = No
     return board
 
 
-@register_dashboard("retention", "Weekly cohorts, day-N and week-N retention")
 def retention(
     project: Store, scope: Scope, period: str = "week", return_event: str | None = None
 ) -> Dashboard:
@@ -434,3 +429,39 @@ def _ratio(num, den) -> float | None:
 
 def _hours(seconds: float | None) -> float | None:
     return seconds / 3600 if seconds is not None else None
+
+
+# --- the registry -----------------------------------------------------------------------------------------
+
+#: Every dashboard by name: its description and its builder. The built-ins, in the console's order; other
+#: packages add theirs with :func:`register_dashboard`.
+DASHBOARDS: dict[str, tuple[str, Builder]] = {
+    "overview": ("Active endpoints, new endpoints, 7-day retention, sessions and revenue", overview),
+    "usage": (
+        "Daily/monthly active endpoints and users, sessions, retention, sticky factor, sign-ins",
+        usage,
+    ),
+    "revenue": ("Revenue, paying users, units sold and purchases from _monetization.purchase", revenue),
+    "events": ("Event count, endpoints and events per session for every event type", events),
+    "funnels": ("Conversion through ordered steps (default: the shopping funnel)", funnels),
+    "demographics": (
+        "Platform, app version, make, model, country, city, locale, time zone, channel",
+        demographics,
+    ),
+    "retention": ("Weekly cohorts, day-N and week-N retention", retention),
+}
+
+
+def register_dashboard(name: str, description: str) -> Callable[[Builder], Builder]:
+    """Decorator adding (or replacing) a builder ``fn(project, scope, **options) -> Dashboard`` in the registry."""
+
+    def wrap(fn: Builder) -> Builder:
+        DASHBOARDS[name] = (description, fn)
+        return fn
+
+    return wrap
+
+
+def dashboard_names() -> list[str]:
+    """The registered dashboards' names, built-ins first."""
+    return list(DASHBOARDS)

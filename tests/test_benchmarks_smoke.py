@@ -15,6 +15,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 SMALL = {
+    "bench_cli_start.py": ["--runs", "1", "--dir", "{tmp}/cli"],
     "bench_import.py": ["--endpoints", "3000", "--repeats", "1"],
     "bench_import_stages.py": ["--endpoints", "3000", "--repeats", "1", "--dir", "{tmp}/stages"],
     "bench_endpoint_filter.py": ["--endpoints", "5000", "--repeats", "1"],

@@ -76,3 +76,47 @@ def test_demo_command(tmp_path):
         run("demo", "--project", str(tmp_path / "demo"), "--endpoints", "400", "--no-reports", "--json")
     )
     assert (again["endpoints"], again["events"]) == (out["endpoints"], out["events"])  # idempotent
+
+
+def run_into_closed_pipe(*args: str) -> subprocess.CompletedProcess:
+    """Run a command whose stdout is a pipe that nobody reads any more (the reader left before it started)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "workbench.cli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_output_into_a_pipe_whose_reader_left_ends_quietly(tmp_path):
+    project = tmp_path / "p"
+    run("init", str(project))
+    for args in (
+        ["kpi", "--list", "--json"],
+        ["kpi", "--list"],
+        ["endpoints", "count", "--project", str(project), "--json"],
+        ["segment", "list", "--project", str(project)],
+    ):
+        proc = run_into_closed_pipe(*args)
+        assert (proc.returncode, proc.stderr) == (141, ""), (
+            args
+        )  # 141: like a shell command killed by SIGPIPE
+    helped = run_into_closed_pipe("--help")
+    assert (helped.returncode, helped.stderr) == (0, "")
+
+
+def test_json_piped_into_head_ends_quietly(demo_project_path):
+    """``workbench kpi NAME --json | head -c 10``: 400 KB of JSON, of which head reads 10 bytes and leaves."""
+    cmd = [sys.executable, "-m", "workbench.cli", "kpi", "daily-active-endpoints", "--json"]
+    cmd += ["--project", str(demo_project_path), "--start", "1990-01-01"]
+    wb = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    head = subprocess.Popen(["head", "-c", "10"], stdin=wb.stdout, stdout=subprocess.PIPE, text=True)
+    wb.stdout.close()  # head is now the only reader
+    assert head.communicate(timeout=120)[0] == '{"kpi": "d'
+    _, err = wb.communicate(timeout=120)
+    assert (wb.returncode, err) == (141, "")

@@ -9,13 +9,28 @@ The front door:
   and the condition builder), ``workbench.analytics``, ``workbench.dashboards``, ``workbench.widgets``,
   ``workbench.reports``, ``workbench.demo``.
 
-The most used of those are also reachable here (imported on first use, so ``import workbench`` stays light).
+Every name here but the errors is imported on first use (``from workbench import Project`` works as usual), so
+that ``import workbench``, and with it every ``workbench`` command, does not pay for Polars and DuckDB before
+it needs them.
 """
 
-from .errors import InputError, ProjectError, ProjectLockedError, UnknownNameError, WorkbenchError
-from .project import EndpointCounts, Project
+from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .errors import InputError, ProjectError, ProjectLockedError, UnknownNameError, WorkbenchError
+
+if TYPE_CHECKING:
+    from .analytics import funnel, kpi
+    from .dashboards import Dashboard, dashboard
+    from .project import EndpointCounts, Project
+    from .segments import Segment
+    from .widgets import SegmentBuilder
+
+#: name -> (module, attribute) of the names imported on first use
 _LAZY = {
+    "EndpointCounts": ("workbench.project", "EndpointCounts"),
+    "Project": ("workbench.project", "Project"),
     "Segment": ("workbench.segments", "Segment"),
     "SegmentBuilder": ("workbench.widgets", "SegmentBuilder"),
     "Dashboard": ("workbench.dashboards", "Dashboard"),
@@ -30,8 +45,14 @@ def __getattr__(name: str):
         import importlib
 
         module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

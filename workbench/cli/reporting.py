@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ def _scope_args(p: argparse.ArgumentParser, segment: bool = True) -> None:
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
-    from ..analytics.kpis import KPIS, kpi, kpi_names
+    from ..analytics import KPIS, kpi, kpi_names
 
     if args.list:
         rows = [{"kpi": n, "unit": KPIS[n].unit, "description": KPIS[n].description} for n in kpi_names()]
@@ -52,7 +53,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 
 
 def cmd_funnel(args: argparse.Namespace) -> int:
-    from ..analytics.funnels import funnel
+    from ..analytics import funnel
 
     result = funnel(
         open_project(args),
@@ -76,7 +77,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    from ..dashboards.dashboard import dashboard
+    from ..dashboards import dashboard
 
     board = dashboard(
         open_project(args),
@@ -106,8 +107,6 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    import os
-
     from ..reports import parse_params, run_reports
 
     if not args.all and not args.name:

@@ -11,8 +11,7 @@ from .common import add_common, emit, open_project
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    from ..segments.segment import Segment
-    from ..segments.spec import SegmentSpec
+    from ..segments import Segment, SegmentSpec
 
     project = open_project(args)
     spec = SegmentSpec.from_json(Path(args.spec), columns=project.endpoint_columns())
@@ -29,7 +28,7 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_count(args: argparse.Namespace) -> int:
-    from ..segments.segment import Segment
+    from ..segments import Segment
 
     segment = Segment.load(open_project(args), args.name, args.version, now=args.now)
     counts = segment.count()
@@ -43,7 +42,7 @@ def cmd_count(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from ..segments.segment import list_segments
+    from ..segments import list_segments
 
     frame = list_segments(open_project(args))
     rows = [
@@ -64,7 +63,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from ..segments.segment import Segment
+    from ..segments import Segment
 
     segment = Segment.load(open_project(args), args.name, args.version)
     payload = {
@@ -82,8 +81,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..ingest.export import export_endpoints
-    from ..segments.segment import Segment
+    from ..ingest import export_endpoints
+    from ..segments import Segment
 
     project = open_project(args)
     segment = Segment.load(project, args.name, args.version, now=args.now)

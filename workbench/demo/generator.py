@@ -3,7 +3,8 @@
 `generate_demo_files` writes an endpoint import (CSV with Pinpoint's dotted headers plus newline-delimited JSON
 in Pinpoint's nested shape), a user-ID-only import file, and a gzipped event stream in the record shape that
 Kinesis Firehose wrote to S3. Everything is drawn from `numpy.random.default_rng`, vectorised with numpy and
-Polars, and never reads the clock, so the same arguments give byte-identical files.
+Polars, and never reads the clock, so the same arguments give byte-identical files. The fixed data it draws
+from (cities, countries, names, devices, weights, curves) lives in `tables`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import gzip
 import json
 import sys
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +21,47 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
+
+from .tables import (
+    ANDROID_DEVICES,
+    ANDROID_VERSIONS,
+    APP_ID,
+    APP_VERSIONS,
+    AWS_ACCOUNT_ID,
+    BROWSERS,
+    CHANNELS,
+    CITIES,
+    CITY_COUNTRY,
+    CITY_FRAME,
+    CITY_IOS_SHARE,
+    CITY_LOCALE_OVERRIDE,
+    CITY_NAME_GROUP,
+    CITY_OFFSET,
+    COUNTRIES,
+    COUNTRY_CALLING_CODES,
+    EMAIL_DOMAINS,
+    EVENT_TYPES,
+    FIRST_NAMES,
+    FIRST_SLUGS,
+    GROUP_FIRST_OFFSET,
+    GROUP_FIRST_SIZE,
+    GROUP_LAST_OFFSET,
+    GROUP_LAST_SIZE,
+    HOUR_CURVE,
+    INTERESTS,
+    IOS_DEVICES,
+    IOS_VERSIONS,
+    LAST_NAMES,
+    LAST_SLUGS,
+    LOCALES,
+    LOYALTY_TIERS,
+    PHONE_PLANS,
+    PLANS,
+    PRODUCT_CATEGORIES,
+    SIGNUP_SOURCES,
+    STORES,
+    WEEKDAY_CURVE,
+)
 
 __all__ = [
     "DEFAULT_END_DATE",
@@ -68,212 +109,15 @@ ENDPOINT_CSV_HEADER: tuple[str, ...] = (
 )
 """Header of `endpoints.csv`; `Attributes.Interests` repeats because it is a multi-valued attribute."""
 
-APP_ID = "demo-app"
-AWS_ACCOUNT_ID = "123456789012"
-EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "mail.example.com", "shop.example")
-"""Every demo email address uses one of these reserved (RFC 2606) domains."""
-
 _DAY_MS = 86_400_000
 _HOUR_MS = 3_600_000
 _MAX_ENDPOINTS_PER_USER = 4
-
-# ---------------------------------------------------------------------------------------------------------
-# Fixed tables (text blocks keep them readable; they are parsed once at import)
-# ---------------------------------------------------------------------------------------------------------
-
-# City | Region | Country | Latitude | Longitude | PostalCode | Timezone | UTC offset in minutes (summer time;
-# it only shapes the hour-of-day curve) | weight (population-like, US-heavy) | area codes (US, Canada, Brazil).
-_CITY_TABLE = """
-Seattle|Washington|US|47.6|-122.3|98101|America/Los_Angeles|-420|3.5|206 425
-San Francisco|California|US|37.8|-122.4|94103|America/Los_Angeles|-420|4.0|415 628
-Los Angeles|California|US|34.1|-118.2|90012|America/Los_Angeles|-420|7.0|213 310 323
-San Diego|California|US|32.7|-117.2|92101|America/Los_Angeles|-420|2.5|619 858
-Portland|Oregon|US|45.5|-122.7|97205|America/Los_Angeles|-420|2.0|503 971
-Denver|Colorado|US|39.7|-105.0|80202|America/Denver|-360|2.5|303 720
-Phoenix|Arizona|US|33.4|-112.1|85004|America/Phoenix|-420|3.0|602 480
-Dallas|Texas|US|32.8|-96.8|75201|America/Chicago|-300|4.0|214 972
-Austin|Texas|US|30.3|-97.7|78701|America/Chicago|-300|2.5|512 737
-Houston|Texas|US|29.8|-95.4|77002|America/Chicago|-300|4.0|713 832
-Chicago|Illinois|US|41.9|-87.6|60601|America/Chicago|-300|6.0|312 773
-Minneapolis|Minnesota|US|45.0|-93.3|55401|America/Chicago|-300|2.0|612
-Nashville|Tennessee|US|36.2|-86.8|37203|America/Chicago|-300|1.5|615
-Atlanta|Georgia|US|33.7|-84.4|30303|America/New_York|-240|4.0|404 678
-Miami|Florida|US|25.8|-80.2|33130|America/New_York|-240|3.5|305 786
-New York|New York|US|40.7|-74.0|10001|America/New_York|-240|10.0|212 646 718 917
-Boston|Massachusetts|US|42.4|-71.1|02108|America/New_York|-240|3.5|617 857
-Washington|District of Columbia|US|38.9|-77.0|20001|America/New_York|-240|3.0|202
-Philadelphia|Pennsylvania|US|40.0|-75.2|19103|America/New_York|-240|3.0|215 267
-Detroit|Michigan|US|42.3|-83.0|48226|America/Detroit|-240|2.0|313
-Honolulu|Hawaii|US|21.3|-157.9|96813|Pacific/Honolulu|-600|0.8|808
-Toronto|Ontario|CA|43.7|-79.4|M5H 2N2|America/Toronto|-240|3.0|416 647
-Vancouver|British Columbia|CA|49.3|-123.1|V6B 1A1|America/Vancouver|-420|1.5|604 778
-Montréal|Quebec|CA|45.5|-73.6|H3B 1A7|America/Toronto|-240|2.0|514 438
-London|England|GB|51.5|-0.1|EC1A 1BB|Europe/London|60|5.0|
-Manchester|England|GB|53.5|-2.2|M1 1AE|Europe/London|60|1.5|
-Dublin|Leinster|IE|53.3|-6.3|D02 X285|Europe/Dublin|60|1.0|
-Berlin|Berlin|DE|52.5|13.4|10115|Europe/Berlin|120|2.0|
-München|Bavaria|DE|48.1|11.6|80331|Europe/Berlin|120|1.2|
-Paris|Île-de-France|FR|48.9|2.4|75001|Europe/Paris|120|2.5|
-Lyon|Auvergne-Rhône-Alpes|FR|45.8|4.8|69001|Europe/Paris|120|0.8|
-Madrid|Comunidad de Madrid|ES|40.4|-3.7|28013|Europe/Madrid|120|1.5|
-Amsterdam|North Holland|NL|52.4|4.9|1012 JS|Europe/Amsterdam|120|1.0|
-Stockholm|Stockholm County|SE|59.3|18.1|111 20|Europe/Stockholm|120|0.8|
-São Paulo|São Paulo|BR|-23.6|-46.6|01310-100|America/Sao_Paulo|-180|2.0|11
-Rio de Janeiro|Rio de Janeiro|BR|-22.9|-43.2|20040-020|America/Sao_Paulo|-180|1.0|21
-Mexico City|Ciudad de México|MX|19.4|-99.1|06000|America/Mexico_City|-360|2.0|
-Mumbai|Maharashtra|IN|19.1|72.9|400001|Asia/Kolkata|330|1.5|
-Bengaluru|Karnataka|IN|13.0|77.6|560001|Asia/Kolkata|330|1.2|
-Tokyo|Tokyo|JP|35.7|139.7|100-0005|Asia/Tokyo|540|2.0|
-Osaka|Osaka|JP|34.7|135.5|530-0001|Asia/Tokyo|540|0.8|
-Sydney|New South Wales|AU|-33.9|151.2|2000|Australia/Sydney|660|1.5|
-Melbourne|Victoria|AU|-37.8|145.0|3000|Australia/Melbourne|660|1.2|
-Singapore|Singapore|SG|1.3|103.8|018989|Asia/Singapore|480|0.8|
-Seoul|Seoul|KR|37.6|127.0|04524|Asia/Seoul|540|1.0|
-"""
-
-# Country | calling code | locales:weight | name group | share of app users on iOS |
-# mobile prefixes of the national significant number | random digits after the prefix | national format.
-# Every number these plans make passes `phonenumbers.is_valid_number`. US, Canada and Brazil put the city's
-# area code first (US/Canada then add an exchange 2xx-9xx without N11; Brazil adds the prefix). In the
-# national format "{a:b}" is a slice of the national significant number; the rest is literal.
-_COUNTRY_TABLE = """
-US|1|en_US:0.92 es_US:0.08|en|0.57||4|({0:3}) {3:6}-{6:10}
-CA|1|en_CA:0.80 fr_CA:0.20|en|0.55||4|({0:3}) {3:6}-{6:10}
-GB|44|en_GB:1|en|0.50|771 772 773 774 775 776 777|7|0{0:4} {4:10}
-IE|353|en_IE:1|en|0.45|85 86 87|7|0{0:2} {2:5} {5:9}
-DE|49|de_DE:0.95 en_GB:0.05|de|0.38|151 152 157|8|0{0:3} {3:11}
-FR|33|fr_FR:1|fr|0.33|60 61 62 64|7|0{0:1} {1:3} {3:5} {5:7} {7:9}
-ES|34|es_ES:1|es|0.25|6|8|{0:3} {3:5} {5:7} {7:9}
-NL|31|nl_NL:0.9 en_GB:0.1|nl|0.45|61 62 63 64 65|7|0{0:1} {1:9}
-SE|46|sv_SE:0.9 en_GB:0.1|sv|0.50|70|7|0{0:2}-{2:5} {5:7} {7:9}
-BR|55|pt_BR:1|pt|0.15|96 97 98 99|7|({0:2}) {2:7}-{7:11}
-MX|52|es_MX:1|es|0.20|55|8|{0:2} {2:6} {6:10}
-IN|91|en_IN:0.75 hi_IN:0.25|in|0.08|97 98 99|8|0{0:5} {5:10}
-JP|81|ja_JP:1|ja|0.68|801 802 803 804 805 806 807 808 809 901 902 903 904 905 906 907 908 909|7|0{0:2}-{2:6}-{6:10}
-AU|61|en_AU:1|en|0.55|40 41 42 43|7|0{0:3} {3:6} {6:9}
-SG|65|en_SG:0.85 zh_SG:0.15|en|0.45|90 91 92 93 94 95 96|6|{0:4} {4:8}
-KR|82|ko_KR:1|ko|0.30|102 103 104|7|0{0:2}-{2:6}-{6:10}
-"""
-_CITY_LOCALE_OVERRIDE = {"Montréal": (("fr_CA", 0.75), ("en_CA", 0.25))}
-
-# Name group | first names | last names. Accents stay in names and are stripped for email addresses.
-_NAME_TABLE = """
-en|James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth Maria Jose Wei Priya Aisha Noah Olivia \
-Liam Emma Ava Ethan Sofia Mateo Chloe Daniel Grace Kevin Hannah Omar Zoë|Smith Johnson Williams Brown Jones Garcia \
-Miller Davis Rodriguez Martinez Nguyen Kim Patel Lee Walker Young King Wright Lopez Hill Green Adams Baker Nelson \
-Carter O'Brien Chen Taylor Thomas Moore
-de|Lukas Anna Leon Lena Finn Mia Jonas Emilia Paul Hannah Felix Marie Jürgen Sabine Maximilian|Müller Schmidt \
-Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Koch Richter Klein Wolf Schröder
-fr|Gabriel Louise Léo Jade Raphaël Emma Arthur Alice Hugo Chloé Lucas Inès Jules Camille Théo|Martin Bernard Dubois \
-Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent Lefèvre Michel Garnier
-es|Hugo Lucía Martín Sofía Pablo Martina Alejandro María Daniel Julia Diego Valentina Santiago Camila Javier|García \
-Rodríguez González Fernández López Martínez Sánchez Pérez Gómez Martín Jiménez Ruiz Hernández Díaz Moreno
-pt|Miguel Helena Arthur Alice Gael Laura Heitor Manuela Theo Valentina Davi Sophia Bernardo Isabella João|Silva \
-Santos Oliveira Souza Rodrigues Ferreira Alves Pereira Lima Gomes Costa Ribeiro Martins Carvalho Araújo
-nl|Daan Emma Sem Julia Lucas Mila Levi Tess Finn Sophie Bram Noor|de_Jong Jansen de_Vries van_den_Berg van_Dijk \
-Bakker Janssen Visser Smit Meijer de_Boer Mulder
-sv|William Alice Liam Maja Noah Elsa Hugo Astrid Oscar Wilma Elias Ebba|Andersson Johansson Karlsson Nilsson \
-Eriksson Larsson Olsson Persson Svensson Gustafsson Pettersson Jonsson
-in|Aarav Ananya Vihaan Diya Arjun Saanvi Reyansh Aadhya Krishna Isha Rohan Kavya Aditya Priya Rahul|Sharma Verma \
-Gupta Patel Singh Kumar Reddy Iyer Nair Mehta Joshi Rao Das Shah Bose
-ja|Haruto Yui Sota Hina Yuto Aoi Riku Sakura Ren Mei Kaito Yuna|Sato Suzuki Takahashi Tanaka Watanabe Ito Yamamoto \
-Nakamura Kobayashi Kato Yoshida Yamada
-ko|Min-jun Seo-yeon Ji-ho Ha-eun Do-yun Ji-woo Joon-ho Soo-ah Hyun-woo Yu-na|Kim Lee Park Choi Jung Kang Cho Yoon \
-Jang Lim
-"""
-
-# Value | weight tables.
-_PLANS = (("free", 0.70), ("pro", 0.25), ("enterprise", 0.05))
-_SIGNUP_SOURCES = (("organic", 0.45), ("ads", 0.30), ("referral", 0.15), ("partner", 0.10))
-_LOYALTY_TIERS = ("bronze", "silver", "gold")
-_INTERESTS = (("Music", 1.6), ("Travel", 1.4), ("Sports", 1.3), ("Cooking", 1.1), ("Movies", 1.0),
-              ("Gaming", 0.9), ("Books", 0.8), ("Fashion", 0.8), ("Science", 0.6), ("Finance", 0.5))  # fmt: skip
-_APP_VERSIONS = (("2.8.0", 1), ("2.9.3", 2), ("3.0.0", 3), ("3.0.4", 4), ("3.1.0", 6), ("3.1.2", 9),
-                 ("3.2.0", 14), ("3.2.1", 20))  # fmt: skip
-_IOS_VERSIONS = (("16.7", 1), ("17.5", 2), ("17.6", 3), ("18.0", 3), ("18.1", 4))
-_ANDROID_VERSIONS = (("12", 1), ("13", 2), ("14", 4), ("15", 2))
-
-# Make | Model | ModelVersion | weight
-_DEVICE_TABLE = """
-ios|Apple|iPhone 16 Pro|iPhone17,1|3.0
-ios|Apple|iPhone 16|iPhone17,3|3.0
-ios|Apple|iPhone 15|iPhone15,4|4.0
-ios|Apple|iPhone 15 Pro|iPhone16,1|3.0
-ios|Apple|iPhone 14|iPhone14,7|3.5
-ios|Apple|iPhone 13|iPhone14,5|3.0
-ios|Apple|iPhone SE|iPhone14,6|1.0
-ios|Apple|iPad Air|iPad13,16|0.8
-android|Samsung|Galaxy S24|SM-S921B|3.0
-android|Samsung|Galaxy S23|SM-S911B|3.0
-android|Samsung|Galaxy A54|SM-A546B|3.5
-android|Samsung|Galaxy A15|SM-A155F|2.5
-android|Google|Pixel 8|G9BQD|2.0
-android|Google|Pixel 7a|GWKK3|1.5
-android|Xiaomi|Redmi Note 13|23129RAA4G|2.5
-android|Xiaomi|Xiaomi 14|23127PN0CG|1.0
-android|OnePlus|OnePlus 12|CPH2581|1.0
-android|Motorola|moto g54|XT2343-2|1.5
-"""
-# Web sessions: (make, model, platform version, weight).
-_BROWSERS = (
-    ("Google", "Chrome", "129.0", 6),
-    ("Apple", "Safari", "18.0", 3),
-    ("Mozilla", "Firefox", "131.0", 1),
-)
-
-_CHANNELS = ("EMAIL", "SMS", "APNS", "GCM", "VOICE", "CUSTOM", "IN_APP")
-_CH_EMAIL, _CH_SMS, _CH_APNS, _CH_GCM, _CH_VOICE, _CH_CUSTOM, _CH_IN_APP = range(len(_CHANNELS))
-
-_PRODUCT_CATEGORIES = ("electronics", "books", "home", "beauty", "toys", "sports", "fashion", "grocery")
-_STORES = ("App Store", "Google Play", "Web")
-
-# Local hour-of-day and weekday (Monday first) activity curves for sessions.
-_HOUR_CURVE = np.array([2.0, 1.2, 0.8, 0.6, 0.6, 0.9, 1.8, 3.2, 4.2, 4.5, 4.6, 4.8, 5.2, 5.0, 4.7, 4.6, 4.9,
-                        5.6, 6.6, 7.6, 8.0, 7.2, 5.4, 3.5])  # fmt: skip
-_WEEKDAY_CURVE = np.array([0.90, 0.93, 1.0, 1.02, 1.10, 1.38, 1.30])
-
-# The event types, in the order of the internal type codes.
-_EVENT_TYPES = (
-    "_session.start", "_session.stop", "_session.pause", "_session.resume",
-    "_userauth.sign_up", "_userauth.sign_in", "_userauth.auth_fail",
-    "search", "product.view", "cart.add", "checkout.start", "_monetization.purchase", "level.complete",
-)  # fmt: skip
+# Internal codes: positions in tables.CHANNELS and tables.EVENT_TYPES.
+_CH_EMAIL, _CH_SMS, _CH_APNS, _CH_GCM, _CH_VOICE, _CH_CUSTOM, _CH_IN_APP = range(len(CHANNELS))
 (_EV_START, _EV_STOP, _EV_PAUSE, _EV_RESUME, _EV_SIGN_UP, _EV_SIGN_IN, _EV_AUTH_FAIL,
- _EV_SEARCH, _EV_VIEW, _EV_CART, _EV_CHECKOUT, _EV_PURCHASE, _EV_LEVEL) = range(len(_EVENT_TYPES))  # fmt: skip
+ _EV_SEARCH, _EV_VIEW, _EV_CART, _EV_CHECKOUT, _EV_PURCHASE, _EV_LEVEL) = range(len(EVENT_TYPES))  # fmt: skip
 _ENCODE_CHUNK = 200_000  # events encoded to JSON at a time
 _EVENTS_PER_SESSION = 4.6  # measured average, used to size the number of sessions for a target event count
-
-
-def _parse_table(text: str) -> list[list[str]]:
-    return [line.split("|") for line in text.strip().splitlines()]
-
-
-_CITIES = [
-    (name, region, country, float(lat), float(lon), postal, tz, int(offset), float(w), tuple(codes.split()))
-    for name, region, country, lat, lon, postal, tz, offset, w, codes in _parse_table(_CITY_TABLE)
-]
-_COUNTRIES = {
-    cc: (
-        tuple((loc.split(":")[0], float(loc.split(":")[1])) for loc in locales.split()),
-        group,
-        float(ios_share),
-    )
-    for cc, _code, locales, group, ios_share, *_plan in _parse_table(_COUNTRY_TABLE)
-}
-_PHONE_PLANS = {
-    cc: (tuple(prefixes.split()), int(digits), fmt)
-    for cc, _code, _loc, _group, _ios, prefixes, digits, fmt in _parse_table(_COUNTRY_TABLE)
-}
-_COUNTRY_CALLING_CODES = {row[0]: row[1] for row in _parse_table(_COUNTRY_TABLE)}
-_NAMES = {
-    group: (tuple(firsts.split()), tuple(n.replace("_", " ") for n in lasts.split()))
-    for group, firsts, lasts in _parse_table(_NAME_TABLE)
-}
-_IOS_DEVICES = tuple((m, mo, mv, float(w)) for p, m, mo, mv, w in _parse_table(_DEVICE_TABLE) if p == "ios")
-_ANDROID_DEVICES = tuple(
-    (m, mo, mv, float(w)) for p, m, mo, mv, w in _parse_table(_DEVICE_TABLE) if p == "android"
-)
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Public API
@@ -346,7 +190,7 @@ def generate_demo_files(
         "anonymous_endpoints": frame["User.UserId"].null_count(),
         "users_file_ids": users_file_ids,
         "users_file_lines": users_file_lines,
-        "channels": {ch: per_channel[ch] for ch in _CHANNELS if ch in per_channel},
+        "channels": {ch: per_channel[ch] for ch in CHANNELS if ch in per_channel},
     }
 
     events_path = None
@@ -393,7 +237,7 @@ def _build_endpoints(n: int, rng: np.random.Generator, days: int, end_date: date
     user_idx, channel, rank = user_idx[:n], channel[:n], rank[:n]
 
     city = users["city"][user_idx]
-    country = _CITY_COUNTRY[city]
+    country = CITY_COUNTRY[city]
     is_push = (channel == _CH_APNS) | (channel == _CH_GCM) | (channel == _CH_IN_APP)
     ios = np.where(channel == _CH_APNS, True, np.where(channel == _CH_GCM, False, users["ios"][user_idx]))
 
@@ -416,7 +260,7 @@ def _build_endpoints(n: int, rng: np.random.Generator, days: int, end_date: date
     activity = rng.lognormal(0.0, 1.1, n)
 
     location_idx = _nullable_index(city, no_location)
-    loc = _CITY_FRAME.select(
+    loc = CITY_FRAME.select(
         pl.all().exclude("Demographic.Timezone").gather(location_idx),
         pl.col("Demographic.Timezone").gather(city),
     )
@@ -434,7 +278,7 @@ def _build_endpoints(n: int, rng: np.random.Generator, days: int, end_date: date
     frame = pl.DataFrame(
         {
             "Id": ("ep-" + id_numbers),
-            "ChannelType": _lookup(_CHANNELS, channel),
+            "ChannelType": _lookup(CHANNELS, channel),
             "Address": address,
             "OptOut": _lookup(("NONE", "ALL"), (rng.random(n) < 0.02).astype(np.int64)),
             "EffectiveDate": _iso_seconds(updated),
@@ -446,7 +290,7 @@ def _build_endpoints(n: int, rng: np.random.Generator, days: int, end_date: date
             "CreationDate": _iso_seconds(created),
             "_created_ms": created,
             "_activity": activity,
-            "_utc_offset_min": _CITY_OFFSET[city],
+            "_utc_offset_min": CITY_OFFSET[city],
             "_web": web,
             "_ios": ios,
         }
@@ -458,15 +302,15 @@ def _build_users(
     u: int, rng: np.random.Generator, window_start: int, window_end: int
 ) -> dict[str, np.ndarray]:
     """Per-user draws: home city, name, plan, interests, metrics, sign-up time, which channels they use."""
-    weights = np.array([c[8] for c in _CITIES])
-    city = rng.choice(len(_CITIES), u, p=weights / weights.sum())
-    group = _CITY_NAME_GROUP[city]
-    first = _GROUP_FIRST_OFFSET[group] + (rng.random(u) * _GROUP_FIRST_SIZE[group]).astype(np.int64)
-    last = _GROUP_LAST_OFFSET[group] + (rng.random(u) * _GROUP_LAST_SIZE[group]).astype(np.int64)
+    weights = np.array([c[8] for c in CITIES])
+    city = rng.choice(len(CITIES), u, p=weights / weights.sum())
+    group = CITY_NAME_GROUP[city]
+    first = GROUP_FIRST_OFFSET[group] + (rng.random(u) * GROUP_FIRST_SIZE[group]).astype(np.int64)
+    last = GROUP_LAST_OFFSET[group] + (rng.random(u) * GROUP_LAST_SIZE[group]).astype(np.int64)
 
     # Interests: 0-3 distinct values, popular ones more often (Gumbel top-k).
-    weights = np.array([w for _, w in _INTERESTS])
-    keys = np.log(weights) + rng.gumbel(size=(u, len(_INTERESTS)))
+    weights = np.array([w for _, w in INTERESTS])
+    keys = np.log(weights) + rng.gumbel(size=(u, len(INTERESTS)))
     top = np.argsort(-keys, axis=1)[:, :3]
     n_interests = rng.choice(4, u, p=[0.25, 0.35, 0.25, 0.15])
 
@@ -483,14 +327,14 @@ def _build_users(
         window_start - (rng.random(u) * 730 * _DAY_MS).astype(np.int64),
         window_start + (np.sqrt(rng.random(u)) * (span - 6 * _HOUR_MS)).astype(np.int64),
     )
-    ios_share = _CITY_IOS_SHARE[city]
+    ios_share = CITY_IOS_SHARE[city]
     return {
         "city": city,
         "first": first,
         "last": last,
         "interests": np.where(np.arange(3)[None, :] < n_interests[:, None], top, -1),
-        "plan": _weighted_choice(rng, _PLANS, u),
-        "source": _weighted_choice(rng, _SIGNUP_SOURCES, u),
+        "plan": _weighted_choice(rng, PLANS, u),
+        "source": _weighted_choice(rng, SIGNUP_SOURCES, u),
         "purchases": purchases,
         "lifetime_value": lifetime_value,
         "tier": tier,
@@ -544,15 +388,15 @@ def _assign_channels(
 def _user_table(users: dict[str, np.ndarray], uid_width: int) -> pl.DataFrame:
     """One row per user: the user id and the user-level attributes and metrics every endpoint of theirs carries."""
     u = users["city"].size
-    names = [i for i, _ in _INTERESTS]
+    names = [i for i, _ in INTERESTS]
     return pl.DataFrame(
         {
             "User.UserId": "user-" + pl.Series(np.arange(1, u + 1)).cast(pl.String).str.zfill(uid_width),
-            "User.UserAttributes.FirstName": _lookup(_FIRST_NAMES, users["first"]),
-            "User.UserAttributes.LastName": _lookup(_LAST_NAMES, users["last"]),
-            "User.UserAttributes.loyalty_tier": _lookup(_LOYALTY_TIERS, users["tier"]),
-            "Attributes.plan": _lookup([p for p, _ in _PLANS], users["plan"]),
-            "Attributes.signup_source": _lookup([s for s, _ in _SIGNUP_SOURCES], users["source"]),
+            "User.UserAttributes.FirstName": _lookup(FIRST_NAMES, users["first"]),
+            "User.UserAttributes.LastName": _lookup(LAST_NAMES, users["last"]),
+            "User.UserAttributes.loyalty_tier": _lookup(LOYALTY_TIERS, users["tier"]),
+            "Attributes.plan": _lookup([p for p, _ in PLANS], users["plan"]),
+            "Attributes.signup_source": _lookup([s for s, _ in SIGNUP_SOURCES], users["source"]),
             "Attributes.Interests": _ragged_lists(names, users["interests"]),
             "Metrics.purchases": users["purchases"].astype(np.float64),
             "Metrics.lifetime_value": users["lifetime_value"],
@@ -565,27 +409,27 @@ def _device_columns(rng: np.random.Generator, ios: np.ndarray, is_push: np.ndarr
     n = ios.size
     devices = pl.DataFrame(
         {
-            "Demographic.Make": [d[0] for d in _IOS_DEVICES + _ANDROID_DEVICES],
-            "Demographic.Model": [d[1] for d in _IOS_DEVICES + _ANDROID_DEVICES],
-            "Demographic.ModelVersion": [d[2] for d in _IOS_DEVICES + _ANDROID_DEVICES],
-            "Demographic.Platform": ["iOS"] * len(_IOS_DEVICES) + ["Android"] * len(_ANDROID_DEVICES),
+            "Demographic.Make": [d[0] for d in IOS_DEVICES + ANDROID_DEVICES],
+            "Demographic.Model": [d[1] for d in IOS_DEVICES + ANDROID_DEVICES],
+            "Demographic.ModelVersion": [d[2] for d in IOS_DEVICES + ANDROID_DEVICES],
+            "Demographic.Platform": ["iOS"] * len(IOS_DEVICES) + ["Android"] * len(ANDROID_DEVICES),
         }
     )
     device = np.where(
         ios,
-        _weighted_choice(rng, _IOS_DEVICES, n),
-        len(_IOS_DEVICES) + _weighted_choice(rng, _ANDROID_DEVICES, n),
+        _weighted_choice(rng, IOS_DEVICES, n),
+        len(IOS_DEVICES) + _weighted_choice(rng, ANDROID_DEVICES, n),
     )
     version = np.where(
         ios,
-        _weighted_choice(rng, _IOS_VERSIONS, n),
-        len(_IOS_VERSIONS) + _weighted_choice(rng, _ANDROID_VERSIONS, n),
+        _weighted_choice(rng, IOS_VERSIONS, n),
+        len(IOS_VERSIONS) + _weighted_choice(rng, ANDROID_VERSIONS, n),
     )
-    app_version = _weighted_choice(rng, _APP_VERSIONS, n)
+    app_version = _weighted_choice(rng, APP_VERSIONS, n)
     not_app = ~is_push
     return devices.select(pl.all().gather(_nullable_index(device, not_app))).with_columns(
-        _lookup([v for v, _ in _APP_VERSIONS], app_version, not_app).alias("Demographic.AppVersion"),
-        _lookup([v for v, _ in _IOS_VERSIONS + _ANDROID_VERSIONS], version, not_app).alias(
+        _lookup([v for v, _ in APP_VERSIONS], app_version, not_app).alias("Demographic.AppVersion"),
+        _lookup([v for v, _ in IOS_VERSIONS + ANDROID_VERSIONS], version, not_app).alias(
             "Demographic.PlatformVersion"
         ),
     )
@@ -595,15 +439,15 @@ def _draw_locales(rng: np.random.Generator, city: np.ndarray) -> pl.Series:
     """A locale per endpoint that fits its city (and so its country)."""
     out = np.zeros(city.size, dtype=np.int64)
     u = rng.random(city.size)
-    for ci, row in enumerate(_CITIES):
+    for ci, row in enumerate(CITIES):
         mask = city == ci
         if not mask.any():
             continue
-        options = _CITY_LOCALE_OVERRIDE.get(row[0]) or _COUNTRIES[row[2]][0]
+        options = CITY_LOCALE_OVERRIDE.get(row[0]) or COUNTRIES[row[2]][0]
         cum = np.cumsum([w for _, w in options])
         pick = np.minimum(np.searchsorted(cum / cum[-1], u[mask], side="right"), len(options) - 1)
-        out[mask] = np.array([_LOCALES.index(loc) for loc, _ in options])[pick]
-    return _lookup(_LOCALES, out)
+        out[mask] = np.array([LOCALES.index(loc) for loc, _ in options])[pick]
+    return _lookup(LOCALES, out)
 
 
 def _addresses(
@@ -644,8 +488,8 @@ def _addresses(
 
 def _emails(rng: np.random.Generator, users: dict[str, np.ndarray], user_idx: np.ndarray) -> pl.Series:
     """first.last12@example.com and variants; the user number makes them unique. A few need normalising."""
-    first = _lookup(_FIRST_SLUGS, users["first"][user_idx])
-    last = _lookup(_LAST_SLUGS, users["last"][user_idx])
+    first = _lookup(FIRST_SLUGS, users["first"][user_idx])
+    last = _lookup(LAST_SLUGS, users["last"][user_idx])
     number = pl.Series(user_idx + 1).cast(pl.String)
     variant = pl.Series(users["email_variant"][user_idx])
     domain = _lookup(EMAIL_DOMAINS, users["email_domain"][user_idx])
@@ -676,7 +520,7 @@ def _emails(rng: np.random.Generator, users: dict[str, np.ndarray], user_idx: np
 def _phone_numbers(rng: np.random.Generator, city: np.ndarray, country: np.ndarray) -> pl.Series:
     """Valid, unique mobile numbers; about 10 % in the national format of the endpoint's Location.Country."""
     n = city.size
-    codes = _str_series(np.array(["+" + _COUNTRY_CALLING_CODES[c] for c in country], dtype=object))
+    codes = _str_series(np.array(["+" + COUNTRY_CALLING_CODES[c] for c in country], dtype=object))
     nsn = _draw_nsn(rng, city, country)
     while True:
         e164 = codes + _str_series(nsn)
@@ -689,10 +533,10 @@ def _phone_numbers(rng: np.random.Generator, city: np.ndarray, country: np.ndarr
 
 
 def _draw_nsn(rng: np.random.Generator, city: np.ndarray, country: np.ndarray) -> np.ndarray:
-    """National significant numbers (without the country code) following `_PHONE_PLANS`."""
+    """National significant numbers (without the country code) following `PHONE_PLANS`."""
     n = city.size
     out = np.empty(n, dtype=object)
-    for cc, (prefixes, digits, _fmt) in _PHONE_PLANS.items():
+    for cc, (prefixes, digits, _fmt) in PHONE_PLANS.items():
         mask = country == cc
         k = int(mask.sum())
         if not k:
@@ -703,7 +547,7 @@ def _draw_nsn(rng: np.random.Generator, city: np.ndarray, country: np.ndarray) -
             sub_city = city[mask]
             u = rng.random(k)
             for ci in np.unique(sub_city):
-                codes = _CITIES[ci][9]
+                codes = CITIES[ci][9]
                 m = sub_city == ci
                 area[m] = np.array([str(c) for c in codes], dtype=object)[(u[m] * len(codes)).astype(int)]
             if cc == "BR":
@@ -723,7 +567,7 @@ def _national_format(nsn: pl.Series, country: np.ndarray) -> pl.Series:
     """Format national significant numbers the way people type them locally, e.g. "(206) 555-0123"."""
     country_s = pl.Series(country.astype(str))
     expr = pl.lit(None, dtype=pl.String)
-    for cc, (_prefixes, _digits, fmt) in _PHONE_PLANS.items():
+    for cc, (_prefixes, _digits, fmt) in PHONE_PLANS.items():
         expr = pl.when(pl.col("c") == cc).then(_format_expr(fmt)).otherwise(expr)
     return pl.DataFrame({"x": nsn, "c": country_s}).select(expr.alias("n")).to_series()
 
@@ -855,7 +699,7 @@ def _build_events(
     client = np.repeat(np.arange(c), per_client)
     first_day = (first_ms[client] - window_start) // _DAY_MS
     day = _draw_days(rng, first_day, days, end_date)
-    local_hour = rng.choice(24, client.size, p=_HOUR_CURVE / _HOUR_CURVE.sum())
+    local_hour = rng.choice(24, client.size, p=HOUR_CURVE / HOUR_CURVE.sum())
     offset_min = clients["_utc_offset_min"].to_numpy()[client]
     utc_minute = (local_hour * 60 - offset_min) % 1440
     start = window_start + day * _DAY_MS + utc_minute * 60_000 + rng.integers(0, _HOUR_MS, client.size)
@@ -879,7 +723,7 @@ def _build_events(
 def _draw_days(rng: np.random.Generator, first_day: np.ndarray, days: int, end_date: date) -> np.ndarray:
     """A day in [first_day, days) per session, accepted in proportion to its weekday's weight."""
     first_weekday = (end_date - timedelta(days=days - 1)).weekday()
-    accept = _WEEKDAY_CURVE / _WEEKDAY_CURVE.max()
+    accept = WEEKDAY_CURVE / WEEKDAY_CURVE.max()
     day = np.empty(first_day.size, dtype=np.int64)
     todo = np.arange(first_day.size)
     while todo.size:
@@ -1054,7 +898,7 @@ def _product_catalog() -> pl.DataFrame:
     return pl.DataFrame(
         {
             "product_id": [f"sku-{10001 + i}" for i in range(n)],
-            "category": np.array(_PRODUCT_CATEGORIES)[rng.integers(0, len(_PRODUCT_CATEGORIES), n)],
+            "category": np.array(PRODUCT_CATEGORIES)[rng.integers(0, len(PRODUCT_CATEGORIES), n)],
             "price": np.maximum(price, 0.99).round(2),
         }
     )
@@ -1090,7 +934,7 @@ def _encoding_tables(
         .with_row_index("product")
         .with_columns(pl.col("product").cast(pl.Int32)),
         "etype": pl.DataFrame(
-            {"etype": range(len(_EVENT_TYPES)), "event_type": _EVENT_TYPES},
+            {"etype": range(len(EVENT_TYPES)), "event_type": EVENT_TYPES},
             schema_overrides={"etype": pl.Int8},
         ),
     }
@@ -1206,13 +1050,13 @@ def _client_json(clients: pl.DataFrame) -> pl.DataFrame:
     """Per-client `application` and `device` objects, JSON-encoded once, plus per-client attribute values."""
     web = pl.col("_web")
     ios = pl.col("_ios")
-    browser_weights = [i for i, b in enumerate(_BROWSERS) for _ in range(b[3])]
+    browser_weights = [i for i, b in enumerate(BROWSERS) for _ in range(b[3])]
     browsers = pl.DataFrame(
         {
-            "browser": range(len(_BROWSERS)),
-            "browser_make": [b[0] for b in _BROWSERS],
-            "browser_model": [b[1] for b in _BROWSERS],
-            "browser_version": [b[2] for b in _BROWSERS],
+            "browser": range(len(BROWSERS)),
+            "browser_make": [b[0] for b in BROWSERS],
+            "browser_model": [b[1] for b in BROWSERS],
+            "browser_version": [b[2] for b in BROWSERS],
         }
     )
     df = (
@@ -1236,7 +1080,7 @@ def _client_json(clients: pl.DataFrame) -> pl.DataFrame:
     application = pl.struct(
         pl.lit(APP_ID).alias("app_id"),
         pl.lit("Demo Shop").alias("title"),
-        by_platform(_APP_VERSIONS[-1][0], app_version, app_version).alias("version_name"),
+        by_platform(APP_VERSIONS[-1][0], app_version, app_version).alias("version_name"),
         by_platform("shop.example", "com.example.demoshop", "com.example.demoshop").alias("package_name"),
         pl.struct(
             by_platform("aws-amplify-js", "aws-sdk-iOS", "aws-sdk-android").alias("name"),
@@ -1271,7 +1115,7 @@ def _client_json(clients: pl.DataFrame) -> pl.DataFrame:
         application.struct.json_encode().alias("application_json"),
         device.struct.json_encode().alias("device_json"),
         by_platform("password", "apple", "google").alias("auth_method"),
-        by_platform(_STORES[2], _STORES[0], _STORES[1]).alias("store"),
+        by_platform(STORES[2], STORES[0], STORES[1]).alias("store"),
     )
 
 
@@ -1294,7 +1138,7 @@ def _event_counts(ev: pl.DataFrame, n_sessions: int, n_purchases: int) -> dict:
         "sessions": n_sessions,
         "purchases": n_purchases,
         "event_types": {
-            _EVENT_TYPES[t]: int(k) for t, k in zip(per_type["etype"], per_type["count"], strict=True)
+            EVENT_TYPES[t]: int(k) for t, k in zip(per_type["etype"], per_type["count"], strict=True)
         },
     }
 
@@ -1388,11 +1232,6 @@ def _str_series(values: np.ndarray) -> pl.Series:
     return pl.Series(values, dtype=pl.String)
 
 
-def _slug(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return "".join(ch for ch in ascii_name.lower() if ch.isalnum())
-
-
 def _progress_reporter(enabled: bool) -> Callable[[str], None]:
     began = time.perf_counter()
 
@@ -1401,30 +1240,3 @@ def _progress_reporter(enabled: bool) -> Callable[[str], None]:
             print(f"demo data: {message} ({time.perf_counter() - began:.1f} s)", file=sys.stderr, flush=True)
 
     return report
-
-
-_GROUPS = tuple(_NAMES)
-_FIRST_NAMES = np.array([n for g in _GROUPS for n in _NAMES[g][0]], dtype=str)
-_LAST_NAMES = np.array([n for g in _GROUPS for n in _NAMES[g][1]], dtype=str)
-_FIRST_SLUGS = np.array([_slug(n) for n in _FIRST_NAMES], dtype=str)
-_LAST_SLUGS = np.array([_slug(n) for n in _LAST_NAMES], dtype=str)
-_GROUP_FIRST_SIZE = np.array([len(_NAMES[g][0]) for g in _GROUPS])
-_GROUP_LAST_SIZE = np.array([len(_NAMES[g][1]) for g in _GROUPS])
-_GROUP_FIRST_OFFSET = np.r_[0, np.cumsum(_GROUP_FIRST_SIZE)[:-1]]
-_GROUP_LAST_OFFSET = np.r_[0, np.cumsum(_GROUP_LAST_SIZE)[:-1]]
-_CITY_COUNTRY = np.array([c[2] for c in _CITIES], dtype=str)
-_CITY_FRAME = pl.DataFrame(
-    {
-        "Location.City": [c[0] for c in _CITIES],
-        "Location.Country": [c[2] for c in _CITIES],
-        "Location.Latitude": [c[3] for c in _CITIES],
-        "Location.Longitude": [c[4] for c in _CITIES],
-        "Location.PostalCode": [c[5] for c in _CITIES],
-        "Location.Region": [c[1] for c in _CITIES],
-        "Demographic.Timezone": [c[6] for c in _CITIES],
-    }
-)
-_LOCALES = sorted({loc for c in _COUNTRIES.values() for loc, _ in c[0]})
-_CITY_OFFSET = np.array([c[7] for c in _CITIES], dtype=np.int64)
-_CITY_NAME_GROUP = np.array([_GROUPS.index(_COUNTRIES[c[2]][1]) for c in _CITIES])
-_CITY_IOS_SHARE = np.array([_COUNTRIES[c[2]][2] for c in _CITIES])

@@ -4,9 +4,8 @@ The import of a 1M-endpoint Pinpoint CSV may take at most 3x ``polars.read_csv``
 takes about 1x, which leaves reading and every check together at most 2x. This times those stages, with the
 write side left out:
 
-    read_input  memory-map the file, UTF-8 check, format sniff; start its SHA-256          (source.py)
-    read_csv    Polars' parse of the file, one numpy pass over its bytes beside it, the
-                staged columns; and waiting for the SHA-256 computed meanwhile              (readers.py)
+    read_input  read the file, its SHA-256, UTF-8 check, format sniff                      (source.py)
+    read_csv    Polars' parse of the file (every cell as text), the staged columns          (readers.py)
     validate    trimming, enumerations, addresses (e-mail, phones -> E.164), dates, numbers,
                 attribute limits, duplicate Ids                                            (validate.py)
 
@@ -20,7 +19,6 @@ Usage: python benchmarks/bench_import_stages.py [--endpoints N] [--repeats N] [-
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import statistics
 import sys
@@ -70,7 +68,7 @@ def main() -> None:
         return validate(frame, None)
 
     baseline()  # warm the file cache
-    text = source.read_input(path, map_file=True)
+    text = source.read_input(path)
     staged = readers.read_csv(text)
     # as import_endpoint_files hands it over: an __order column added
     frame = staged.frame.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("__order"))
@@ -89,18 +87,17 @@ def main() -> None:
     cpu: dict[str, list[float]] = {name: [] for name in times}  # CPU seconds of all threads
     opened: list[source.InputText] = []
 
-    def open_input() -> None:  # a big CSV file is memory-mapped; its SHA-256 starts in a worker thread
-        opened.append(source.read_input(path, map_file=True))
+    def open_input() -> None:
+        opened.append(source.read_input(path))
 
-    def parse_and_hash() -> str:  # Polars' parse, the byte scan beside it, and the SHA-256 meanwhile
+    def parse() -> None:
         readers.read_csv(opened[-1])
-        return opened[-1].sha256
 
     for _ in range(args.repeats):
         for name, fn in (
             ("baseline", baseline),
             ("read_input", open_input),
-            ("read_csv", parse_and_hash),
+            ("read_csv", parse),
             ("validate", lambda: fresh_validate(frame)),
         ):
             started = time.process_time()
@@ -135,15 +132,12 @@ def main() -> None:
     if args.no_substeps:
         return
     # sub-steps, for orientation (each on its own: the stages overlap some of them in threads)
-    data, start = text.data, text.data.find(b"\n") + 1
-    header = next(csv.reader([data[: start - 1].decode().rstrip("\r")]))
-    names = [f"c{i}" for i in range(len(header))]
+    data = text.data
+    names = [f"c{i}" for i in range(data[: data.find(b"\n")].count(b",") + 1)]
     steps = {
         "SHA-256 of the file": lambda: hashlib.sha256(data).hexdigest(),
         "read_input: UTF-8 check": lambda: source.utf8_valid(data),
-        # the reader's own parse (number columns as numbers), not a copy of its options
-        "read_csv: Polars parse": lambda: readers._parse(path, names, readers.number_columns(header)),
-        "read_csv: byte scan": lambda: readers.scan_body(data, start),
+        "read_csv: Polars parse": lambda: readers._parse(data, names),
         "validate: phone numbers": lambda: (
             phones.normalise_one.cache_clear(),
             phones.normalise_phones(

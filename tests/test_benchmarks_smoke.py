@@ -20,6 +20,7 @@ SMALL = {
     "bench_import_stages.py": ["--endpoints", "3000", "--repeats", "1", "--dir", "{tmp}/stages"],
     "bench_endpoint_filter.py": ["--endpoints", "5000", "--repeats", "1"],
     "bench_segment_count.py": ["--endpoints", "3000", "--events", "20000", "--repeats", "1"],
+    "bench_update.py": ["--endpoints", "3000", "--update", "1000", "--repeats", "1"],
     "bench_widget_count.py": ["--endpoints", "3000", "--events", "20000"],
     "bench_funnel.py": ["--endpoints", "2000", "--events", "20000", "--runs", "1", "--data", "{tmp}/funnel"],
     "bench_dashboard_export.py": [

@@ -4,6 +4,7 @@ strings, and each fast path held to the exact answer it stands in for."""
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import random
@@ -16,16 +17,22 @@ from hypothesis import strategies as st
 
 from workbench import InputError
 from workbench.ingest import readers, source
-from workbench.ingest.readers import TRIMMED, WHITESPACE, read_csv, scan_body
+from workbench.ingest.readers import read_csv
 from workbench.ingest.validate import (
     _EMAIL,
     _all_distinct,
+    _normalise_text,
     email_syntax_ok,
     might_need_trim,
     validate,
 )
 
 REJECT_COLUMNS = ["__file", "__line", "field", "reason"]
+#: Rust's (and so Polars' ``str.strip_chars``) whitespace: the characters with Unicode's White_Space property
+WHITESPACE = frozenset(
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def stage(tmp_path: Path, text: str | bytes, name: str = "in.csv") -> readers.Staged:
@@ -79,7 +86,7 @@ def test_single_header_attributes_are_strings_and_repeated_ones_lists(tmp_path):
     assert valid.get_column("Attributes.plan").to_list() == ["pro", None, "free"]  # trimmed; blank -> null
     assert valid.get_column("Attributes.tag").to_list() == [["x"], None, ["y", "z"]]
     assert valid.get_column("User.UserAttributes.n").to_list() == ["Ana", None, "Kim"]  # Unicode whitespace
-    assert valid.schema["Attributes.plan"] == pl.String and TRIMMED not in valid.columns
+    assert valid.schema["Attributes.plan"] == pl.String
 
 
 def test_string_attribute_value_length_counts_characters(tmp_path):
@@ -140,8 +147,8 @@ def test_endpoint_size_counts_string_attributes(tmp_path):
 
 
 def test_string_and_list_attributes_checked_alike_from_a_plain_frame():
-    """validate on a frame without the reader's TRIMMED mark (e.g. built by hand or from JSON): it trims
-    strings and list values itself, and applies every limit to both kinds."""
+    """validate on a frame built by hand (or from JSON): it trims strings and list values, and applies every
+    limit to both kinds."""
     frame = pl.DataFrame(
         {
             "__file": ["f"] * 4,
@@ -211,7 +218,7 @@ def test_validated_frame_contract(tmp_path):
     assert not [c for c in valid.columns if c.startswith("__") and c not in ("__file", "__line", "__order")]
 
 
-# --- the reader's byte scan: trimming, the ' prefix, line counting -------------------------------------------
+# --- the CSV reader and validation's trim: cells, the ' prefix, line numbers ------------------------------------
 
 CELLS = st.one_of(
     st.sampled_from(
@@ -248,8 +255,8 @@ def reference_cells(text: str) -> list[list[str | None]]:
     st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),  # QUOTE_ALL writes "" for an empty cell
 )
 def test_staged_cells_match_the_csv_module_trimmed(tmp_path_factory, rows, final_newline, quoting):
-    """The fast path (Polars + the byte scan, which trims only the cells it points at) against the csv module
-    with every cell trimmed and empty ones null: a cell the scan missed would stay padded, or "", here."""
+    """The reader (Polars' parse, the ' prefix undone) and validation's trim against the csv module with every
+    cell trimmed and empty ones null; the rows keep their line numbers."""
     header = ["Id", "Demographic.Model", "Attributes.x"]
     text = csv_text(header, [["".join(cell) for cell in row] for row in rows], quoting)
     if not final_newline:
@@ -258,37 +265,9 @@ def test_staged_cells_match_the_csv_module_trimmed(tmp_path_factory, rows, final
         return  # header only
     staged = stage(tmp_path_factory.mktemp("scan"), text)
     expected = reference_cells(text)
-    assert TRIMMED in staged.frame.columns  # the fast path
-    got = staged.frame.select(header).rows()
-    assert [list(r) for r in got] == expected
+    trimmed, _ = _normalise_text(staged.frame, header, [])
+    assert [list(r) for r in trimmed.select(header).rows()] == expected
     assert staged.frame.get_column("__line").to_list() == list(range(2, len(expected) + 2))
-
-
-def test_scan_body_finds_padded_cells_and_counts_lines():
-    body = b'a,b ,c\n "x",y,\xe3\x80\x80z\n\'=1,"q ",r\nlast,row,\xc2\xa0'
-    data = b"h1,h2,h3\n" + body
-    scan = scan_body(data, 9)
-    assert scan.lines == 4
-    assert {col: sorted(set(rows.tolist())) for col, rows in scan.padded.items()} == {
-        0: [1],
-        1: [0, 2],
-        2: [1, 3],
-    }
-    assert scan.apostrophe == frozenset({0})
-    # Zoë (ends in U+00EB: not whitespace though its last byte looks like one of theirs) is no hit
-    assert scan_body(b"h\nZo\xc3\xab,Ann\xc3\xa9\n", 2).padded == {}
-
-
-def test_scan_body_gives_up_past_its_limit(monkeypatch, tmp_path):
-    monkeypatch.setattr(readers, "MAX_SCAN_HITS", 3)
-    text = csv_text(
-        ["Id", "ChannelType", "Address"], [[f" e{i}", "EMAIL", f"p{i}@example.com "] for i in range(5)]
-    )
-    staged = stage(tmp_path, text)
-    assert TRIMMED not in staged.frame.columns  # validation trims instead
-    valid, rejects = check(staged)
-    assert rejects.height == 0 and valid.get_column("Id").to_list() == [f"e{i}" for i in range(5)]
-    assert valid.get_column("Address").to_list() == [f"p{i}@example.com" for i in range(5)]
 
 
 def test_quoted_line_breaks_and_crlf_take_the_exact_reader(tmp_path):
@@ -307,9 +286,7 @@ def test_a_first_row_with_two_extra_fields_is_a_rejected_row(tmp_path):
     assert staged.frame.get_column("Id").to_list() == ["b"]
 
 
-@pytest.mark.parametrize("split_above", [10**9, 7])  # built in one piece; in two halves, in threads
-def test_list_column_from_repeated_headers_keeps_cell_order(tmp_path, monkeypatch, split_above):
-    monkeypatch.setattr(readers, "SPLIT_LIST_ROWS", split_above)
+def test_list_column_from_repeated_headers_keeps_cell_order(tmp_path):
     rng = random.Random(3)
     rows = [
         [f"e{i}", "EMAIL", f"e{i}@example.com", *[rng.choice(["", "a", "b", " c "]) for _ in range(4)]]
@@ -363,12 +340,17 @@ def test_not_utf8_still_names_offset_line_and_field(tmp_path):
     assert "0xe9 at byte offset 59" in str(err.value) and err.value.line == 3 and err.value.field == "Address"
 
 
-@pytest.mark.parametrize("size", [1000, source.PARALLEL_HASH_BYTES + 12345])
-def test_read_and_hash_matches_hashlib(tmp_path, size):
-    path = tmp_path / "f.bin"
-    path.write_bytes(random.Random(size).randbytes(size))
-    data, digest = source.read_and_hash(path)
-    assert data == path.read_bytes() and digest == hashlib.sha256(data).hexdigest()
+def test_the_digest_is_of_the_raw_bytes(tmp_path):
+    plain = tmp_path / "f.csv"
+    plain.write_text(
+        "Id,ChannelType,Address\n" + "".join(f"e{i},EMAIL,e{i}@example.com\n" for i in range(99))
+    )
+    packed = tmp_path / "f.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    for path in (plain, packed):
+        text = source.read_input(path)
+        assert text.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert text.data == plain.read_bytes() and text.compressed is (path == packed)
 
 
 def test_empty_and_whitespace_only_files(tmp_path):
@@ -397,7 +379,7 @@ def test_might_need_trim_never_says_no_wrongly(value):
     )
     exact = value == "" or value != value.strip("".join(WHITESPACE))
     assert flagged or not exact
-    # and Polars' strip is the whitespace set the scan and this test use
+    # and Polars' strip is the whitespace set this test uses
     assert pl.Series([value], dtype=pl.String).str.strip_chars().item() == value.strip("".join(WHITESPACE))
 
 
@@ -472,7 +454,7 @@ def test_phone_rows_without_an_address_column_get_an_empty_one(tmp_path):
 def test_a_carriage_return_past_the_first_line_takes_the_exact_reader(tmp_path):
     text = "Id,ChannelType,Address\n" + "".join(f"e{i},EMAIL,e{i}@example.com\n" for i in range(3000))
     staged = stage(tmp_path, text + "last,EMAIL,last@example.com\r\n")
-    assert TRIMMED not in staged.frame.columns and staged.frame.height == 3001
+    assert staged.frame.height == 3001 and staged.frame.get_column("__line").to_list()[-1] == 3002
     assert staged.frame.get_column("Address").to_list()[-1] == "last@example.com"
 
 
@@ -494,7 +476,7 @@ def test_hash_bounds_for_the_upsert_rules():
     assert not surely_distinct(pl.Series(["a@x.io", "b@x.io", "a@x.io"]))
 
 
-# --- number columns: parsed as numbers when every cell is one, else as text (and each bad cell named) -------
+# --- number columns: read as text, typed by validation (and each bad cell named) -----------------------------
 
 NUMBER_HEADER = ["Id", "ChannelType", "Address", "Location.Latitude", "Metrics.score"]
 
@@ -503,9 +485,8 @@ def numbers_rows(score: str) -> list[list[str]]:
     return [["a", "EMAIL", "a@example.com", " 47.5", "1e3"], ["b", "EMAIL", "b@example.com", "", score]]
 
 
-def test_number_columns_are_parsed_as_numbers_when_every_cell_is_one(tmp_path):
+def test_number_columns_are_typed_by_validation(tmp_path):
     staged = stage(tmp_path, csv_text(NUMBER_HEADER, numbers_rows("-.5")))
-    assert staged.frame.schema["Location.Latitude"] == staged.frame.schema["Metrics.score"] == pl.Float64
     valid, rejects = check(staged)
     assert valid.select("Location.Latitude", "Metrics.score").rows() == [(47.5, 1000.0), (None, -0.5)]
     assert rejects.is_empty()
@@ -514,15 +495,14 @@ def test_number_columns_are_parsed_as_numbers_when_every_cell_is_one(tmp_path):
 @pytest.mark.parametrize(
     ("score", "reason"),
     [
-        ("abc", "'abc' is not a number"),  # Polars refuses the file
-        ("Infinity", "'Infinity' is not a number"),  # Polars reads it, validation must not
+        ("abc", "'abc' is not a number"),
+        ("Infinity", "'Infinity' is not a number"),
         ("NaN", "'NaN' is not a number"),
-        ("2.5 ", None),  # trailing whitespace: refused by Polars, trimmed by validation
+        ("2.5 ", None),  # trailing whitespace: trimmed by validation
     ],
 )
-def test_a_cell_that_is_not_a_plain_number_sends_the_file_to_the_text_parse(tmp_path, score, reason):
+def test_a_cell_that_is_not_a_plain_number_is_named(tmp_path, score, reason):
     staged = stage(tmp_path, csv_text(NUMBER_HEADER, numbers_rows(score)))
-    assert staged.frame.schema["Metrics.score"] == pl.String  # the text parse, the same for every column
     valid, rejects = check(staged)
     if reason is None:
         assert valid.get_column("Metrics.score").to_list() == [1000.0, 2.5] and rejects.is_empty()
@@ -531,16 +511,13 @@ def test_a_cell_that_is_not_a_plain_number_sends_the_file_to_the_text_parse(tmp_
         assert rejects.select("__line", "field", "reason").rows() == [(3, "Metrics.score", reason)]
 
 
-def test_parsed_numbers_count_towards_the_endpoint_size(tmp_path):
-    # a line over the limit sends validation to the exact size, which measures the numbers as text
+def test_numbers_count_towards_the_endpoint_size_as_text(tmp_path):
     header = [*NUMBER_HEADER, *[f"Attributes.a{i}" for i in range(154)]]
     rows = [
         ["big", "EMAIL", "big@example.com", "47.5", "12345.5", *["v" * 100] * 154],
         ["small", "EMAIL", "small@example.com", "", "1", *["v" * 100] * 2, *[""] * 152],
     ]
-    staged = stage(tmp_path, csv_text(header, rows))
-    assert staged.frame.schema["Metrics.score"] == pl.Float64
-    valid, rejects = check(staged)
+    valid, rejects = check(stage(tmp_path, csv_text(header, rows)))
     assert valid.get_column("Id").to_list() == ["small"]
     # 154 x 100 + big, EMAIL, big@example.com and the numbers as text: "47.5", "12345.5"
     assert rejects.select("__line", "field", "reason").rows() == [

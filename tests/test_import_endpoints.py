@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -186,9 +185,7 @@ def test_rows_without_id_get_a_stable_id(project, tmp_path):
     assert project.endpoints.count().endpoints == 1
 
 
-@pytest.mark.parametrize("split_phones_above", [50_000, 1])  # the phone numbers in one piece; in two halves
-def test_emails_are_checked_and_phones_normalised(project, tmp_path, monkeypatch, split_phones_above):
-    monkeypatch.setattr(sys.modules["workbench.ingest.validate"], "SPLIT_PHONE_ROWS", split_phones_above)
+def test_emails_are_checked_and_phones_normalised(project, tmp_path):
     src = write_csv(
         tmp_path / "a.csv",
         ["Id", "ChannelType", "Address", "Location.Country"],

@@ -13,7 +13,6 @@ import io
 import json
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,18 +21,11 @@ import polars as pl
 from ..errors import InputError
 from ..store import schema
 from ..store.event_log import POLARS_SCHEMA
+from .rejects import Reject
 from .source import json_depth
 
 MAX_JSON_DEPTH = 16
 MAX_LINE_BYTES = 1_000 * 1024  # Pinpoint's event size limit
-
-
-@dataclass
-class Reject:
-    file: str
-    line: int | None
-    field: str
-    reason: str
 
 
 _SCALAR_PATHS = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,14 +14,8 @@ import polars as pl
 from ..errors import InputError
 from ..store.event_log import EventAppendResult, append_events, create_events_view, event_files
 from .event_fast import read_events_fast
-from .event_records import (
-    Reject,
-    fill_event_ids,
-    iter_csv_records,
-    iter_json_records,
-    parse_records,
-    rows_to_frame,
-)
+from .event_records import fill_event_ids, iter_csv_records, iter_json_records, parse_records, rows_to_frame
+from .rejects import Reject, write_rejects
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -121,17 +114,5 @@ def import_event_files(
     result.rejected = len(rejects)
     if rejects:
         out = project.imports_dir / f"events-{uuid.uuid4().hex[:12]}-rejects.csv"
-        write_rejects(out, [(r.file, r.line, r.field, r.reason) for r in rejects])
-        result.rejects_file = str(out)
+        result.rejects_file = str(write_rejects(out, rejects))
     return result
-
-
-def write_rejects(out: Path, rows: Sequence[tuple[Any, ...]], extra_header: Sequence[str] = ()) -> None:
-    """Write a rejects CSV (file, line, field, reason[, ...]) atomically."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".partial")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["file", "line", "field", "reason", *extra_header])
-        writer.writerows(rows)
-    tmp.replace(out)

@@ -12,11 +12,9 @@ record become a reject with its line and field.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +22,8 @@ import polars as pl
 
 from ..errors import InputError, suggest
 from ..store import schema
-from .sidework import Pieces, in_two_halves
-from .source import InputText, column_at, json_depth
+from .rejects import Reject
+from .source import InputText, json_depth
 
 SCALAR_COLUMNS = [c for c in schema.ENDPOINT_COLUMNS if c not in ("RawAddress",)]
 KNOWN_SCALARS = set(SCALAR_COLUMNS)
@@ -41,7 +39,7 @@ class Staged:
 
     file: str
     frame: pl.DataFrame
-    rejects: list[tuple[str, int, str, str]] = field(default_factory=list)  # (file, line, field, reason)
+    rejects: list[Reject] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     user_ids: pl.DataFrame | None = None  # for user-ID-only files: __file, __line, user_id
 
@@ -131,25 +129,15 @@ def _check_header(header: list[str], file: str) -> None:
 def read_csv(text: InputText) -> Staged:
     """Read a Pinpoint CSV into a staged frame (or a user-ID-only file into ``Staged.user_ids``).
 
-    A byte that is not UTF-8 is reported before anything else, naming its offset (a mapped file is checked
-    while it is parsed).
+    Polars parses the body; when its rows are not the file's lines one to one (a quoted line break, a blank
+    line, a carriage return) the csv module reads it instead, which gives exact line numbers.
     """
-    try:
-        staged = _read_csv(text)
-    except (UnicodeDecodeError, InputError, pl.exceptions.PolarsError):
-        text.ensure_utf8()
-        raise
-    text.ensure_utf8()
-    return staged
-
-
-def _read_csv(text: InputText) -> Staged:
     file = str(text.path)
     data = text.data
     end = data.find(b"\n")
     first = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
     header = [h.strip() for h in next(csv.reader([first]))]
-    start = len(data) if end < 0 else end + 1  # the body is data[start:], read in place (files can be GBs)
+    start = len(data) if end < 0 else end + 1
     if header == [USER_ID_ONLY_HEADER]:
         return _read_user_ids(file, data[start:])
     _check_header(header, file)
@@ -157,257 +145,41 @@ def _read_csv(text: InputText) -> Staged:
         raise InputError("the file holds only a header and no endpoints", file=file)
     names = [f"c{i}" for i in range(len(header))]
     frame = None
-    scan = None
-    # a carriage return sends the file to the exact reader; a CRLF file shows one in its first line already, and
-    # the byte scan notices one further on (then the parse is dropped)
-    if data.find(b"\r", start, start + (1 << 16)) < 0:
-        # the byte scan (numpy) runs in a low-priority helper thread beside Polars' parse (both release the GIL);
-        # what it has not done by the end of the parse is finished here
-        finish_scan = start_scan(data, start)
+    if data.find(b"\r", start) < 0:
         try:
-            # the whole file, skipping the header line: no copy of the body (a mapped file is parsed from disk
-            # by Polars, which is faster than from a buffer of ours)
-            frame = _parse(text.path if text.mapped else data, names, number_columns(header))
+            frame = _parse(data, names)
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
             frame = None  # SchemaError: the first row has two or more fields too many
-        finally:
-            scan = finish_scan()
-    # Polars' rows must be the file's lines one to one (no quoted line breaks), or the line numbers would be off
-    if frame is not None and scan is not None and not scan.carriage_return and frame.height == scan.lines:
-        frame = frame.with_row_index("__line", offset=2).with_columns(
-            pl.col("__line").cast(pl.Int64), pl.Series(LINE_BYTES, scan.line_bytes, dtype=pl.Int64)
-        )
+    lines = data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
+    if frame is not None and frame.height == lines:
+        frame = frame.with_row_index("__line", offset=2).with_columns(pl.col("__line").cast(pl.Int64))
     else:
-        # quoted line breaks, stray quotes: the csv module gives exact line numbers
-        frame, scan = _read_csv_slow(data[start:], names), None
-    frame, trimmed = _clean_cells(frame, len(header), scan)
-    rejects: list[tuple[str, int, str, str]] = []
+        frame = _read_csv_slow(data[start:], names)
+    frame = _undo_export_quote(frame, len(header))
+    rejects: list[Reject] = []
     if frame.get_column("__extra").null_count() < frame.height:
         ragged = frame.filter(pl.col("__extra").is_not_null())
         for line in ragged.get_column("__line").to_list():
-            rejects.append((file, line, "", f"has more fields than the header's {len(header)}"))
+            rejects.append(Reject(file, line, "", f"has more fields than the header's {len(header)}"))
         frame = frame.filter(pl.col("__extra").is_null())
     frame = frame.drop("__extra")
-    text.check_unchanged()  # (a mapped file was read by Polars and by us: both must have seen the same bytes)
-    return Staged(
-        file,
-        _assemble(frame, header, file, trimmed),
-        rejects,
-        [h for h in header if h in IGNORED_COLUMNS],
-    )
+    return Staged(file, _assemble(frame, header, file), rejects, [h for h in header if h in IGNORED_COLUMNS])
 
 
-def number_columns(header: list[str]) -> set[int]:
-    """The positions of the columns Pinpoint holds as numbers: ``Metrics.*``, ``Location.Latitude`` and
-    ``Location.Longitude``."""
-    located = {f"Location.{f}" for f in schema.LOCATION_NUMBER_FIELDS}
-    return {
-        i
-        for i, name in enumerate(header)
-        if name in located or ((family := schema.attribute_family(name)) and family[0] == "Metrics.")
-    }
-
-
-def _parse(source: Any, names: list[str], numbers: set[int]) -> pl.DataFrame:
-    """Polars' parse of a CSV body into the columns ``names`` (and ``__extra`` for a ragged row's rest).
-
-    The ``numbers`` columns are parsed as numbers straight away when every cell in them is one (text and a
-    cast after cost 0.06 s more on the 1M demo file). A cell that is not a number (Polars refuses the file),
-    or that is NaN or infinite, sends the whole file to the all-text parse, where validation names each such
-    cell. Polars reads a number exactly as validation's cast of the trimmed text does, leading whitespace
-    included; trailing whitespace is refused, so it takes the text parse too.
-    """
-    typed = [f"c{i}" for i in sorted(numbers)]
-    if typed:
-        try:
-            frame = _polars_read_csv(source, names, typed)
-        except pl.exceptions.ComputeError:
-            frame = None  # a cell that is not a number
-        if frame is not None and frame.select(pl.all_horizontal(pl.col(typed).is_finite().all())).item():
-            return frame
-    return _polars_read_csv(source, names, [])
-
-
-def _polars_read_csv(source: Any, names: list[str], numbers: list[str]) -> pl.DataFrame:
+def _parse(data: bytes, names: list[str]) -> pl.DataFrame:
+    """Polars' parse of a CSV file's body, every cell as text, into the columns ``names`` (and ``__extra``
+    for a ragged row's first extra field; later ones are dropped)."""
     columns = [*names, "__extra"]
     return pl.read_csv(
-        source,
+        data,
         has_header=False,
         skip_rows=1,
         new_columns=columns,
-        schema={name: pl.Float64 if name in numbers else pl.String for name in columns},
+        schema=dict.fromkeys(columns, pl.String),
         truncate_ragged_lines=True,
         missing_columns="insert",
         quote_char='"',
     )
-
-
-# --- one look at the raw bytes instead of several passes over every cell -----------------------------------
-
-#: Rust's (and so Polars' ``str.strip_chars``) whitespace: the characters with Unicode's White_Space property
-WHITESPACE = frozenset(
-    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u2028\u2029\u202f\u205f\u3000"
-)
-_SCAN_STEP = 1 << 20
-#: more cell edges than this to look at one by one: leave the checks to validation (every column, exact)
-MAX_SCAN_HITS = 20_000
-
-
-def _byte_table(values) -> Any:
-    import numpy as np
-
-    table = np.zeros(256, dtype=bool)
-    table[sorted(values)] = True
-    return table
-
-
-@dataclass(frozen=True)
-class BodyScan:
-    """What one pass over a CSV body's bytes found. Valid for Polars' fast path only, whose cells hold no line
-    break (the line count proves it) and whose file holds no carriage return.
-
-    ``padded``: for each column that may hold a cell starting or ending with whitespace or a quoted empty cell
-    (``""``, which Polars reads as an empty string), the rows (0-based, in the body) of those cells (a superset:
-    the exact strip, and empty -> null, run on these cells only); ``apostrophe``: the columns
-    that may hold a cell starting with ``'``. Either is None when there were too many places to look at one
-    by one.
-    """
-
-    lines: int
-    padded: dict[int, Any] | None
-    apostrophe: frozenset[int] | None
-    line_bytes: Any = None  # each line's length in bytes, without its line break (numpy)
-    carriage_return: bool = False  # the body holds a "\r" (the fast path is not for such files)
-
-
-def scan_body(data: bytes, start: int) -> BodyScan:
-    """Count the body's lines and find the cells that start or end with whitespace, are a quoted empty string or
-    start with ``'`` (:func:`start_scan`, waited for)."""
-    return start_scan(data, start)()
-
-
-def start_scan(data: bytes, start: int) -> Callable[[], BodyScan]:
-    """Start :func:`scan_body` in a low-priority helper thread (``sidework``); the returned function finishes
-    it and returns the scan.
-
-    Only bytes <= 0x20, quotes and non-ASCII bytes are looked at closely (numpy, in cache-sized pieces). A
-    cell's edge is a comma, a line break, a quote or the start or end of the body; a quote may also be an
-    escaped quote inside a cell, so a cell may be looked at needlessly, never missed. About 0.18 s of CPU for
-    200 MB (numpy releases the GIL: read_csv runs it beside Polars' parse), against several passes over every
-    cell of every column in Polars.
-    """
-    import numpy as np
-
-    view = np.frombuffer(data, dtype=np.uint8)
-    offsets = range(start, len(view), _SCAN_STEP)
-    pieces = Pieces(len(offsets), lambda i: _scan_piece(view, start, offsets[i]), name="csv-scan")
-
-    def finish() -> BodyScan:
-        found = pieces.results()
-        newlines = np.concatenate([f[0] for f in found]) if found else np.zeros(0, dtype=np.intp)
-        padded = [f[1] for f in found]
-        quoted = [f[2] for f in found]
-        size = len(view)
-        lines = len(newlines) + (0 if data[-1:] == b"\n" else 1)
-        last_end = [] if data[-1:] == b"\n" else [size]
-        ends = np.concatenate(
-            [np.array([start - 1], dtype=np.intp), newlines, np.array(last_end, dtype=np.intp)]
-        )
-        cells = _cells_at(data, start, padded, whitespace=True)
-        rows = None
-        if cells is not None:
-            rows = {
-                column: np.searchsorted(newlines, np.array(places, dtype=np.intp))
-                for column, places in cells.items()
-            }
-        apostrophes = _cells_at(data, start, quoted)
-        return BodyScan(
-            lines,
-            rows,
-            None if apostrophes is None else frozenset(apostrophes),
-            np.diff(ends) - 1,
-            any(f[3] for f in found),
-        )
-
-    return finish
-
-
-@functools.cache
-def _scan_tables() -> tuple[Any, Any, Any, Any]:
-    """Byte classes: cell edges, separators, and the bytes a whitespace character starts and ends with
-    (non-ASCII ones are checked exactly later)."""
-    return (
-        _byte_table(b',\n"'),
-        _byte_table(b",\n"),
-        _byte_table([9, 11, 12, 32, 0xC2, 0xE1, 0xE2, 0xE3]),
-        _byte_table([9, 11, 12, 32, *range(0x80, 0x8B), 0x9F, 0xA0, 0xA8, 0xA9, 0xAF]),
-    )
-
-
-def _scan_piece(view: Any, start: int, offset: int) -> tuple[Any, Any, Any, bool]:
-    """One piece of the body from ``offset``: (line break positions, positions of padded or quoted-empty cell
-    edges, positions of cells starting with ``'``, whether it holds a carriage return)."""
-    import numpy as np
-
-    edge, separator, lead, trail = _scan_tables()
-    size = len(view)
-    chunk = view[offset : offset + _SCAN_STEP]
-    # bytes 0x00-0x20 and 0x80-0xFF in two operations: minus 33 (wrapping), they are the ones above 94
-    moved = np.subtract(chunk, 33)
-    mask = moved > 94
-    # quotes (0x22) and apostrophes (0x27) in two operations: x & 0xFA == 0x22 also takes # and & (0x23, 0x26),
-    # which the checks below pass over
-    np.bitwise_and(chunk, 0xFA, out=moved)
-    mask |= moved == 0x22
-    pos = np.flatnonzero(mask)
-    byte = chunk[pos]
-    newline = byte == 10
-    pos += offset
-    breaks = pos[newline]
-    keep = ~newline
-    pos = pos[keep]
-    byte = byte[keep]
-    if not pos.size:
-        return breaks, pos, pos, False
-    before = view[np.maximum(pos - 1, 0)]
-    first = edge[before] | (pos == start)
-    last = edge[view[np.minimum(pos + 1, size - 1)]] | (pos == size - 1)
-    # a quoted empty cell: "" between separators (or the body's start or end)
-    pair = (byte == 34) & (view[np.minimum(pos + 1, size - 1)] == 34) & (pos + 1 < size)
-    empty = pair & (separator[before] | (pos == start))
-    empty &= separator[view[np.minimum(pos + 2, size - 1)]] | (pos + 2 >= size)
-    padded = pos[(first & lead[byte]) | (last & trail[byte]) | empty]
-    quoted = pos[first & (byte == 39)]
-    return breaks, padded, quoted, bool((byte == 13).any())
-
-
-def _cells_at(
-    data: bytes, start: int, found: list[Any], whitespace: bool = False
-) -> dict[int, list[int]] | None:
-    """The byte positions ``found``, by the index of the column whose cell holds them (None: too many).
-
-    ``whitespace``: skip the non-ASCII bytes that do not begin or end a whitespace character.
-    """
-    if sum(len(part) for part in found) > MAX_SCAN_HITS:
-        return None
-    columns: dict[int, list[int]] = {}
-    for part in found:
-        for pos in part.tolist():
-            if whitespace and data[pos] >= 0x80 and not _whitespace_at(data, start, pos):
-                continue
-            columns.setdefault(column_at(data, pos), []).append(pos)
-    return columns
-
-
-def _whitespace_at(data: bytes, start: int, pos: int) -> bool:
-    """Whether the non-ASCII byte at ``pos`` begins or ends a whitespace character."""
-    if data[pos] >= 0xC0:  # a first byte
-        return data[pos : pos + 4].decode("utf-8", errors="replace")[:1] in WHITESPACE
-    first = pos
-    while first > start and pos - first < 3 and data[first] & 0xC0 == 0x80:
-        first -= 1
-    return data[first : pos + 1].decode("utf-8", errors="replace") in WHITESPACE
 
 
 def _read_csv_slow(body: bytes, names: list[str]) -> pl.DataFrame:
@@ -432,57 +204,17 @@ def _read_csv_slow(body: bytes, names: list[str]) -> pl.DataFrame:
 _NON_SPACE = re.compile(rb"\S")
 
 
-#: staged column set by the CSV reader: True where it already trimmed every text cell and list value of the row
-#: and turned empty ones into nulls (validation then skips that work); absent or null: validation does it
-TRIMMED = "__trimmed"
-#: staged column set by the CSV reader: the raw line's length in bytes. A row's cells (trimmed, unquoted) take
-#: no more than that, so validation can bound the endpoint size without measuring every cell
-LINE_BYTES = "__line_bytes"
+def _undo_export_quote(frame: pl.DataFrame, width: int) -> pl.DataFrame:
+    """Undo our export's ``'`` prefix of formula-like cells (``'+1206...``), so that an exported file imports
+    unchanged. The regex runs only on the columns that have a cell starting with ``'`` at all."""
+    names = [f"c{i}" for i in range(width)]
+    found = frame.select(pl.col(c).str.starts_with("'").any() for c in names).row(0, named=True)
+    unquoted = [pl.col(c).str.replace(r"^'([=+\-@\t\r])", "$1") for c in names if found[c]]
+    return frame.with_columns(unquoted) if unquoted else frame
 
 
-def _clean_cells(frame: pl.DataFrame, width: int, scan: BodyScan | None) -> tuple[pl.DataFrame, bool]:
-    """Undo our export's ``'`` prefix and, with a ``scan`` of the raw bytes, trim the cells it points at (and
-    turn empty ones into nulls). Returns the frame and whether every cell is trimmed now (else validation
-    trims). Runs on the parsed frame before any row is dropped, as the scan's rows are the body's."""
-    import numpy as np
-
-    types = frame.schema
-    text = {i for i in range(width) if types[f"c{i}"] == pl.String}  # (not the parsed numbers)
-    maybe_quoted = sorted(text if scan is None or scan.apostrophe is None else text & scan.apostrophe)
-    trim = scan is not None and scan.padded is not None
-    # One select for the whole-column facts, so Polars works on the columns in parallel:
-    # our own export prefixes formula-like cells with ' ('+1206...); undo it so an exported file imports
-    # unchanged. The regex is costly, so it runs only on columns that have such a cell at all.
-    facts = [pl.col(f"c{i}").str.starts_with("'").any().alias(f"q{i}") for i in maybe_quoted]
-    found = frame.select(facts).row(0, named=True) if facts else {}
-    unquoted = [
-        pl.col(f"c{i}").str.replace(r"^'([=+\-@\t\r])", "$1") for i in maybe_quoted if found.get(f"q{i}")
-    ]
-    if unquoted:
-        frame = frame.with_columns(unquoted)
-    if not trim:
-        return frame, False
-    fixed: list[pl.Series | pl.Expr] = []
-    for i in maybe_quoted:
-        if found.get(f"q{i}"):  # '\t... lost its quote and now starts with whitespace: trim it all
-            stripped = pl.col(f"c{i}").str.strip_chars()
-            fixed.append(pl.when(stripped.str.len_bytes() > 0).then(stripped).alias(f"c{i}"))
-    for i, rows in sorted(scan.padded.items()):  # type: ignore[union-attr]
-        if i not in text or found.get(f"q{i}"):
-            continue  # (a field past the header's: its row is rejected as ragged; a number is parsed already)
-        column = frame.get_column(f"c{i}")
-        where = pl.Series(np.unique(rows), dtype=pl.UInt32)
-        stripped = column.gather(where).str.strip_chars()
-        stripped = pl.select(pl.when(stripped.str.len_bytes() > 0).then(stripped)).to_series()
-        fixed.append(column.scatter(where, stripped))
-    return (frame.with_columns(fixed) if fixed else frame), True
-
-
-def _assemble(frame: pl.DataFrame, header: list[str], file: str, trimmed: bool = False) -> pl.DataFrame:
-    """Turn positional string columns into named staged columns; repeated attribute headers become lists.
-
-    ``trimmed``: every cell is trimmed already (an empty one is null), and the frame gets ``TRIMMED``.
-    """
+def _assemble(frame: pl.DataFrame, header: list[str], file: str) -> pl.DataFrame:
+    """Turn positional string columns into named staged columns; repeated attribute headers become lists."""
     positions: dict[str, list[int]] = {}
     for i, name in enumerate(header):
         positions.setdefault(name, []).append(i)
@@ -493,43 +225,24 @@ def _assemble(frame: pl.DataFrame, header: list[str], file: str, trimmed: bool =
         if kind == "ignored":
             continue
         if kind == "list" and len(idx) > 1:
-            cells = [pl.col(f"c{i}") for i in idx]
-            if not trimmed:  # validation trims the values; a blank cell of a repeated header is no value
-                cells = [pl.when(c.str.strip_chars().str.len_bytes() > 0).then(c) for c in cells]
-            lists[name] = cells
+            # trimmed values; a blank cell of a repeated header is no value
+            lists[name] = [pl.col(f"c{i}").str.strip_chars().replace("", None) for i in idx]
             exprs.append(pl.lit(None, dtype=pl.List(pl.String)).alias(name))  # holds the column's place
         else:
             # a single header (attributes too): one string per row, at most one value
             exprs.append(pl.col(f"c{idx[0]}").alias(name))
-    if trimmed:
-        exprs.append(pl.lit(True).alias(TRIMMED))
-    if LINE_BYTES in frame.columns:
-        exprs.append(pl.col(LINE_BYTES))
     out = frame.select(exprs)
     if lists:
         out = out.with_columns(_list_column(frame, name, cells) for name, cells in lists.items())
     return out
 
 
-#: a list column of more rows than this is built in two halves at once (NumPy and Polars release the GIL)
-SPLIT_LIST_ROWS = 200_000
-
-
 def _list_column(frame: pl.DataFrame, name: str, cells: list[pl.Expr]) -> pl.Series:
     """The non-null cells of each row, in column order, as one list (null where there are none).
 
-    Built from Arrow offsets and values (the cells gathered row by row): ``concat_list`` + ``drop_nulls`` or a
-    join-and-split of the cells costs several times as much on a million rows.
+    Speed (benchmarks/bench_import.py): built from Arrow offsets and values, 0.1 s for the 1M demo file's
+    three ``Attributes.Interests`` columns, where ``concat_list`` + ``list.drop_nulls`` takes 1.0 s.
     """
-    if frame.height <= SPLIT_LIST_ROWS:
-        return _list_piece(frame, name, cells)
-    halves = in_two_halves(
-        frame.height, lambda a, b: _list_piece(frame.slice(a, b - a), name, cells), name="list-column"
-    )
-    return pl.concat(halves)
-
-
-def _list_piece(frame: pl.DataFrame, name: str, cells: list[pl.Expr]) -> pl.Series:
     import numpy as np
     import pyarrow as pa
 

@@ -7,7 +7,6 @@ that another ACTIVE endpoint holds, the other one becomes INACTIVE; a user may h
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,6 @@ import polars as pl
 
 from ..errors import InputError
 from ..store import endpoint_parts, schema
-from ..store.schema import quote
 
 
 @dataclass
@@ -134,19 +132,24 @@ def write_endpoints(
     rejects = [empty]
     existing = pl.DataFrame()
     stored = bool(endpoint_parts.parts(con))
-    if stored:
-        con.register("__incoming", valid.select("Id").to_arrow())
+    if stored:  # the stored endpoints among the rows: their user, and where they are stored (to patch them)
+        con.register("__incoming", valid.select("Id").with_row_index("__i").to_arrow())
         existing = con.sql(
-            'SELECT e.Id, e."User.UserId" AS "__old_user" FROM endpoints e SEMI JOIN __incoming i ON e.Id = i.Id'
+            'SELECT i.__i, e."User.UserId" AS "__old_user", e.__part, e.__row '
+            f"FROM __incoming i JOIN ({endpoint_parts.view_sql(con, root, located=True)}) e ON e.Id = i.Id"
         ).pl()
         con.unregister("__incoming")
     if existing.height:
-        frame = valid.join(existing, on="Id", how="left", maintain_order="left").with_columns(
-            pl.col("Id").is_in(existing.get_column("Id").implode()).alias("__exists")
+        found = endpoint_parts.spread(existing.drop("__i"), existing.get_column("__i"), valid.height)
+        frame = valid.with_columns(
+            *found.get_columns(), found.get_column("__part").is_not_null().alias("__exists")
         )
     else:  # a fresh project, or only new endpoints: skip the join
         frame = valid.with_columns(
-            pl.lit(None, dtype=pl.String).alias("__old_user"), pl.lit(False).alias("__exists")
+            pl.lit(None, dtype=pl.String).alias("__old_user"),
+            pl.lit(None, dtype=pl.Int32).alias("__part"),
+            pl.lit(None, dtype=pl.Int64).alias("__row"),
+            pl.lit(False).alias("__exists"),
         )
     incomplete = ~pl.col("__exists") & (
         pl.col("ChannelType").is_null() if "ChannelType" in frame.columns else pl.lit(True)
@@ -165,16 +168,12 @@ def write_endpoints(
         )
         frame = frame.filter(~incomplete_mask)
 
-    # the quick test for addresses taken twice (below) runs in a thread beside the per-user count: rows the cap
-    # may still drop cannot make distinct addresses collide
-    pool = ThreadPoolExecutor(1, thread_name_prefix="upsert")
-    addresses_distinct = (
-        pool.submit(surely_distinct, frame.get_column("Address")) if "Address" in frame.columns else None
-    )
-    pool.shutdown(wait=False)
-
     # at most 15 endpoints per user: endpoints the user already holds rank first, then file order
-    if "User.UserId" in frame.columns and frame.get_column("User.UserId").is_not_null().any():
+    # (only a user who gains an endpoint can go over: a nightly update of the same endpoints skips all this)
+    gains = pl.col("User.UserId").is_not_null() & (
+        ~pl.col("__exists") | pl.col("__old_user").is_null() | (pl.col("User.UserId") != pl.col("__old_user"))
+    )
+    if "User.UserId" in frame.columns and frame.select(gains.any()).item():
         uid = pl.coalesce("User.UserId", "__old_user") if existing.height else pl.col("User.UserId")
         frame = frame.with_columns(uid.alias("__uid"))
         others = pl.DataFrame(schema={"__uid": pl.String, "__held": pl.Int64})
@@ -208,9 +207,9 @@ def write_endpoints(
     # an Address taken by a later row of the same input leaves the earlier endpoint INACTIVE
     channel = pl.col("ChannelType") if "ChannelType" in frame.columns else pl.lit(None, dtype=pl.String)
     shared = (
-        addresses_distinct is not None
+        "Address" in frame.columns
         # distinct hashes prove distinct addresses, at a fraction of is_duplicated()'s cost on a million strings
-        and not addresses_distinct.result()
+        and not surely_distinct(frame.get_column("Address"))
         and bool(
             frame.select(
                 pl.struct(channel.alias("c"), pl.col("Address"))
@@ -235,10 +234,9 @@ def write_endpoints(
     if stored and "Address" in data_cols and "ChannelType" in data_cols:
         con.register("__staged", frame.select("Id", "ChannelType", "Address").to_arrow())
         deactivated = con.sql(
-            "SELECT e.* REPLACE ('INACTIVE' AS EndpointStatus, CAST($now AS TIMESTAMP) AS EffectiveDate) "
-            "FROM endpoints e "
-            "SEMI JOIN (SELECT DISTINCT ChannelType, Address FROM __staged WHERE Address IS NOT NULL) s "
-            "ON e.Address = s.Address AND e.ChannelType = s.ChannelType "
+            "SELECT e.Id, e.__part, e.__row, 'INACTIVE' AS EndpointStatus, CAST($now AS TIMESTAMP) AS EffectiveDate "
+            f"FROM ({endpoint_parts.view_sql(con, root, located=True)}) e "
+            "SEMI JOIN __staged s ON e.Address = s.Address AND e.ChannelType = s.ChannelType "
             "ANTI JOIN __staged i ON e.Id = i.Id "
             "WHERE e.EndpointStatus = 'ACTIVE'",
             params={"now": now},
@@ -259,60 +257,42 @@ def write_endpoints(
         ),
     }
     any_exists = bool(frame.get_column("__exists").any())
-    inserts = (frame.filter(~pl.col("__exists")) if any_exists else frame).select(
-        *[c for c in data_cols if c not in special], *[e.alias(c) for c, e in special.items()]
+    all_exist = any_exists and bool(frame.get_column("__exists").all())
+    inserts = (
+        pl.DataFrame()
+        if all_exist
+        else (frame.filter(~pl.col("__exists")) if any_exists else frame).select(
+            *[c for c in data_cols if c not in special], *[e.alias(c) for c, e in special.items()]
+        )
     )
-    merged = pl.DataFrame()
-    if any_exists:
-        merged = _merge_updates(con, frame.filter(pl.col("__exists")), data_cols, now)
-    removed = (
-        pl.concat([f.get_column("Id") for f in (merged, deactivated) if f.height], how="vertical")
-        if merged.height or deactivated.height
-        else None
+    # an update: given fields replace stored ones (a null keeps it); the endpoint is ACTIVE unless the file (or
+    # a later row with its address) says otherwise; EffectiveDate is now unless given; CreationDate and
+    # CohortId stay
+    updates = (
+        (frame if all_exist else frame.filter(pl.col("__exists"))).select(
+            *[c for c in data_cols if c not in special],
+            "__part",
+            "__row",
+            special["EndpointStatus"].alias("EndpointStatus"),
+            special["EffectiveDate"].alias("EffectiveDate"),
+            *[c for c in ("CreationDate", "OptOut", "CohortId") if c in data_cols],
+        )
+        if any_exists
+        else pl.DataFrame()
     )
-    write = endpoint_parts.write(con, root, add=[inserts, merged, deactivated], remove_ids=removed)
+    patch = [f for f in (updates, deactivated) if f.height]
+    write = endpoint_parts.write(
+        con,
+        root,
+        add=[inserts],
+        patch=pl.concat(patch, how="diagonal_relaxed") if patch else None,
+        keep=("CreationDate", "CohortId"),
+    )
     return WriteOutcome(
         inserts.height,
-        merged.height,
+        updates.height,
         deactivated.height,
         pl.concat(rejects),
         frame.get_column("Id"),
         write,
     )
-
-
-def _merge_updates(
-    con: duckdb.DuckDBPyConnection, updates: pl.DataFrame, data_cols: list[str], now: datetime
-) -> pl.DataFrame:
-    """Stored rows with the update applied: given fields replace stored ones, the others are carried over."""
-    table = endpoint_parts.columns(con)
-    # attribute values given as one string per row become one-element lists, like the stored column
-    staged = updates.select(*data_cols, "__status").with_columns(
-        endpoint_parts.as_list(c)
-        for c in data_cols
-        if table.get(c) == "VARCHAR[]" and updates.schema[c] == pl.String
-    )
-
-    def value(column: str) -> str:
-        given = f"s.{quote(column)}" if column in data_cols else "NULL"
-        old = f"e.{quote(column)}"
-        if column == "EndpointStatus":
-            return f"coalesce(s.__status, {given}, 'ACTIVE')"
-        if column == "EffectiveDate":
-            return f"coalesce({given}, CAST($now AS TIMESTAMP))"
-        if column in ("CreationDate", "CohortId"):
-            return f"coalesce({old}, {given})"
-        if column == "Id":
-            return "s.Id"
-        return f"coalesce({given}, {old})"
-
-    con.register("__staged", staged.to_arrow())
-    try:
-        return con.sql(
-            "SELECT "
-            + ", ".join(f"{value(c)} AS {quote(c)}" for c in table)
-            + " FROM __staged s JOIN endpoints e ON e.Id = s.Id",
-            params={"now": now},
-        ).pl()
-    finally:
-        con.unregister("__staged")

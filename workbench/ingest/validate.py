@@ -12,14 +12,12 @@ could break a rule.
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
 from ..store import schema
 from .phones import normalise_phones
-from .readers import LINE_BYTES, TRIMMED
-from .sidework import in_two_halves
+from .rejects import FRAME_SCHEMA
 
 # A practical addr-spec check (the WHATWG "valid e-mail address" with a dotted domain); addresses that fail it
 # are checked again one by one with email-validator (which also accepts internationalised addresses) and
@@ -35,7 +33,6 @@ _ENUMS = {
     "OptOut": schema.OPT_OUT_VALUES,
     "EndpointStatus": schema.ENDPOINT_STATUSES,
 }
-_REJECTS_SCHEMA = {"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String}
 
 
 def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -43,7 +40,7 @@ def _col(frame: pl.DataFrame, name: str) -> pl.Expr:
 
 
 def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
-    """A column as text: the CSV reader parses a number column as numbers when every cell in it is one."""
+    """A column as text (a frame handed to validate() may hold a number column)."""
     return pl.col(name) if frame.schema[name] == pl.String else pl.col(name).cast(pl.String)
 
 
@@ -129,34 +126,26 @@ def _normalise_text(
     frame: pl.DataFrame, scalar_cols: list[str], list_cols: list[str]
 ) -> tuple[pl.DataFrame, set[str]]:
     """Trim every string (and list value), turn empty ones into nulls (and empty lists into nulls), upper-case the
-    enumerations. Whole-column tests first, in one select; the work only on the columns that need it. A frame
-    whose rows the CSV reader has all trimmed already (``TRIMMED``) is not looked at again. Also returns the
-    enumeration columns whose every value is valid as it stands (their checks need not run again)."""
-    trimmed = TRIMMED in frame.columns and frame.get_column(TRIMMED).fill_null(False).all()
-    scalar_cols = [c for c in scalar_cols if frame.schema[c] == pl.String]  # (parsed numbers need no trim)
+    enumerations. Also returns the enumeration columns whose every value is valid as it stands (their checks
+    need not run again)."""
+    scalar_cols = [c for c in scalar_cols if frame.schema[c] == pl.String]
+    if scalar_cols:
+        # every column at once (cheaper than finding out first which ones need it)
+        frame = frame.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in scalar_cols)
     enums = [c for c in _ENUMS if c in scalar_cols]
-    facts: list[pl.Expr] = []
-    if not trimmed:
-        facts += [might_need_trim(pl.col(c)).alias(f"t:{c}") for c in scalar_cols]
-        facts += [might_need_trim(pl.col(c).explode()).alias(f"t:{c}") for c in list_cols]
+    # list values: per-row list work is slow, so only in the columns a whole-column test picks
+    facts = [might_need_trim(pl.col(c).explode()).alias(f"t:{c}") for c in list_cols]
     facts += [(pl.col(c).is_in(_ENUMS[c]) | pl.col(c).is_null()).all().alias(f"u:{c}") for c in enums]
     found = frame.select(facts).row(0, named=True) if facts else {}
     work = []
-    for c in scalar_cols:
-        if found.get(f"t:{c}"):
-            stripped = pl.col(c).str.strip_chars()
-            work.append(pl.when(stripped.str.len_bytes() > 0).then(stripped).alias(c))
     for c in list_cols:
-        if found.get(f"t:{c}"):
+        if found[f"t:{c}"]:
             element = pl.element().str.strip_chars()
             values = pl.col(c).list.eval(element.filter(element.str.len_bytes() > 0))
             work.append(pl.when(values.list.len() > 0).then(values).alias(c))
-    if work:
-        frame = frame.with_columns(work)
-    # an enumeration is upper-cased unless every value is one of its values as it stands (a value that needed
-    # trimming fails that test, so its column is upper-cased after the trim, as before)
-    upper = [pl.col(c).str.to_uppercase() for c in enums if not found[f"u:{c}"]]
-    return (frame.with_columns(upper) if upper else frame), {c for c in enums if found[f"u:{c}"]}
+    # an enumeration is upper-cased unless every value is one of its values as it stands
+    work += [pl.col(c).str.to_uppercase() for c in enums if not found[f"u:{c}"]]
+    return (frame.with_columns(work) if work else frame), {c for c in enums if found[f"u:{c}"]}
 
 
 def _phone_columns(
@@ -180,7 +169,7 @@ def _phone_columns(
         return None
     positions = sub.get_column("i")
     raw = sub.get_column("a")
-    e164, why = _normalise_phones_in_halves(raw, sub.get_column("r"))
+    e164, why = normalise_phones(raw, sub.get_column("r"))
     # a phone row keeps its raw text where it has no E.164 form (its row is rejected)
     normalised = pl.select(pl.coalesce(e164, raw)).to_series()
     full = frame.get_column("Address").scatter(positions, normalised)
@@ -188,19 +177,6 @@ def _phone_columns(
         return full, None
     reasons = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("__phone_reason")
     return full, reasons.scatter(positions, why)
-
-
-#: more phone numbers than this are normalised in two halves at once (the longest of validate's threads)
-SPLIT_PHONE_ROWS = 50_000
-
-
-def _normalise_phones_in_halves(raw: pl.Series, region: pl.Series) -> tuple[pl.Series, pl.Series]:
-    if raw.len() <= SPLIT_PHONE_ROWS:
-        return normalise_phones(raw, region)
-    first, rest = in_two_halves(
-        raw.len(), lambda a, b: normalise_phones(raw.slice(a, b - a), region.slice(a, b - a)), name="phones"
-    )
-    return pl.concat([first[0], rest[0]]), pl.concat([first[1], rest[1]])
 
 
 def _address_facts(frame: pl.DataFrame) -> tuple[pl.Series | None, bool]:
@@ -232,12 +208,7 @@ _Check = tuple[pl.Expr, "str | pl.Expr", "pl.Expr | str"]  # (fails, field, reas
 
 
 def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Check and normalise staged rows. Returns (valid rows, typed) and (rejects: __file, __line, field, reason).
-
-    The independent column work (phone numbers; e-mail addresses; dates, numbers and the attribute summary)
-    runs in two worker threads beside the main one: each step is mostly single-threaded Polars or Python, and
-    Polars releases the GIL while it works.
-    """
+    """Check and normalise staged rows. Returns (valid rows, typed) and (rejects: __file, __line, field, reason)."""
     frame = staged
     cols = set(frame.columns)
     attr_cols = [c for c in frame.columns if (f := schema.attribute_family(c)) and f[0] != "Metrics."]
@@ -254,16 +225,11 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
     bounds = {"Location.Latitude": 90.0, "Location.Longitude": 180.0}
     numeric = [*(c for c in bounds if c in cols), *metric_cols]
     dates = [c for c in ("EffectiveDate", "CreationDate") if c in cols]
-    with ThreadPoolExecutor(2, thread_name_prefix="validate") as pool:
-        phones = pool.submit(_phone_columns, frame, default_region) if addressed else None
-        emails = pool.submit(_address_facts, frame) if addressed else None
-        parsed = [
-            parse_datetime_series(frame.get_column(c), trimmed=True).alias(f"__parsed_{c}") for c in dates
-        ]
-        numbers = frame.select(pl.col(c).cast(pl.Float64, strict=False).alias(f"__num_{c}") for c in numeric)
-        summary = _attribute_summary(frame, text_cols, attr_cols, list_cols)
-        phone_columns = phones.result() if phones else None
-        email_reasons, push_spaces = emails.result() if emails else (None, False)
+    phone_columns = _phone_columns(frame, default_region) if addressed else None
+    email_reasons, push_spaces = _address_facts(frame) if addressed else (None, False)
+    parsed = [parse_datetime_series(frame.get_column(c), trimmed=True).alias(f"__parsed_{c}") for c in dates]
+    numbers = frame.select(pl.col(c).cast(pl.Float64, strict=False).alias(f"__num_{c}") for c in numeric)
+    summary = _attribute_summary(frame, text_cols, attr_cols, list_cols)
     frame = frame.with_columns(*parsed, *numbers.get_columns())
     if email_reasons is not None:
         frame = frame.with_columns(email_reasons)
@@ -384,11 +350,11 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
             field_expr = pl.when(pl.col(f"__fail{i}")).then(field_e).otherwise(field_expr)
             reason_expr = pl.when(pl.col(f"__fail{i}")).then(reason_e.cast(pl.String)).otherwise(reason_expr)
         bad = bad.select("__file", "__line", field_expr.alias("field"), reason_expr.alias("reason")).cast(
-            _REJECTS_SCHEMA
+            FRAME_SCHEMA
         )  # type: ignore[arg-type]
         frame = frame.filter(~pl.col("__bad"))
     else:
-        bad = pl.DataFrame(schema=_REJECTS_SCHEMA)
+        bad = pl.DataFrame(schema=FRAME_SCHEMA)
     frame = frame.with_columns(typed)
 
     # rows without an Id get a stable one; duplicate Ids in the input keep the first and reject the rest
@@ -456,13 +422,9 @@ def _attribute_summary(
             pl.col(c).explode().str.len_bytes().max().alias(f"b:{c}"),
             pl.col(c).list.len().max().alias(f"n:{c}"),
         ]
-    if LINE_BYTES in frame.columns and frame.get_column(LINE_BYTES).null_count() == 0:
-        # every row from a CSV line: its cells take at most the line's bytes, and its address may grow to E.164
-        summary.append((pl.col(LINE_BYTES).max() + _LONGEST_E164).alias("line"))
-    else:
-        summary += [
-            _text(frame, c).str.len_bytes().max().alias(f"s:{c}") for c in text_cols if c in frame.columns
-        ]
+    summary += [
+        _text(frame, c).str.len_bytes().max().alias(f"s:{c}") for c in text_cols if c in frame.columns
+    ]
     found = {k: v or 0 for k, v in (frame.select(summary).row(0, named=True) if summary else {}).items()}
     if "s:Address" in found:
         found["s:Address"] = max(found["s:Address"], _LONGEST_E164)
@@ -524,11 +486,8 @@ def _attribute_checks(
     limit = schema.MAX_ENDPOINT_BYTES
     sized = [c for c in text_cols if c in frame.columns]
     widest = {c: found[f"b:{c}"] for c in attr_cols}
-    if "line" in found:
-        whole = found["line"]
-    else:
-        whole = sum(found[f"s:{c}"] for c in sized) + sum(widest[c] for c in string_attr_cols)
-        whole += sum(widest[c] * found[f"n:{c}"] for c in list_cols)
+    whole = sum(found[f"s:{c}"] for c in sized) + sum(widest[c] for c in string_attr_cols)
+    whole += sum(widest[c] * found[f"n:{c}"] for c in list_cols)
     if not sized or whole <= limit:
         return checks
     text_size = [_text(frame, c).str.len_bytes().fill_null(0) for c in [*sized, *string_attr_cols]]

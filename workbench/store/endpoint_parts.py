@@ -7,6 +7,10 @@ custom attribute, so SQL, segments and Polars see one flat table. Underneath:
   it changes (copy-on-write), all recorded in the catalog table ``endpoint_parts`` inside the caller's
   transaction. A kill at any point leaves either the old list of parts or the new one; files no list names
   are removed by a later write.
+- An update patches rows where they are: the lookup that finds the stored endpoints also gives each one's
+  part and row number (``view_sql(located=True)``), and only the parts holding one are rewritten, one part
+  per writer thread at a time, each row in its place. Parts are small (PART_ROWS) so that rewriting one
+  holds little memory; an update of 1M of 4M endpoints rewrites them all, since its Ids fall in every part.
 - A part stores an attribute column (``Attributes.*``, ``User.UserAttributes.*``) as a plain string column when
   no row in that part has more than one value, and as a list otherwise; the view always shows a list. Single
   values are by far the common case, and a string column filters as fast as a hand-made flat table (a list
@@ -22,9 +26,10 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +41,10 @@ from .catalog import transaction
 from .schema import quote, sql_string
 
 PART_DIR = "endpoints"
-#: a part holds at most this many rows; rewriting one part for an update then costs a bounded time
-PART_ROWS = 2_000_000
+#: a part holds at most this many rows: an update rewrites whole parts, holding WRITER_THREADS of them in memory
+#: at once (2M-row parts cost an update of 1M of 4M endpoints 0.5 GB more; the filter benchmark reads 250k-row
+#: parts within 10% of 2M-row ones)
+PART_ROWS = 250_000
 #: parts under this many rows are "small"; more than MAX_SMALL_PARTS of them are merged on the next write
 SMALL_PART_ROWS = 100_000
 MAX_SMALL_PARTS = 4
@@ -94,7 +101,7 @@ def parts(con: duckdb.DuckDBPyConnection) -> list[Part]:
     ]
 
 
-def _part_select(group: list[Part], cols: dict[str, str], root: Path) -> str:
+def _part_select(group: list[Part], cols: dict[str, str], root: Path, position: int | None = None) -> str:
     first = group[0]
     held, lists = set(first.columns), set(first.list_columns)
     exprs = []
@@ -109,24 +116,36 @@ def _part_select(group: list[Part], cols: dict[str, str], root: Path) -> str:
         else:
             exprs.append(q)
     files = ", ".join(sql_string(root / PART_DIR / p.name) for p in group)
-    return f"SELECT {', '.join(exprs)} FROM read_parquet([{files}])"
+    if position is None:
+        return f"SELECT {', '.join(exprs)} FROM read_parquet([{files}])"
+    exprs.append(f"{position} AS __part, file_row_number AS __row")
+    return f"SELECT {', '.join(exprs)} FROM read_parquet([{files}], file_row_number=true)"
+
+
+def view_sql(con: duckdb.DuckDBPyConnection, root: Path, *, located: bool = False) -> str:
+    """The query behind the ``endpoints`` view. ``located`` adds where each row is stored, what :func:`write`
+    needs to patch it: ``__part``, the part's position in :func:`parts`, and ``__row``, the row's number in it.
+    """
+    cols = columns(con)
+    current = parts(con)
+    if located:
+        selects = [_part_select([part], cols, root.resolve(), i) for i, part in enumerate(current)]
+    else:
+        groups: dict[tuple, list[Part]] = {}
+        for part in current:  # parts with the same layout are read by one scan
+            groups.setdefault((part.columns, part.list_columns), []).append(part)
+        selects = [_part_select(g, cols, root.resolve()) for g in groups.values()]
+    if selects:
+        return "\nUNION ALL\n".join(selects)
+    typed = [f"CAST(NULL AS {t}) AS {quote(c)}" for c, t in cols.items()]
+    if located:
+        typed += ["CAST(NULL AS INTEGER) AS __part", "CAST(NULL AS BIGINT) AS __row"]
+    return f"SELECT {', '.join(typed)} WHERE false"
 
 
 def create_view(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     """(Re)create this connection's temporary ``endpoints`` view over the current parts."""
-    cols = columns(con)
-    groups: dict[tuple, list[Part]] = {}
-    for part in parts(con):  # parts with the same layout are read by one scan
-        groups.setdefault((part.columns, part.list_columns), []).append(part)
-    if groups:
-        body = "\nUNION ALL\n".join(_part_select(g, cols, root.resolve()) for g in groups.values())
-    else:
-        body = (
-            "SELECT "
-            + ", ".join(f"CAST(NULL AS {t}) AS {quote(c)}" for c, t in cols.items())
-            + " WHERE false"
-        )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW endpoints AS {body}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW endpoints AS {view_sql(con, root)}")
 
 
 def _layout(frame: pl.DataFrame, cols: dict[str, str]) -> pl.DataFrame:
@@ -257,23 +276,34 @@ def _write_part(root: Path, frame: pl.DataFrame) -> str:
     return name
 
 
-def _write_parts(
-    root: Path, frames: list[pl.DataFrame], cols: dict[str, str]
-) -> list[tuple[str, pl.DataFrame]]:
-    """Lay each frame out for storage (:func:`_layout`) and write it as a part, WRITER_THREADS at once (the
-    writer releases the GIL); returns each part's name and stored frame."""
+@dataclass(frozen=True)
+class _Written:
+    """A part just written: what its catalog row records."""
+
+    name: str
+    rows: int
+    columns: list[str]
+    list_columns: list[str]
+
+
+def _store(root: Path, frame: pl.DataFrame, cols: dict[str, str]) -> _Written:
+    """Lay ``frame`` out for storage (:func:`_layout`) and write it as a part."""
+    stored = _layout(frame, cols)
+    lists = [c for c, t in stored.schema.items() if t == pl.List(pl.String)]
+    return _Written(_write_part(root, stored), stored.height, stored.columns, lists)
+
+
+def _write_parts(root: Path, jobs: list[Callable[[], pl.DataFrame]], cols: dict[str, str]) -> list[_Written]:
+    """Write the frame each job returns as a part, WRITER_THREADS jobs at once (the Parquet writer and Polars
+    release the GIL): two at once make an update of 1M of 4M endpoints 20% faster (benchmarks/bench_update.py).
+    A job reads its frame when it starts, so at most WRITER_THREADS rewritten parts are held at a time."""
     (root / PART_DIR).mkdir(exist_ok=True)
-
-    def one(frame: pl.DataFrame) -> tuple[str, pl.DataFrame]:
-        stored = _layout(frame, cols)
-        return _write_part(root, stored), stored
-
-    if len(frames) <= 1:
-        return [one(f) for f in frames]
+    if len(jobs) <= 1:
+        return [_store(root, job(), cols) for job in jobs]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=WRITER_THREADS) as pool:
-        return list(pool.map(one, frames))
+        return list(pool.map(lambda job: _store(root, job(), cols), jobs))
 
 
 def _chunks(frame: pl.DataFrame) -> list[pl.DataFrame]:
@@ -283,14 +313,6 @@ def _chunks(frame: pl.DataFrame) -> list[pl.DataFrame]:
         pieces = max(pieces, WRITER_THREADS)
     size = -(-frame.height // max(pieces, 1))
     return [frame.slice(offset, size) for offset in range(0, frame.height, size)]
-
-
-def _record(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, cols: dict[str, str]) -> None:
-    lists = [c for c in frame.columns if frame.schema[c] == pl.List(pl.String)]
-    con.execute(
-        "INSERT INTO endpoint_parts VALUES (?, ?, ?, ?, ?)",
-        [name, frame.height, list(frame.columns), lists, datetime.now()],
-    )
 
 
 def as_list(column: str) -> pl.Expr:
@@ -310,17 +332,74 @@ def harmonise(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(fixed, how="diagonal_relaxed")
 
 
+def spread(frame: pl.DataFrame, positions: pl.Series, length: int) -> pl.DataFrame:
+    """``frame``'s rows moved to ``positions`` (row numbers) of a ``length``-row frame whose other rows are
+    null: lines looked-up rows up with the rows they belong to without joining a million strings again
+    (0.3-0.4 s of a 1M-row update; benchmarks/bench_update.py)."""
+    import numpy as np
+
+    index = np.full(length, -1, dtype=np.int64)
+    index[positions.to_numpy()] = np.arange(len(positions))
+    taken = pl.Series(index)
+    return frame.select(pl.all().gather(pl.select(pl.when(taken >= 0).then(taken)).to_series()))
+
+
+def _lists(series: pl.Series) -> pl.Series:
+    return series.to_frame().select(as_list(series.name)).to_series() if series.dtype == pl.String else series
+
+
+def _patched(path: Path, patch: pl.DataFrame, position: int, keep: Collection[str]) -> pl.DataFrame:
+    """The rows of the part at ``path`` with the rows of ``patch`` for it applied; see :func:`write`.
+
+    New values are scattered into the stored columns at their row numbers: merging only the patched rows
+    halves the patch's cost against lining them up with every row first (an update of 1M of 4M endpoints
+    rewrites its parts 17% faster; benchmarks/bench_update.py).
+    """
+    stored = pl.read_parquet(path)
+    patch = patch.filter(pl.col("__part") == position)  # here: one part's rows at a time
+    rows = patch.get_column("__row")
+    if "RawAddress" in patch.columns and "Address" in stored.columns:  # as the view shows it
+        held = [pl.col("RawAddress")] if "RawAddress" in stored.columns else []
+        stored = stored.with_columns(pl.coalesce(*held, pl.col("Address")).alias("RawAddress"))
+    values = []
+    for column, dtype in patch.schema.items():
+        if column in ("Id", "__part", "__row"):
+            continue
+        new = patch.get_column(column)
+        if column in stored.columns:
+            old = stored.get_column(column)
+        else:
+            old = pl.repeat(None, stored.height, dtype=dtype, eager=True).alias(column)
+        if dtype != old.dtype and pl.List(pl.String) in (dtype, old.dtype):
+            new, old = _lists(new), _lists(old)  # one string per row on one side, lists on the other
+        if new.null_count() or column in keep:  # a null keeps the stored value; in ``keep`` it wins
+            before = old.gather(rows)
+            first, second = (before, new) if column in keep else (new, before)
+            new = pl.select(pl.coalesce(pl.lit(first), pl.lit(second))).to_series()
+        new = new.cast(old.dtype)
+        if old.dtype == pl.List(pl.String):  # (Polars cannot scatter into a list column)
+            spread_out = spread(new.to_frame(), rows, stored.height).to_series()
+            values.append(pl.select(pl.coalesce(pl.lit(spread_out), pl.lit(old))).to_series().alias(column))
+        else:
+            values.append(old.clone().scatter(rows, new).alias(column))
+    return stored.with_columns(values)
+
+
 def write(
     con: duckdb.DuckDBPyConnection,
     root: Path,
     *,
     add: Sequence[pl.DataFrame] = (),
-    remove_ids: pl.Series | None = None,
+    patch: pl.DataFrame | None = None,
+    keep: Collection[str] = (),
 ) -> Write:
-    """Add endpoint rows and remove rows by Id, inside the caller's open transaction.
+    """Add endpoint rows and change stored ones, inside the caller's open transaction.
 
-    ``add`` frames hold endpoint columns (any subset; ``Id`` required, unique across the store after
-    ``remove_ids`` is applied). Parts holding a removed Id are rewritten without it. Afterwards the
+    ``add`` frames hold new endpoints (any subset of the endpoint columns; ``Id`` required and new to the
+    store). ``patch`` holds Ids of stored endpoints, where each is stored (``__part`` and ``__row``, as
+    ``view_sql(located=True)`` shows them) and values for some columns: a value replaces the stored one, a null
+    keeps it; in the ``keep`` columns the stored value wins unless it is null. Only the parts
+    holding a patched Id are rewritten, one at a time per writer thread, rows in place. Afterwards the
     connection's ``endpoints`` view shows the new state; call ``committed()`` or ``rolled_back()`` on the
     result once the caller's transaction has ended.
     """
@@ -328,42 +407,36 @@ def write(
     result = Write(root)
     _remove_orphans(con, root)
     current = parts(con)
-    replaced: dict[str, pl.DataFrame] = {}
-    if remove_ids is not None and len(remove_ids) and current:
-        con.register("__removed", pl.DataFrame({"Id": remove_ids}).to_arrow())
-        files = ", ".join(sql_string(root / PART_DIR / p.name) for p in current)
-        hit = {
-            Path(r[0]).name
-            for r in con.execute(
-                f"SELECT DISTINCT filename FROM read_parquet([{files}], filename=true) "
-                "WHERE Id IN (SELECT Id FROM __removed)"
-            ).fetchall()
-        }
-        con.unregister("__removed")
-        removed = remove_ids.implode()
-        for part in current:
-            if part.name in hit:
-                kept = pl.read_parquet(root / PART_DIR / part.name).filter(~pl.col("Id").is_in(removed))
-                replaced[part.name] = kept
-    survivors = [p for p in current if p.name not in replaced]
-    new_frames = [f for f in replaced.values() if f.height]
-    new_frames += [f for f in add if f.height]
+    jobs: list[tuple[int, Callable[[], pl.DataFrame]]] = []
+    if patch is not None and patch.height:
+        for position in patch.get_column("__part").unique(maintain_order=True):
+            part = current[position]
+            jobs.append((part.rows, partial(_patched, root / PART_DIR / part.name, patch, position, keep)))
+            result.superseded.append(part.name)
+    for frame in (f for f in add if f.height):
+        jobs.extend((chunk.height, partial(lambda f: f, chunk)) for chunk in _chunks(frame) if chunk.height)
 
     # merge small parts (including the ones written now) so the view stays a handful of scans
-    small = [p for p in survivors if p.rows < SMALL_PART_ROWS]
-    small_new = [f for f in new_frames if f.height < SMALL_PART_ROWS]
-    if len(small) + len(small_new) > MAX_SMALL_PARTS:
-        merged = [pl.read_parquet(root / PART_DIR / p.name) for p in small] + small_new
-        new_frames = [f for f in new_frames if f.height >= SMALL_PART_ROWS] + [harmonise(merged)]
-        survivors = [p for p in survivors if p not in small]
-        replaced.update({p.name: pl.DataFrame() for p in small})
+    small = [p for p in current if p.rows < SMALL_PART_ROWS and p.name not in result.superseded]
+    small_jobs = [job for job in jobs if job[0] < SMALL_PART_ROWS]
+    if len(small) + len(small_jobs) > MAX_SMALL_PARTS:
+        sources = [job for _, job in small_jobs]
+        sources += [partial(pl.read_parquet, root / PART_DIR / p.name) for p in small]
+        merged = (
+            sum(p.rows for p in small) + sum(n for n, _ in small_jobs),
+            lambda: harmonise([f() for f in sources]),
+        )
+        jobs = [job for job in jobs if job[0] >= SMALL_PART_ROWS] + [merged]
+        result.superseded.extend(p.name for p in small)
 
-    for name, chunk in _write_parts(root, [chunk for frame in new_frames for chunk in _chunks(frame)], cols):
-        result.added.append(name)
-        _record(con, name, chunk, cols)
-    if replaced:
-        con.execute("DELETE FROM endpoint_parts WHERE name IN (SELECT unnest(?))", [list(replaced)])
-        result.superseded.extend(replaced)
+    for written in _write_parts(root, [job for _, job in jobs], cols):
+        result.added.append(written.name)
+        con.execute(
+            "INSERT INTO endpoint_parts VALUES (?, ?, ?, ?, ?)",
+            [written.name, written.rows, written.columns, written.list_columns, datetime.now()],
+        )
+    if result.superseded:
+        con.execute("DELETE FROM endpoint_parts WHERE name IN (SELECT unnest(?))", [result.superseded])
     create_view(con, root)
     return result
 

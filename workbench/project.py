@@ -23,13 +23,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
 from .store import Store
 from .store.schema import quote
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    import polars as pl
 
     from .analytics import FunnelResult, KpiResult
     from .dashboards import Dashboard
@@ -74,7 +74,8 @@ class Endpoints:
             "SELECT count(*), count(*) FILTER (WHERE EndpointStatus = 'ACTIVE'), "
             'count(DISTINCT "User.UserId") FROM endpoints' + (f" WHERE {where}" if where else "")
         )
-        n, active, users = self._project.query(sql).row(0)
+        with self._project.connect(read_only=True) as con:  # a tuple, not a frame: no Polars import
+            n, active, users = con.execute(sql).fetchone()
         return EndpointCounts(int(n), int(active), int(users))
 
     def frame(self, columns: Sequence[str] | None = None, where: str | None = None) -> pl.DataFrame:

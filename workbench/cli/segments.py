@@ -42,17 +42,14 @@ def cmd_count(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from ..segments import list_segments
-
-    frame = list_segments(open_project(args))
+    # the catalog's rows as tuples (what ``segments.list_segments`` returns as a frame): no Polars import
+    with open_project(args).connect(read_only=True, views=False) as con:
+        found = con.execute(
+            "SELECT name, segment_type, latest_version, updated_at FROM segments ORDER BY name"
+        ).fetchall()
     rows = [
-        {
-            "segment": r["name"],
-            "type": r["segment_type"],
-            "version": r["latest_version"],
-            "updated_at": str(r["updated_at"]),
-        }
-        for r in frame.iter_rows(named=True)
+        {"segment": name, "type": kind, "version": version, "updated_at": str(updated_at)}
+        for name, kind, version, updated_at in found
     ]
     text = (
         "\n".join(f"{r['segment']}\t{r['type']}\tv{r['version']}\t{r['updated_at']}" for r in rows)

@@ -36,11 +36,12 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from . import schema
 from .catalog import transaction
-from .schema import quote, sql_string
 
-PART_DIR = "endpoints"
+# the read side (the ``endpoints`` view) lives in views.py, which needs DuckDB only; its names stay here too
+from .views import PART_DIR, Part, columns, parts, view_sql  # noqa: F401
+from .views import create_endpoints_view as create_view
+
 #: a part holds at most this many rows: an update rewrites whole parts, holding WRITER_THREADS of them in memory
 #: at once (2M-row parts cost an update of 1M of 4M endpoints 0.5 GB more; the filter benchmark reads 250k-row
 #: parts within 10% of 2M-row ones)
@@ -69,83 +70,6 @@ _POLARS_TYPES: dict[str, pl.DataType] = {
 def polars_type(sqltype: str) -> pl.DataType:
     """The Polars dtype a part stores for a column of the given SQL type (lists may be stored as strings)."""
     return _POLARS_TYPES[sqltype]
-
-
-def columns(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Every endpoint column in view order (fixed fields, then attributes in the order first met) -> SQL type."""
-    out = {c: t.replace(" NOT NULL", "") for c, t in schema.ENDPOINT_COLUMNS.items()}
-    for (column,) in con.execute(
-        "SELECT column_name FROM attribute_names ORDER BY position, created_at, column_name"
-    ).fetchall():
-        out[column] = schema.attribute_family(column)[2]  # type: ignore[index]
-    return out
-
-
-@dataclass(frozen=True)
-class Part:
-    """One Parquet file of endpoints: its name, row count, the columns it holds and which hold lists."""
-
-    name: str
-    rows: int
-    columns: tuple[str, ...]
-    list_columns: tuple[str, ...]
-
-
-def parts(con: duckdb.DuckDBPyConnection) -> list[Part]:
-    """The parts that make up the endpoints now (as this connection's transaction sees them)."""
-    return [
-        Part(name, int(rows), tuple(cols), tuple(lists))
-        for name, rows, cols, lists in con.execute(
-            "SELECT name, rows, columns, list_columns FROM endpoint_parts ORDER BY created_at, name"
-        ).fetchall()
-    ]
-
-
-def _part_select(group: list[Part], cols: dict[str, str], root: Path, position: int | None = None) -> str:
-    first = group[0]
-    held, lists = set(first.columns), set(first.list_columns)
-    exprs = []
-    for column, sqltype in cols.items():
-        q = quote(column)
-        if column == "RawAddress" and "Address" in held:  # stored only where it differs from Address
-            exprs.append(f'coalesce({q}, "Address") AS {q}' if column in held else f'"Address" AS {q}')
-        elif column not in held:
-            exprs.append(f"CAST(NULL AS {sqltype}) AS {q}")
-        elif sqltype == "VARCHAR[]" and column not in lists:
-            exprs.append(f"CASE WHEN {q} IS NULL THEN NULL ELSE [{q}] END AS {q}")
-        else:
-            exprs.append(q)
-    files = ", ".join(sql_string(root / PART_DIR / p.name) for p in group)
-    if position is None:
-        return f"SELECT {', '.join(exprs)} FROM read_parquet([{files}])"
-    exprs.append(f"{position} AS __part, file_row_number AS __row")
-    return f"SELECT {', '.join(exprs)} FROM read_parquet([{files}], file_row_number=true)"
-
-
-def view_sql(con: duckdb.DuckDBPyConnection, root: Path, *, located: bool = False) -> str:
-    """The query behind the ``endpoints`` view. ``located`` adds where each row is stored, what :func:`write`
-    needs to patch it: ``__part``, the part's position in :func:`parts`, and ``__row``, the row's number in it.
-    """
-    cols = columns(con)
-    current = parts(con)
-    if located:
-        selects = [_part_select([part], cols, root.resolve(), i) for i, part in enumerate(current)]
-    else:
-        groups: dict[tuple, list[Part]] = {}
-        for part in current:  # parts with the same layout are read by one scan
-            groups.setdefault((part.columns, part.list_columns), []).append(part)
-        selects = [_part_select(g, cols, root.resolve()) for g in groups.values()]
-    if selects:
-        return "\nUNION ALL\n".join(selects)
-    typed = [f"CAST(NULL AS {t}) AS {quote(c)}" for c, t in cols.items()]
-    if located:
-        typed += ["CAST(NULL AS INTEGER) AS __part", "CAST(NULL AS BIGINT) AS __row"]
-    return f"SELECT {', '.join(typed)} WHERE false"
-
-
-def create_view(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """(Re)create this connection's temporary ``endpoints`` view over the current parts."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW endpoints AS {view_sql(con, root)}")
 
 
 def _layout(frame: pl.DataFrame, cols: dict[str, str]) -> pl.DataFrame:

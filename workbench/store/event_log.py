@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..store import schema
+from . import schema
 
-EVENT_GLOB = "*/*.parquet"
+# the read side (the ``events`` view) lives in views.py, which needs DuckDB only; its names stay here too
+from .views import EVENT_GLOB, create_events_view, event_files  # noqa: F401
 
 ARROW_SCHEMA = pa.schema(
     [
@@ -58,31 +58,6 @@ class EventAppendResult:
 
     def to_dict(self) -> dict:
         return {"events": self.events, "duplicates": self.duplicates, "files": [str(f) for f in self.files]}
-
-
-def event_files(events_dir: Path, dates: list[date] | None = None) -> list[Path]:
-    """The event log's Parquet files, all or only those of the given dates."""
-    if dates is None:
-        return sorted(events_dir.glob(EVENT_GLOB))
-    out: list[Path] = []
-    for d in dates:
-        out.extend(sorted((events_dir / f"date={d.isoformat()}").glob("*.parquet")))
-    return out
-
-
-def create_events_view(con: duckdb.DuckDBPyConnection, events_dir: Path) -> None:
-    """Create the temp view ``events`` over the log (an empty, typed view when there are no files yet)."""
-    if any(events_dir.glob(EVENT_GLOB)):
-        pattern = str(events_dir / EVENT_GLOB).replace("'", "''")
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM read_parquet("
-            f"'{pattern}', hive_partitioning = true, hive_types = {{'date': DATE}}, union_by_name = true)"
-        )
-    else:
-        cols = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in schema.EVENT_COLUMNS.items())
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, CAST(NULL AS DATE) AS date WHERE false"
-        )
 
 
 def _to_arrow(frame: pl.DataFrame) -> pa.Table:

@@ -15,14 +15,17 @@ import os
 import tomllib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import duckdb
-import polars as pl
 
 from ..errors import ProjectError
-from . import endpoint_parts, event_log, migrations
+from . import migrations
 from .catalog import open_catalog, transaction
+from .views import create_endpoints_view, create_events_view
+
+if TYPE_CHECKING:
+    import polars as pl
 
 CATALOG = "catalog.duckdb"
 SETTINGS = "workbench.toml"
@@ -155,8 +158,8 @@ class Store:
         )
         try:
             if views:
-                event_log.create_events_view(con, self.events_dir)
-                endpoint_parts.create_view(con, self.path)
+                create_events_view(con, self.events_dir)
+                create_endpoints_view(con, self.path)
             yield con
         finally:
             con.close()
@@ -181,7 +184,11 @@ class Store:
                 self._reader = None
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
-        """Run read-only SQL on the catalog (view ``endpoints``, ``events``, tables ``segments``...) as Polars."""
+        """Run read-only SQL on the catalog (view ``endpoints``, ``events``, tables ``segments``...) as Polars.
+
+        (DuckDB imports Polars when this is first called: commands that only read the catalog use
+        ``connect()`` and ``fetchall()`` and never import it.)
+        """
         with self.connect(read_only=True) as con:
             return con.sql(sql, params=params).pl()
 

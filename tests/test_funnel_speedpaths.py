@@ -1,7 +1,7 @@
 """Funnels on random data against a plain-Python reference of the documented rules (README, "Event filters and
 funnels"), through every way ``workbench.analytics.funnels`` can compute them: the keyed fast path (the keys
 sorted by Polars), the general path (DuckDB's ORDER BY, used for breakdowns and when the keys would not fit), and
-the walk cut into many parts run in threads.
+the walk cut into many small parts.
 
 The events sit on a 10-minute grid, so one actor often has several events at the same instant and many steps
 fall exactly on a window's edge; some fall on the range's edges too.
@@ -219,9 +219,8 @@ def random_project(request, tmp_path_factory):
 def mode(request, monkeypatch):
     if request.param == "ordered":  # DuckDB sorts, as for a breakdown or keys that would not fit
         monkeypatch.setattr(funnels, "_keyed", lambda *args, **kw: False)
-    elif request.param == "parts":  # the walk in parts of a few rows, in threads
+    elif request.param == "parts":  # the walk in parts of a few rows
         monkeypatch.setattr(funnels, "_PART_ROWS", 7)
-        monkeypatch.setattr(funnels, "_cpus", lambda: 3)
     return request.param
 
 

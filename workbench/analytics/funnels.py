@@ -21,21 +21,19 @@ range and a bitmask of the steps the event matches (:func:`_keys_sql`). Polars s
 sorts the events by actor and time about four times faster than DuckDB's ORDER BY on two columns and leaves
 nothing to gather; NumPy reads them back as 64-bit words. :func:`_walk` follows every entry's greedy path
 forwards over the sorted rows (one lookup per step, no join; an entry drops out once past the window) and picks
-each actor's attempt, on parts of the stream cut at actor boundaries, in threads; DuckDB summarises the chosen
+each actor's attempt, a part of the stream (cut at actor boundaries) at a time; DuckDB summarises the chosen
 paths. A breakdown (its rows need their endpoint id) and keys that would not fit (many steps over a long range)
 take the general path: the same scan as columns, sorted by DuckDB (:func:`_steps_sql`). On 10M events the
-funnel took 1.4-1.8x one full scan (bench_funnel.py), against 1.9-2.8x with DuckDB's sort in the same spells
-on a shared 2-core machine; the SQL before that (a hash join per step carrying every step-1 event) was 1.1-1.6x
-slower again (README, Performance).
+funnel took 1.7-2.3x one full scan (bench_funnel.py --ab), against 2.4-3.6x with DuckDB's sort in the same
+spells on a shared 2-core machine; the SQL before that (a hash join per step carrying every step-1 event) was
+1.1-1.6x slower again (README, Performance).
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -339,8 +337,8 @@ class _Stream:
 
 
 def _keyed_stream(con, scope: Scope, specs: list[EventSpec], window: timedelta, by: str) -> _Stream:
-    """The fast path: the unsorted keys of :func:`_keys_sql`, sorted as 128-bit numbers by Polars (several times
-    faster than DuckDB's ORDER BY on two columns, with no gather afterwards), read back as (low, high) words."""
+    """The fast path: the unsorted keys of :func:`_keys_sql`, sorted as 128-bit numbers by Polars (no gather
+    afterwards), read back as (low, high) words. Saves 18-49% of benchmarks/bench_funnel.py --ab (10M events)."""
     keys = con.sql(_keys_sql(scope, specs, window, by=by)).to_arrow_table().column("key")
     stream = _Stream(_Bounds.of(scope, window).origin, len(specs), words=np.zeros((0, 2), dtype=np.uint64))
     if len(keys):
@@ -367,32 +365,19 @@ def _best_paths(stream: _Stream, specs: list[EventSpec], window: timedelta) -> p
     """Each actor's best path from the sorted step events: ``reached``, ``t1`` .. ``tn`` (epoch microseconds,
     null past ``reached``) and, for a breakdown, the entry's ``client_id``.
 
-    Actors are independent, so the stream is cut at actor boundaries into parts of about ``_PART_ROWS`` rows
-    (small temporaries, reused from part to part) that :func:`_walk` follows in one thread per CPU (NumPy
-    releases the GIL).
+    Actors are independent, so :func:`_walk` follows the stream one part at a time (:func:`_parts`), in one
+    thread: walking the parts in two threads saved only about 8% of bench_funnel.py on a shared 2-core machine.
     """
-    n, size = len(specs), len(stream)
+    n = len(specs)
     win_us = _window_us(window)
     strict = [k > 0 and specs[k].event_type == specs[k - 1].event_type for k in range(n)]
-    count = -(-size // _PART_ROWS) or 1
-    cuts = [0] + [_actor_end(stream.actor, size * i // count) for i in range(1, count)] + [size]
-    parts = [(lo, hi) for lo, hi in itertools.pairwise(cuts) if hi > lo] or [(0, 0)]
-
-    def walk(part: tuple[int, int]) -> list[np.ndarray]:
-        """The chosen entries' rows and, per step, their times (epoch microseconds; ``_MISSED`` past reach)."""
-        lo, hi = part
+    found = []
+    for lo, hi in _parts(stream.actor):
         rows = _walk(*stream.rows(lo, hi), strict, win_us)
         times = [stream.times(np.maximum(r, 0) + lo) for r in rows]
         for r, t in zip(rows[1:], times[1:], strict=True):
             t[r < 0] = _MISSED
-        return [rows[0] + lo, *times]
-
-    workers = min(len(parts), _cpus())
-    if workers == 1:
-        found = [walk(part) for part in parts]
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            found = list(pool.map(walk, parts))
+        found.append([rows[0] + lo, *times])
     entry_rows, *times = (np.concatenate(column) for column in zip(*found, strict=True))
     missed = [t == _MISSED for t in times]
     cols = {"reached": pa.array(n - np.sum(missed, axis=0, dtype=np.int32))}
@@ -407,9 +392,13 @@ def _best_paths(stream: _Stream, specs: list[EventSpec], window: timedelta) -> p
 _PART_ROWS = 250_000
 
 
-def _cpus() -> int:
-    """The CPUs this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+def _parts(actor: np.ndarray) -> list[tuple[int, int]]:
+    """Row ranges of about ``_PART_ROWS`` rows, cut at actor boundaries: the walk's temporaries stay small.
+    Saves 23-50% of benchmarks/bench_funnel.py --ab (10M events) against walking the stream as one part."""
+    size = len(actor)
+    count = -(-size // _PART_ROWS) or 1
+    cuts = [0] + [_actor_end(actor, size * i // count) for i in range(1, count)] + [size]
+    return [(lo, hi) for lo, hi in itertools.pairwise(cuts) if hi > lo] or [(0, 0)]
 
 
 def _actor_end(actor: np.ndarray, row: int) -> int:

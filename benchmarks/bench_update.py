@@ -6,6 +6,10 @@ runs in its own process; the figures are its wall-clock time and peak RSS (``ru_
 medians over ``--repeats`` runs, each update on a fresh copy of the 4M project. Targets: the update at most
 2.5x the fresh import's time and at most 1.5x its peak memory.
 
+The project and the files are made in a process of their own (:func:`prepare`): Linux carries a process's peak
+RSS over into the children it starts (fork or vfork, then exec), so a benchmark that had built 4M endpoints
+itself would report its own peak (about 1 GB) as every import's.
+
 Usage: python benchmarks/bench_update.py [--endpoints N] [--update M] [--repeats R] [--keep DIR]
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -20,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -77,6 +83,24 @@ def build(path: Path, endpoints: int) -> Project:
     return project
 
 
+def prepare(root: Path, endpoints: int, update: int) -> dict[str, Path]:
+    """Build the project (unless ``root`` holds it already) and the two update files; return case -> file."""
+    base = root / f"project-{endpoints}"
+    if not (base / "ready").exists():
+        shutil.rmtree(base, ignore_errors=True)
+        started = time.perf_counter()
+        build(base, endpoints)
+        (base / "ready").write_text("ok")
+        print(f"generated {endpoints:,} endpoints in {time.perf_counter() - started:.1f} s", flush=True)
+    project = Project.open(base)
+    files = {}
+    for case, address in (("plan changed", "Address"), ("plan and address changed", "'new.' || Address")):
+        files[case] = root / f"update-{endpoints}-{update}-{len(files)}.csv"
+        if not files[case].exists():
+            project.query(UPDATE_FILE.format(address=address, update=update, out=sql_string(files[case])))
+    return files
+
+
 def run_import(csv: Path, project: Path) -> tuple[float, float, dict]:
     """``workbench import csv --project project --json`` in a new process: (seconds, peak RSS in MB, its JSON)."""
     command = [str(Path(sys.executable).parent / "workbench"), "import", str(csv), "--project", str(project)]
@@ -109,24 +133,11 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     base = root / f"project-{args.endpoints}"
     try:
-        if not (base / "ready").exists():
-            shutil.rmtree(base, ignore_errors=True)
-            started = time.perf_counter()
-            build(base, args.endpoints)
-            (base / "ready").write_text("ok")
-            print(
-                f"generated {args.endpoints:,} endpoints in {time.perf_counter() - started:.1f} s", flush=True
-            )
-        project = Project.open(base)
-        files = {}
-        for case, address in (("plan changed", "Address"), ("plan and address changed", "'new.' || Address")):
-            files[case] = root / f"update-{args.endpoints}-{args.update}-{len(files)}.csv"
-            if not files[case].exists():
-                project.query(
-                    UPDATE_FILE.format(address=address, update=args.update, out=sql_string(files[case]))
-                )
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as apart:
+            files = apart.submit(prepare, root, args.endpoints, args.update).result()
         for case, csv in files.items():
-            rows = csv.read_bytes().count(b"\n") - 1
+            with csv.open("rb") as lines:
+                rows = sum(1 for _ in lines) - 1
             times: dict[str, list[float]] = {"update": [], "fresh": []}
             peaks: dict[str, list[float]] = {"update": [], "fresh": []}
             for _ in range(args.repeats):

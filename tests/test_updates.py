@@ -138,3 +138,44 @@ def test_a_patch_keeps_the_stored_value_of_keep_columns(project):
     assert row["CohortId"] == 7  # kept: the stored value wins
     assert str(row["CreationDate"]) == "2026-01-02 00:00:00"  # the stored one was null
     assert row["Address"] == "a@example.com"  # a null in the patch keeps the stored value
+
+
+def test_an_update_that_keeps_every_address_runs_no_takeover_query(project, tmp_path, monkeypatch):
+    from workbench.ingest import upsert
+
+    project.endpoints.import_files(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(30)))
+    queries = []
+    real = upsert.query_apart
+    monkeypatch.setattr(upsert, "query_apart", lambda sql, *a, **k: queries.append(sql) or real(sql, *a, **k))
+    rows = [[*row[:4], "team", row[5]] for row in email_rows(30)]  # the same addresses, another plan
+    result = project.endpoints.import_files(write_csv(tmp_path / "b.csv", EMAIL_HEADER, rows))
+    assert (result.updated, result.deactivated) == (30, 0)
+    assert len(queries) == 1 and "SEMI JOIN" not in queries[0]  # the lookup only
+    assert all(plan == (["team"],) for plan in stored(project, '"Attributes.plan"').values())
+
+
+def test_an_inactive_endpoint_sent_again_with_its_address_takes_it_back(project, tmp_path):
+    """It holds the address already, but it becomes ACTIVE: the endpoint that took the address from it yields."""
+    project.endpoints.import_files(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(3)))
+    taker = [["x1", "EMAIL", "person1@example.com", "u9", "pro", 1]]
+    assert project.endpoints.import_files(write_csv(tmp_path / "b.csv", EMAIL_HEADER, taker)).deactivated == 1
+    assert stored(project, "EndpointStatus")["e1"] == ("INACTIVE",)
+    again = project.endpoints.import_files(
+        write_csv(tmp_path / "c.csv", EMAIL_HEADER, email_rows(1, start=1))
+    )
+    assert (again.updated, again.deactivated) == (1, 1)
+    status = stored(project, "EndpointStatus")
+    assert status["e1"] == ("ACTIVE",) and status["x1"] == ("INACTIVE",)
+    assert status["e0"] == status["e2"] == ("ACTIVE",)
+
+
+def test_a_patch_spread_over_parts_in_any_order_lands_on_its_rows(project, tmp_path, small_parts):
+    project.endpoints.import_files(write_csv(tmp_path / "a.csv", EMAIL_HEADER, email_rows(120)))
+    ids = [f"e{i}" for i in (117, 3, 64, 41, 0, 80, 119, 39)]  # every part, shuffled
+    result = project.endpoints.import_files(
+        write_csv(tmp_path / "b.csv", ["Id", "Metrics.score"], [[i, 100 + int(i[1:])] for i in ids])
+    )
+    assert result.updated == len(ids)
+    scores = stored(project, '"Metrics.score"')
+    assert all(scores[f"e{i}"] == ((100.0 + i) if f"e{i}" in ids else float(i % 7),) for i in range(120))
+    assert [rows for _, rows in part_rows(project)] == [40, 40, 40]

@@ -28,18 +28,17 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
 # The browser tests need Debian's chromium: installed here when missing and we may (root), else the command.
+CHROMIUM ?= chromium
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian's chromium for the browser tests"; \
-	    (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)); \
+	    (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)) || \
+	    { echo "could not install chromium; run: apt-get install -y chromium" >&2; exit 1; }; \
 	  else \
 	    echo "the browser tests need Debian's chromium; install it with: sudo apt-get install -y chromium" >&2; exit 1; \
 	  fi; }
-
-format: $(STAMP)
-	$(BIN)/ruff format workbench tests benchmarks
-	$(BIN)/ruff check --fix workbench tests benchmarks
 
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup

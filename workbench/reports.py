@@ -25,6 +25,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .dashboards import dashboard, dashboard_names
+from .dashboards.export import BUNDLE_MARKER, write_atomic
 from .errors import InputError, UnknownNameError, WorkbenchError, suggest
 from .progress import progress_bar
 
@@ -263,8 +265,6 @@ def export_html(notebook: Path, out: Path) -> Path:
     import nbformat
     from nbconvert import HTMLExporter
 
-    from .dashboards.export import BUNDLE_MARKER, write_atomic
-
     nb = nbformat.read(str(notebook), as_version=4)
     nb.metadata.pop("widgets", None)  # widget state would make the page load the widget manager from a CDN
     exporter = HTMLExporter(template_name="lab")
@@ -303,8 +303,6 @@ def write_demo_reports(project: Store, out_dir: Path, progress: bool = True) -> 
     The PNG is a Chromium screenshot of the Overview page when Chromium is installed, else the Overview's charts
     drawn by vl-convert. Returns the files written.
     """
-    from .dashboards import dashboard, dashboard_names
-
     out_dir = check_writable(Path(out_dir))
     written: list[Path] = []
     names = dashboard_names()

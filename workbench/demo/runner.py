@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from ..project import Project
+from ..reports import write_demo_reports
 from .generator import DEFAULT_END_DATE, generate_demo_files
 
 
@@ -107,8 +108,6 @@ def run_demo(
     summary.endpoints, summary.active, summary.users = counts.endpoints, counts.active, counts.users
     summary.events = int(project.query("SELECT count(*) FROM events").item())
     if reports_dir is not None:
-        from ..reports import write_demo_reports
-
         done = step("reports")
         summary.reports = list(write_demo_reports(project, Path(reports_dir), progress=progress))
         done()

@@ -13,6 +13,7 @@ import polars as pl
 
 from ..errors import InputError
 from ..progress import progress_bar
+from ..segments.versions import save_imported_segment
 from ..store.endpoint_parts import harmonise
 from .readers import Staged, read_csv, read_json
 from .rejects import Reject, first_reject, rejects_frame, write_rejects
@@ -96,8 +97,6 @@ def import_endpoint_files(
     progress: bool | None = None,
 ) -> ImportResult:
     """Import endpoint files into ``project`` as one transaction; see Project.endpoints.import_files."""
-    from ..segments.versions import save_imported_segment
-
     if not paths:
         raise InputError("no files given")
     started = time.perf_counter()

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from ..errors import InputError
+from ..errors import InputError, suggest
 from ..store import schema
 from ..store.event_log import POLARS_SCHEMA
 from .rejects import Reject
@@ -332,8 +332,6 @@ def iter_csv_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, An
     }
     unknown = [h for h in header if h not in known and not h.startswith(("attributes.", "metrics."))]
     if unknown:
-        from ..errors import suggest
-
         detail = "; ".join(f"{u!r}{suggest(u, sorted(known))}" for u in unknown)
         raise InputError(
             f"unknown columns: {detail}; expected {', '.join(sorted(known))}, attributes.<name>, metrics.<name>",

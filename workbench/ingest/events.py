@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ..errors import InputError
+from ..progress import progress_bar
 from ..store.event_log import EventAppendResult, append_events, create_events_view, event_files
 from .event_fast import read_events_fast
 from .event_records import fill_event_ids, iter_csv_records, iter_json_records, parse_records, rows_to_frame
 from .rejects import Reject, write_rejects
+from .source import Limits, read_input
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -81,9 +83,6 @@ def import_event_files(
     project: Store, files: Sequence[Path], progress: bool | None = None
 ) -> EventImportResult:
     """Import event files; invalid events go to ``imports/<id>-rejects.csv``, the valid ones to the log."""
-    from ..progress import progress_bar
-    from .source import Limits, read_input
-
     if not files:
         raise InputError("no files given")
     limits = Limits(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ..errors import InputError
+from ..segments import segment_sql_filter
 from ..store import schema
 
 if TYPE_CHECKING:
@@ -35,8 +36,6 @@ def export_endpoints(
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise InputError("export to .csv or .parquet", file=str(out))
-    from ..segments import segment_sql_filter
-
     filters = [f for f in (where, segment_sql_filter(project, segment) if segment else None) if f]
     where = " WHERE " + " AND ".join(f"({f})" for f in filters) if filters else ""
     frame = project.query("SELECT * FROM endpoints" + where)

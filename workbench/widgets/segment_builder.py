@@ -27,7 +27,7 @@ import ipywidgets as w
 from ..errors import InputError, WorkbenchError
 from ..segments import _tree as t
 from ..segments._sql import member_query
-from ..segments.builder import Condition
+from ..segments.builder import AttributeField, Condition
 from ..segments.segment import Segment, SegmentCount, resolve_now
 from ..segments.spec import SET_DIMENSION_COLUMNS
 from ..store import schema
@@ -117,8 +117,6 @@ class ConditionRow(w.HBox):
         if spec.kind == "set":
             return Condition(t.ValueIn(spec.key, tuple(parts), exclusive=op == "EXCLUSIVE"))
         if spec.kind == "attribute":
-            from ..segments.builder import AttributeField
-
             field = AttributeField(spec.key)
             if op == "BETWEEN" and len(parts) < 2:
                 return None

@@ -239,7 +239,8 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
         "Address" not in frame.columns
         and frame.select(_channel_is(frame, schema.PHONE_CHANNELS).any()).item()
     ):
-        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("Address"))  # as before: an empty one
+        # phone rows in a file without an Address column: an empty column, so the checks below can read it
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("Address"))
 
     # (an enumeration whose every value was valid as it stood is not checked again)
     checks: list[_Check] = []

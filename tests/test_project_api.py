@@ -163,3 +163,21 @@ def test_reading_shares_one_connection_and_ends_with_the_block(demo_project):
         assert after is not shared
     with pytest.raises(duckdb.ConnectionException):
         shared.execute("SELECT 1")  # closed when the block ended
+
+
+def test_another_thread_does_not_share_the_reading_connection(demo_project):
+    import threading
+
+    seen = {}
+
+    def read_elsewhere():
+        with demo_project.connect(read_only=True) as con:
+            seen["con"] = con
+            seen["count"] = con.execute("SELECT count(*) FROM endpoints").fetchall()[0][0]
+
+    with demo_project.reading() as shared:
+        worker = threading.Thread(target=read_elsewhere)
+        worker.start()
+        worker.join()
+        assert seen["con"] is not shared
+        assert seen["count"] == shared.execute("SELECT count(*) FROM endpoints").fetchall()[0][0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import tomllib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -67,7 +68,7 @@ class Store:
                 f"create one with `workbench init {path}`"
             )
         self.settings = self._read_settings()
-        self._reader: duckdb.DuckDBPyConnection | None = None
+        self._shared = threading.local()  # reading()'s connection, for the thread that opened it only
         with self.connect(views=False) as con:
             migrations.migrate(con)  # a no-op (one small query) when the catalog is current
 
@@ -147,8 +148,9 @@ class Store:
         Retries with backoff while another process holds the catalog (``[catalog] lock_timeout_seconds``,
         default 10), then raises ProjectLockedError. Inside ``reading()``, read-only connections are that one.
         """
-        if read_only and views and self._reader is not None:
-            yield self._reader
+        shared = getattr(self._shared, "connection", None)
+        if read_only and views and shared is not None:
+            yield shared
             return
         con = open_catalog(
             self.catalog_path,
@@ -172,16 +174,21 @@ class Store:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Share one read-only connection among every read in the block (a dashboard runs a dozen queries)."""
-        if self._reader is not None:
-            yield self._reader
+        """Share one read-only connection among every read in the block (a dashboard runs a dozen queries).
+
+        Only reads in this thread share it (a DuckDB connection serves one thread at a time); other threads, such
+        as a widget's timer, open their own.
+        """
+        shared = getattr(self._shared, "connection", None)
+        if shared is not None:
+            yield shared
             return
         with self.connect(read_only=True) as con:
-            self._reader = con
+            self._shared.connection = con
             try:
                 yield con
             finally:
-                self._reader = None
+                self._shared.connection = None
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run read-only SQL on the catalog (view ``endpoints``, ``events``, tables ``segments``...) as Polars.

@@ -13,7 +13,12 @@ The front door:
 """
 
 from .builder import (
+    RECENCY_DURATIONS,
+    AttributeField,
     Condition,
+    EventCondition,
+    MetricField,
+    SetField,
     active,
     attribute,
     channel,
@@ -44,10 +49,15 @@ from .segment import (
 from .spec import SegmentSpec
 
 __all__ = [
+    "RECENCY_DURATIONS",
+    "AttributeField",
     "Condition",
+    "EventCondition",
+    "MetricField",
     "Segment",
     "SegmentCount",
     "SegmentSpec",
+    "SetField",
     "active",
     "attribute",
     "channel",

@@ -130,34 +130,36 @@ class AttributeField:
     def __init__(self, column: str):
         self.column = column
 
-    def _match(self, kind: str, values: tuple) -> Condition:
+    def match(self, attribute_type: str, *values: str) -> Condition:
+        """The condition by Pinpoint's AttributeType name (INCLUSIVE, EXCLUSIVE, CONTAINS, BEFORE, AFTER, ON,
+        BETWEEN), as a point-and-click builder picks it."""
         vals = _values(values)
-        check_dates(kind, vals, self.column)
-        return Condition(t.AttributeMatch(self.column, kind, vals))
+        check_dates(attribute_type, vals, self.column)
+        return Condition(t.AttributeMatch(self.column, attribute_type, vals))
 
     def any_of(self, *values: str) -> Condition:
         """Any of the endpoint's values is one of ``values`` (INCLUSIVE)."""
-        return self._match("INCLUSIVE", values)
+        return self.match("INCLUSIVE", *values)
 
     def none_of(self, *values: str) -> Condition:
         """None of the endpoint's values is one of ``values`` (EXCLUSIVE)."""
-        return self._match("EXCLUSIVE", values)
+        return self.match("EXCLUSIVE", *values)
 
     def contains(self, *substrings: str) -> Condition:
         """Any value contains any of ``substrings`` (case-sensitive, as in Pinpoint)."""
-        return self._match("CONTAINS", substrings)
+        return self.match("CONTAINS", *substrings)
 
     def before(self, when: str) -> Condition:
-        return self._match("BEFORE", (when,))
+        return self.match("BEFORE", when)
 
     def after(self, when: str) -> Condition:
-        return self._match("AFTER", (when,))
+        return self.match("AFTER", when)
 
     def on(self, *days: str) -> Condition:
-        return self._match("ON", days)
+        return self.match("ON", *days)
 
     def between(self, start: str, end: str) -> Condition:
-        return self._match("BETWEEN", (start, end))
+        return self.match("BETWEEN", start, end)
 
     is_in = any_of
     not_in = none_of
@@ -179,25 +181,30 @@ class MetricField:
     def __init__(self, column: str):
         self.column = column
 
-    def _compare(self, op: str, value: float) -> Condition:
+    def compare(self, op: str, value: float) -> Condition:
+        """The condition by Pinpoint's ComparisonOperator name (GREATER_THAN, LESS_THAN, ..., EQUAL)."""
+        if op not in t.METRIC_OPERATORS:
+            raise InputError(
+                f"unknown comparison {op!r}; one of {', '.join(t.METRIC_OPERATORS)}", field=self.column
+            )
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InputError(f"{value!r} is not a number", field=self.column)
         return Condition(t.MetricCompare(self.column, op, float(value)))
 
     def __gt__(self, value: float) -> Condition:  # type: ignore[override]
-        return self._compare("GREATER_THAN", value)
+        return self.compare("GREATER_THAN", value)
 
     def __lt__(self, value: float) -> Condition:  # type: ignore[override]
-        return self._compare("LESS_THAN", value)
+        return self.compare("LESS_THAN", value)
 
     def __ge__(self, value: float) -> Condition:  # type: ignore[override]
-        return self._compare("GREATER_THAN_OR_EQUAL", value)
+        return self.compare("GREATER_THAN_OR_EQUAL", value)
 
     def __le__(self, value: float) -> Condition:  # type: ignore[override]
-        return self._compare("LESS_THAN_OR_EQUAL", value)
+        return self.compare("LESS_THAN_OR_EQUAL", value)
 
     def __eq__(self, value: object) -> Condition:  # type: ignore[override]
-        return self._compare("EQUAL", value)  # type: ignore[arg-type]
+        return self.compare("EQUAL", value)  # type: ignore[arg-type]
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -213,6 +220,10 @@ def near(latitude: float, longitude: float, km: float = 100) -> Condition:
 
 
 # --- behaviour ------------------------------------------------------------------------------------------------------
+
+
+#: Pinpoint's Recency durations, shortest first
+RECENCY_DURATIONS: tuple[str, ...] = tuple(t.RECENCY_DURATIONS)
 
 
 def active(duration: str = "DAY_30") -> Condition:

@@ -25,10 +25,20 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from ..errors import InputError, WorkbenchError
-from ..segments import _tree as t
-from ..segments._sql import member_query
-from ..segments.builder import AttributeField, Condition
-from ..segments.segment import Segment, SegmentCount, resolve_now
+from ..segments import (
+    RECENCY_DURATIONS,
+    AttributeField,
+    Condition,
+    MetricField,
+    Segment,
+    SegmentCount,
+    SetField,
+    active,
+    everyone,
+    inactive,
+    performed,
+    resolve_now,
+)
 from ..segments.spec import SET_DIMENSION_COLUMNS
 from ..store import schema
 
@@ -115,28 +125,30 @@ class ConditionRow(w.HBox):
         if not parts:
             return None
         if spec.kind == "set":
-            return Condition(t.ValueIn(spec.key, tuple(parts), exclusive=op == "EXCLUSIVE"))
+            values = SetField(spec.key)
+            return values.none_of(*parts) if op == "EXCLUSIVE" else values.any_of(*parts)
         if spec.kind == "attribute":
-            field = AttributeField(spec.key)
             if op == "BETWEEN" and len(parts) < 2:
                 return None
-            return field._match(op, tuple(parts))
+            return AttributeField(spec.key).match(op, *parts)
         if spec.kind == "metric":
             try:
                 value = float(parts[0])
             except ValueError:
                 raise InputError(f"{parts[0]!r} is not a number", field=spec.label) from None
-            return Condition(t.MetricCompare(spec.key, op, value))
+            return MetricField(spec.key).compare(op, value)
         if spec.kind == "recency":
-            if parts[0] not in t.RECENCY_DURATIONS:
+            if parts[0] not in RECENCY_DURATIONS:
                 raise InputError(f"{parts[0]!r}: choose HR_24, DAY_7, DAY_14 or DAY_30", field=spec.label)
-            return Condition(t.Recency(parts[0], op))
+            return active(parts[0]) if op == "ACTIVE" else inactive(parts[0])
         try:
             times = int(parts[0])
-            window = t.Window(days=float(parts[1])) if len(parts) > 1 else t.Window()
+            days = float(parts[1]) if len(parts) > 1 else None
         except ValueError:
             raise InputError("give times, and optionally days: e.g. 2, 30", field=spec.label) from None
-        return Condition(t.Performed((spec.key,), (), op, times, window))
+        event = performed(spec.key)
+        event = {"AT_LEAST": event.at_least, "AT_MOST": event.at_most, "EXACTLY": event.exactly}[op](times)
+        return event if days is None else event.within_days(days)
 
 
 class SegmentBuilder(w.VBox):
@@ -227,7 +239,7 @@ class SegmentBuilder(w.VBox):
     def suggestions(self, spec: Field, limit: int = 50) -> list[str]:
         """The field's most frequent values in the data (for the values box)."""
         if spec.kind == "recency":
-            return list(t.RECENCY_DURATIONS)
+            return list(RECENCY_DURATIONS)
         if spec.kind not in ("set", "attribute"):
             return []
         if spec.label not in self._suggestions:
@@ -272,9 +284,11 @@ class SegmentBuilder(w.VBox):
         """The builder's current condition (incomplete rows are left out)."""
         parts = [c for c in (row.condition() for row in self.rows) if c is not None]
         if not parts:
-            return Condition(t.AllOf(()))
-        kind = t.AllOf if self.combine.value == "ALL" else t.AnyOf
-        return Condition(kind(tuple(p.node for p in parts)))
+            return everyone()
+        combined = parts[0]
+        for part in parts[1:]:
+            combined = (combined & part) if self.combine.value == "ALL" else (combined | part)
+        return combined
 
     # --- live count ---------------------------------------------------------------------------------------------
 
@@ -295,16 +309,14 @@ class SegmentBuilder(w.VBox):
     def refresh(self) -> SegmentCount | None:
         """Count the current condition and show a sample of members."""
         try:
-            tree = self.condition().node
+            segment = Segment(self.project, self.condition(), now=self.now)
             select_sample = ", ".join(f"endpoints.{schema.quote(c)}" for c in self.sample_columns)
-            with self.project.connect(read_only=True) as con:
-                users_sql = "count(DISTINCT" if self.exact_users else "approx_count_distinct("
+            users_sql = "count(DISTINCT" if self.exact_users else "approx_count_distinct("
+            with self.project.reading() as con:  # the checks and both queries on one connection
                 n, users = con.execute(
-                    member_query(tree, self.now, f'count(*), {users_sql} endpoints."User.UserId")')
+                    segment.sql(f'count(*), {users_sql} endpoints."User.UserId")')
                 ).fetchall()[0]
-                sample = con.sql(
-                    member_query(tree, self.now, select_sample) + f" LIMIT {int(self.sample_size)}"
-                ).pl()
+                sample = con.sql(segment.sql(select_sample) + f" LIMIT {int(self.sample_size)}").pl()
         except (WorkbenchError, ValueError) as err:
             self.error = str(err)
             self.status.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"

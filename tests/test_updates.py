@@ -10,6 +10,7 @@ import pytest
 from helpers import EMAIL_HEADER, email_rows, write_csv
 
 from workbench.store import endpoint_parts as endpoint_store
+from workbench.store import views
 
 
 def part_rows(project):
@@ -35,7 +36,7 @@ def test_an_update_rewrites_only_the_parts_holding_its_endpoints_and_keeps_their
     before = part_rows(project)
     assert [rows for _, rows in before] == [40, 40, 40]
     with project.connect(read_only=True) as con:
-        located = endpoint_store.view_sql(con, project.path, located=True)
+        located = views.view_sql(con, project.path, located=True)
         (position,) = con.execute(f"SELECT __part FROM ({located}) WHERE Id = 'e1'").fetchone()
     holder = before[position][0]
     result = project.endpoints.import_files(
@@ -123,7 +124,7 @@ def test_a_patch_keeps_the_stored_value_of_keep_columns(project):
             "CAST(7 AS SMALLINT) AS CohortId, NULL::TIMESTAMP AS CreationDate",
         )
         located = con.sql(
-            f"SELECT Id, __part, __row FROM ({endpoint_store.view_sql(con, project.path, located=True)})"
+            f"SELECT Id, __part, __row FROM ({views.view_sql(con, project.path, located=True)})"
         ).pl()
         patch = located.with_columns(
             pl.lit(9, dtype=pl.Int16).alias("CohortId"),

@@ -16,7 +16,7 @@ from ..progress import progress_bar
 from ..segments.versions import save_imported_segment
 from ..store.endpoint_parts import harmonise
 from .readers import Staged, read_csv, read_json
-from .rejects import Reject, first_reject, rejects_frame, write_rejects
+from .rejects import Reject, first_reject, rejects_frame, rejects_of, write_rejects
 from .result import ImportResult
 from .source import InputText, Limits, read_input
 from .upsert import ensure_attribute_columns, write_endpoints
@@ -79,11 +79,10 @@ def _user_segment_members(
         "u.user_id"
     ).pl()
     con.unregister("__users")
-    missing = found.filter(pl.col("Id").is_null()).select(
-        "__file",
-        "__line",
-        pl.lit("User.UserId").alias("field"),
-        pl.format("no endpoints for user '{}' (they must be imported first)", "user_id").alias("reason"),
+    missing = rejects_of(
+        found.filter(pl.col("Id").is_null()),
+        "User.UserId",
+        pl.format("no endpoints for user '{}' (they must be imported first)", "user_id"),
     )
     return found.get_column("Id").drop_nulls(), missing
 

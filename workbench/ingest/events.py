@@ -13,7 +13,7 @@ import polars as pl
 
 from ..errors import InputError
 from ..progress import progress_bar
-from ..store.event_log import EventAppendResult, append_events, create_events_view, event_files
+from ..store.event_log import EventAppendResult, append_events
 from .event_fast import read_events_fast
 from .event_records import fill_event_ids, iter_csv_records, iter_json_records, parse_records, rows_to_frame
 from .rejects import Reject, write_rejects
@@ -26,8 +26,6 @@ __all__ = [
     "EventAppendResult",
     "EventImportResult",
     "append_events",
-    "create_events_view",
-    "event_files",
     "import_event_files",
     "record_events",
 ]

@@ -35,6 +35,13 @@ def rejects_frame(rejects: Sequence[Reject] = ()) -> pl.DataFrame:
     return pl.DataFrame(list(rejects), schema=FRAME_SCHEMA, orient="row")
 
 
+def rejects_of(rows: pl.DataFrame, field: str, reason: pl.Expr | str) -> pl.DataFrame:
+    """A reject for each of ``rows`` (staged rows, with ``__file`` and ``__line``): the same ``field`` for all,
+    and ``reason`` as text or as an expression over the rows."""
+    because = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
+    return rows.select("__file", "__line", pl.lit(field).alias("field"), because.alias("reason"))
+
+
 def first_reject(rejects: pl.DataFrame) -> Reject:
     """The first reject of a frame in file and line order."""
     return Reject(*rejects.sort("__file", "__line").row(0))

@@ -15,7 +15,8 @@ import duckdb
 import polars as pl
 
 from ..errors import InputError
-from ..store import endpoint_parts, schema
+from ..store import endpoint_parts, schema, views
+from .rejects import rejects_frame, rejects_of
 
 
 @dataclass
@@ -55,13 +56,8 @@ def ensure_attribute_columns(
             "INSERT INTO attribute_names VALUES (?, ?, ?, ?, ?)",
             [kind, column[len(prefix) :], column, now, position + offset],
         )
-    endpoint_parts.create_view(con, root)
+    views.create_endpoints_view(con, root)
     return new
-
-
-def _reject(frame: pl.DataFrame, field: str, reason: pl.Expr | str) -> pl.DataFrame:
-    reason_e = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
-    return frame.select("__file", "__line", pl.lit(field).alias("field"), reason_e.alias("reason"))
 
 
 def _cap_endpoints_per_user(
@@ -81,7 +77,7 @@ def _cap_endpoints_per_user(
         pl.col("__uid").is_not_null() & (pl.col("__nth") > schema.MAX_ENDPOINTS_PER_USER) & ~pl.col("__owned")
     )
     rejects.append(
-        _reject(
+        rejects_of(
             ranked.filter(over),
             "User.UserId",
             pl.format(
@@ -146,7 +142,7 @@ def _lookup(con: duckdb.DuckDBPyConnection, root: Path, valid: pl.DataFrame) -> 
     )
     return query_apart(
         f'SELECT i.__i, e."User.UserId" AS "__old_user", e.__part, e.__row{holds} '
-        f"FROM __incoming i JOIN ({endpoint_parts.view_sql(con, root, located=True)}) e ON e.Id = i.Id",
+        f"FROM __incoming i JOIN ({views.view_sql(con, root, located=True)}) e ON e.Id = i.Id",
         __incoming=valid.select(given).with_row_index("__i"),
     )
 
@@ -169,7 +165,7 @@ def _taken_over(
         return pl.DataFrame()
     return query_apart(
         "SELECT e.Id, e.__part, e.__row, 'INACTIVE' AS EndpointStatus, CAST($now AS TIMESTAMP) AS EffectiveDate "
-        f"FROM ({endpoint_parts.view_sql(con, root, located=True)}) e "
+        f"FROM ({views.view_sql(con, root, located=True)}) e "
         "SEMI JOIN __takers s ON e.Address = s.Address AND e.ChannelType = s.ChannelType "
         "ANTI JOIN __staged i ON e.Id = i.Id "
         "WHERE e.EndpointStatus = 'ACTIVE'",
@@ -183,13 +179,11 @@ def write_endpoints(
     con: duckdb.DuckDBPyConnection, root: Path, valid: pl.DataFrame, now: datetime
 ) -> WriteOutcome:
     """Upsert validated rows (with ``__file``, ``__line``, ``__order``) and return what happened."""
-    empty = pl.DataFrame(
-        schema={"__file": pl.String, "__line": pl.Int64, "field": pl.String, "reason": pl.String}
-    )
+    empty = rejects_frame()
     if valid.is_empty():
         return WriteOutcome(0, 0, 0, empty, pl.Series("Id", [], dtype=pl.String), None)
     rejects = [empty]
-    stored = bool(endpoint_parts.parts(con))
+    stored = bool(views.parts(con))
     existing = _lookup(con, root, valid) if stored else pl.DataFrame()
     if existing.height:
         found = endpoint_parts.spread(existing.drop("__i"), existing.get_column("__i"), valid.height)
@@ -210,7 +204,7 @@ def write_endpoints(
     incomplete_mask = frame.select(incomplete.fill_null(False)).to_series()
     if incomplete_mask.any():
         rejects.append(
-            _reject(
+            rejects_of(
                 frame.select("__file", "__line", "Id").filter(incomplete_mask),
                 "Address",
                 pl.format(

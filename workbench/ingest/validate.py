@@ -17,7 +17,7 @@ import polars as pl
 
 from ..store import schema
 from .phones import normalise_phones
-from .rejects import FRAME_SCHEMA
+from .rejects import FRAME_SCHEMA, rejects_of
 
 # A practical addr-spec check (the WHATWG "valid e-mail address" with a dotted domain); addresses that fail it
 # are checked again one by one with email-validator (which also accepts internationalised addresses) and
@@ -380,13 +380,10 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
             maintain_order="left",
         )
         rejects.append(
-            dup.select(
-                "__file",
-                "__line",
-                pl.lit("Id").alias("field"),
-                pl.format(
-                    "duplicate Id '{}' (first on {}:{}); the first row was kept", "Id", "__ff", "__fl"
-                ).alias("reason"),
+            rejects_of(
+                dup,
+                "Id",
+                pl.format("duplicate Id '{}' (first on {}:{}); the first row was kept", "Id", "__ff", "__fl"),
             )
         )
         frame = frame.filter(pl.col("__first"))

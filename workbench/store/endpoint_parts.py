@@ -8,7 +8,7 @@ custom attribute, so SQL, segments and Polars see one flat table. Underneath:
   transaction. A kill at any point leaves either the old list of parts or the new one; files no list names
   are removed by a later write.
 - An update patches rows where they are: the lookup that finds the stored endpoints also gives each one's
-  part and row number (``view_sql(located=True)``), and only the parts holding one are rewritten, one part
+  part and row number (``views.view_sql(located=True)``), and only the parts holding one are rewritten, one part
   per writer thread at a time, each row in its place. Parts are small (PART_ROWS) so that rewriting one
   holds little memory; an update of 1M of 4M endpoints rewrites them all, since its Ids fall in every part.
 - A part stores an attribute column (``Attributes.*``, ``User.UserAttributes.*``) as a plain string column when
@@ -37,10 +37,7 @@ import duckdb
 import polars as pl
 
 from .catalog import transaction
-
-# the read side (the ``endpoints`` view) lives in views.py, which needs DuckDB only; its names stay here too
-from .views import PART_DIR, Part, columns, parts, view_sql  # noqa: F401
-from .views import create_endpoints_view as create_view
+from .views import PART_DIR, columns, create_endpoints_view, parts
 
 #: a part holds at most this many rows: an update rewrites whole parts, holding WRITER_THREADS of them in memory
 #: at once (2M-row parts cost an update of 1M of 4M endpoints 0.5 GB more; the filter benchmark reads 250k-row
@@ -329,7 +326,7 @@ def write(
 
     ``add`` frames hold new endpoints (any subset of the endpoint columns; ``Id`` required and new to the
     store). ``patch`` holds Ids of stored endpoints, where each is stored (``__part`` and ``__row``, as
-    ``view_sql(located=True)`` shows them) and values for some columns: a value replaces the stored one, a null
+    ``views.view_sql(located=True)`` shows them) and values for some columns: a value replaces the stored one, a null
     keeps it; in the ``keep`` columns the stored value wins unless it is null. Only the parts
     holding a patched Id are rewritten, one at a time per writer thread, rows in place. Afterwards the
     connection's ``endpoints`` view shows the new state; call ``committed()`` or ``rolled_back()`` on the
@@ -376,7 +373,7 @@ def write(
         )
     if result.superseded:
         con.execute("DELETE FROM endpoint_parts WHERE name IN (SELECT unnest(?))", [result.superseded])
-    create_view(con, root)
+    create_endpoints_view(con, root)
     return result
 
 

@@ -18,9 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import schema
-
-# the read side (the ``events`` view) lives in views.py, which needs DuckDB only; its names stay here too
-from .views import EVENT_GLOB, create_events_view, event_files  # noqa: F401
+from .views import event_files
 
 ARROW_SCHEMA = pa.schema(
     [

@@ -25,11 +25,16 @@ def add_common(parser: argparse.ArgumentParser, json_flag: bool = False) -> argp
     return parser
 
 
+def project_dir(args: argparse.Namespace) -> str | None:
+    """The project folder named by ``--project``, else ``$WORKBENCH_PROJECT`` (None when neither is set)."""
+    return args.project or os.environ.get("WORKBENCH_PROJECT") or None
+
+
 def open_project(args: argparse.Namespace) -> Project:
     """The project named by ``--project`` or ``$WORKBENCH_PROJECT``."""
     from ..project import Project
 
-    path = args.project or os.environ.get("WORKBENCH_PROJECT")
+    path = project_dir(args)
     if not path:
         raise WorkbenchError("no project: give --project DIR or set WORKBENCH_PROJECT")
     return Project.open(path)

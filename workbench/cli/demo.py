@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
-from .common import add_common, emit
+from .common import add_common, emit, project_dir
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from ..demo import run_demo
 
-    path = args.project or os.environ.get("WORKBENCH_PROJECT") or "demo-project"
+    path = project_dir(args) or "demo-project"
     summary = run_demo(
         path,
         endpoints=args.endpoints,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .common import add_common, emit, open_project
+from .common import add_common, emit, open_project, project_dir
 
 
 def _scope_args(p: argparse.ArgumentParser, segment: bool = True) -> None:
@@ -112,7 +111,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.all and not args.name:
         raise InputError("name a report, or give --all")
     params = parse_params(args.param or [])
-    project = args.project or os.environ.get("WORKBENCH_PROJECT")
+    project = project_dir(args)
     if project and "project_path" not in params:
         params["project_path"] = str(Path(project).resolve())
     results = run_reports(

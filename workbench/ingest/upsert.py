@@ -128,8 +128,8 @@ def query_apart(sql: str, params: dict[str, object] | None = None, **frames: pl.
         return scratch.sql(sql, params=params).pl()
 
 
-def _lookup(con: duckdb.DuckDBPyConnection, root: Path, valid: pl.DataFrame) -> pl.DataFrame:
-    """The stored endpoints among ``valid``'s rows: the row's number (``__i``), the stored user, where the
+def _lookup(stored_sql: str, valid: pl.DataFrame) -> pl.DataFrame:
+    """The stored endpoints (``stored_sql``: the located view's query) among ``valid``'s rows: the row's number (``__i``), the stored user, where the
     endpoint is stored (``__part``, ``__row``, to patch it) and, when the rows carry an address, ``__holds``:
     the endpoint is ACTIVE and holds the row's ChannelType and Address already (see :func:`_taken_over`)."""
     addressed = "Address" in valid.columns and "ChannelType" in valid.columns
@@ -142,15 +142,13 @@ def _lookup(con: duckdb.DuckDBPyConnection, root: Path, valid: pl.DataFrame) -> 
     )
     return query_apart(
         f'SELECT i.__i, e."User.UserId" AS "__old_user", e.__part, e.__row{holds} '
-        f"FROM __incoming i JOIN ({views.view_sql(con, root, located=True)}) e ON e.Id = i.Id",
+        f"FROM __incoming i JOIN ({stored_sql}) e ON e.Id = i.Id",
         __incoming=valid.select(given).with_row_index("__i"),
     )
 
 
-def _taken_over(
-    con: duckdb.DuckDBPyConnection, root: Path, frame: pl.DataFrame, now: datetime
-) -> pl.DataFrame:
-    """Stored ACTIVE endpoints, not in ``frame``, holding the ChannelType and Address that a row of ``frame``
+def _taken_over(stored_sql: str, frame: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Stored ACTIVE endpoints (``stored_sql``: the located view's query), not in ``frame``, holding the ChannelType and Address that a row of ``frame``
     takes: they become INACTIVE (Id, ``__part``, ``__row``, EndpointStatus, EffectiveDate).
 
     A row takes its address unless its endpoint is stored ACTIVE with that ChannelType and Address already
@@ -165,7 +163,7 @@ def _taken_over(
         return pl.DataFrame()
     return query_apart(
         "SELECT e.Id, e.__part, e.__row, 'INACTIVE' AS EndpointStatus, CAST($now AS TIMESTAMP) AS EffectiveDate "
-        f"FROM ({views.view_sql(con, root, located=True)}) e "
+        f"FROM ({stored_sql}) e "
         "SEMI JOIN __takers s ON e.Address = s.Address AND e.ChannelType = s.ChannelType "
         "ANTI JOIN __staged i ON e.Id = i.Id "
         "WHERE e.EndpointStatus = 'ACTIVE'",
@@ -184,7 +182,9 @@ def write_endpoints(
         return WriteOutcome(0, 0, 0, empty, pl.Series("Id", [], dtype=pl.String), None)
     rejects = [empty]
     stored = bool(views.parts(con))
-    existing = _lookup(con, root, valid) if stored else pl.DataFrame()
+    # the stored endpoints with where each lives (part, row): what the lookups join and a patch needs
+    stored_sql = views.view_sql(con, root, located=True) if stored else ""
+    existing = _lookup(stored_sql, valid) if stored else pl.DataFrame()
     if existing.height:
         found = endpoint_parts.spread(existing.drop("__i"), existing.get_column("__i"), valid.height)
         frame = valid.with_columns(
@@ -278,7 +278,7 @@ def write_endpoints(
     data_cols = [c for c in frame.columns if not c.startswith("__")]
     deactivated = pl.DataFrame()
     if stored and "Address" in data_cols and "ChannelType" in data_cols:
-        deactivated = _taken_over(con, root, frame, now)
+        deactivated = _taken_over(stored_sql, frame, now)
 
     def given(column: str) -> pl.Expr:
         return pl.col(column) if column in data_cols else pl.lit(None)

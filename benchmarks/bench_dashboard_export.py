@@ -26,9 +26,7 @@ def overview_queries(project) -> None:
     """Exactly the analytics calls the Overview dashboard makes, without building any chart."""
     with project.reading():
         scope = resolve_scope(project)
-        from workbench.analytics._common import run
-
-        run(project, f"SELECT count(*) AS n FROM {scope.events()}")
+        project.query(f"SELECT count(*) AS n FROM {scope.events()}")
         a.usage_summary(project, scope)
         a.revenue_summary(project, scope)
         a.sticky_factor(project, scope)

@@ -272,12 +272,7 @@ def parse_duration(value: str | int | float | timedelta, what: str = "window") -
     return timedelta(seconds=seconds)
 
 
-# --- running queries ---------------------------------------------------------------------------------------
-
-
-def run(project: Store, sql: str):
-    """Run one analytics query and return a Polars DataFrame (on the shared connection inside ``reading()``)."""
-    return project.query(sql)
+# --- SQL pieces ------------------------------------------------------------------------------------------
 
 
 def day_spine(start: date, end: date) -> str:

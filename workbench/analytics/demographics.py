@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ..store.schema import quote
-from ._common import check_column, run, scope_of
+from ._common import check_column, scope_of
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -40,7 +40,7 @@ def distribution(
     """
     s = scope_of(project, start, end, segment, **kw)
     col = check_column(project, column)
-    dtype = run(project, f"SELECT typeof({quote(col)}) AS t FROM endpoints LIMIT 1")
+    dtype = project.query(f"SELECT typeof({quote(col)}) AS t FROM endpoints LIMIT 1")
     sqltype = dtype.item() if dtype.height else "VARCHAR"
     active = f" AND Id IN (SELECT DISTINCT client_id FROM {s.events()})" if active_only else ""
     base = f"(SELECT * FROM {s.endpoints()} x WHERE true{active})"
@@ -67,8 +67,7 @@ def distribution(
     else:
         sql = f"SELECT coalesce(CAST({quote(col)} AS VARCHAR), '(none)') AS value, count(*) AS endpoints FROM {base} GROUP BY 1"
     total = f"(SELECT count(*) FROM {base})"
-    frame = run(
-        project,
+    frame = project.query(
         f"SELECT value, endpoints, endpoints / {total} AS share FROM ({sql}) ORDER BY endpoints DESC, value",
     )
     if top is not None and frame.height > top:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ..errors import InputError
-from ._common import check_event_type, day_spine, known_event_types, run, scope_of, sql_str
+from ._common import check_event_type, day_spine, known_event_types, scope_of, sql_str
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -145,7 +145,7 @@ def event_counts(
         SELECT d.date, coalesce(p.events, 0) AS events, coalesce(p.endpoints, 0) AS endpoints,
                coalesce(p.sessions, 0) AS sessions, p.events / nullif(p.sessions, 0) AS events_per_session
         FROM {day_spine(s.start, s.end)} d LEFT JOIN per_day p ON p.date = d.date ORDER BY d.date"""
-    return run(project, sql)
+    return project.query(sql)
 
 
 def event_types(project: Store, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
@@ -156,7 +156,7 @@ def event_types(project: Store, start=None, end=None, segment=None, **kw) -> pl.
                count(DISTINCT session_id) AS sessions,
                count(*) / nullif(count(DISTINCT session_id), 0) AS events_per_session
         FROM {s.events()} GROUP BY event_type ORDER BY events DESC, event_type"""
-    return run(project, sql)
+    return project.query(sql)
 
 
 def metric_summary(
@@ -170,7 +170,7 @@ def metric_summary(
     sql = f"""
         SELECT date, min({m}) AS min, max({m}) AS max, sum({m}) AS sum, avg({m}) AS mean, count({m}) AS events
         FROM {s.events()} e WHERE {spec.condition("e")} GROUP BY date ORDER BY date"""
-    return run(project, sql)
+    return project.query(sql)
 
 
 __all__ = ["EventSpec", "event_counts", "event_types", "known_event_types", "metric_summary"]

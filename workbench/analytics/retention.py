@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from ..errors import InputError
-from ._common import check_event_type, run, scope_of, sql_date, sql_str, user_key
+from ._common import check_event_type, scope_of, sql_date, sql_str, user_key
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -88,4 +88,4 @@ def retention_cohorts(
         FROM sizes z CROSS JOIN steps st
         LEFT JOIN hits h ON h.cohort = z.cohort AND h.k = st.k
         ORDER BY cohort, period"""
-    return run(project, sql)
+    return project.query(sql)

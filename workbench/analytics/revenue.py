@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ..store.schema import quote
-from ._common import PURCHASE, SESSION_START, check_column, day_spine, run, scope_of, user_key
+from ._common import PURCHASE, SESSION_START, check_column, day_spine, scope_of, user_key
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -72,7 +72,7 @@ def revenue(project: Store, start=None, end=None, segment=None, *, by: str = "da
         FROM groups g LEFT JOIN agg a ON a.grp IS NOT DISTINCT FROM g.grp
         LEFT JOIN act x ON x.grp IS NOT DISTINCT FROM {"NULL" if by in EVENT_GROUPS else "g.grp"}
         ORDER BY {"g.grp" if by == "date" else "revenue DESC, g.grp"}"""
-    return run(project, sql)
+    return project.query(sql)
 
 
 def revenue_summary(
@@ -93,7 +93,7 @@ def revenue_summary(
                    count(DISTINCT client_id) AS paying_endpoints
             FROM p
         ) agg, a"""
-    row = run(project, sql).row(0, named=True)
+    row = project.query(sql).row(0, named=True)
     active = row["active_endpoints"] or 0
     row["active_endpoints"] = active
     row["revenue_per_endpoint"] = row["revenue"] / active if active else None

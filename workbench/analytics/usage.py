@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from ..errors import InputError
-from ._common import SESSION_START, Scope, day_spine, run, scope_of, sql_date, sql_str, user_key
+from ._common import SESSION_START, Scope, day_spine, scope_of, sql_date, sql_str, user_key
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -61,7 +61,7 @@ def daily_active(
         SELECT d.date, count(act.actor) AS active
         FROM {day_spine(s.start, s.end)} d LEFT JOIN act ON act.date = d.date
         GROUP BY d.date ORDER BY d.date"""
-    return run(project, sql)
+    return project.query(sql)
 
 
 def monthly_active(
@@ -89,7 +89,7 @@ def monthly_active(
         )
         SELECT date, CAST(active AS BIGINT) AS active FROM running
         WHERE date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)} ORDER BY date"""
-    return run(project, sql)
+    return project.query(sql)
 
 
 def new_active(
@@ -104,7 +104,7 @@ def new_active(
         SELECT d.date, count(f.actor) AS new
         FROM {day_spine(s.start, s.end)} d LEFT JOIN firsts f ON f.first_day = d.date
         GROUP BY d.date ORDER BY d.date"""
-    return run(project, sql)
+    return project.query(sql)
 
 
 def sessions(project: Store, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
@@ -128,7 +128,7 @@ def sessions(project: Store, start=None, end=None, segment=None, **kw) -> pl.Dat
                p.sessions / nullif(p.active_endpoints, 0) AS sessions_per_endpoint,
                p.sessions / nullif(p.active_users, 0) AS sessions_per_user
         FROM {day_spine(s.start, s.end)} d LEFT JOIN per_day p ON p.date = d.date ORDER BY d.date"""
-    return run(project, sql)
+    return project.query(sql)
 
 
 def retention_rate(
@@ -165,7 +165,7 @@ def retention_rate(
         FROM {day_spine(s.start, s.end)} d
         LEFT JOIN active a ON a.date = d.date LEFT JOIN back r ON r.date = d.date
         ORDER BY d.date"""
-    return run(project, sql)
+    return project.query(sql)
 
 
 def day_n_retention(project: Store, n: int, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
@@ -211,7 +211,7 @@ def session_heatmap(project: Store, start=None, end=None, segment=None, **kw) ->
                CAST(c.hour AS INTEGER) AS hour, coalesce(n.sessions, 0) AS sessions
         FROM cells c LEFT JOIN counts n ON n.weekday = c.weekday AND n.hour = c.hour
         ORDER BY c.weekday, c.hour"""
-    return run(project, sql)
+    return project.query(sql)
 
 
 def authentication(project: Store, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
@@ -226,7 +226,7 @@ def authentication(project: Store, start=None, end=None, segment=None, **kw) -> 
         SELECT d.date, {cols}
         FROM {day_spine(s.start, s.end)} d LEFT JOIN a e ON e.date = d.date
         GROUP BY d.date ORDER BY d.date"""
-    return run(project, sql)
+    return project.query(sql)
 
 
 def usage_totals(project: Store, start=None, end=None, segment=None, **kw) -> dict[str, int]:
@@ -239,7 +239,7 @@ def usage_totals(project: Store, start=None, end=None, segment=None, **kw) -> di
         )
         SELECT count(*) AS sessions, count(DISTINCT client_id) AS active_endpoints,
                count(DISTINCT user_key) AS active_users FROM st"""
-    return run(project, sql).row(0, named=True)
+    return project.query(sql).row(0, named=True)
 
 
 def usage_summary(project: Store, start=None, end=None, segment=None, **kw) -> dict[str, float | int | None]:

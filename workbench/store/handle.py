@@ -23,6 +23,7 @@ import duckdb
 from ..errors import ProjectError
 from . import migrations
 from .catalog import open_catalog, transaction
+from .secrets import derived_key, master_key
 from .views import create_endpoints_view, create_events_view
 
 if TYPE_CHECKING:
@@ -138,6 +139,19 @@ class Store:
     def outbox_dir(self) -> Path:
         """``outbox/``: what the outbox channel wrote."""
         return self.path / "outbox"
+
+    @property
+    def delivery_path(self) -> Path:
+        """``delivery.sqlite``: the delivery ledger and the suppression list (written by the send path)."""
+        return self.path / "delivery.sqlite"
+
+    def secret(self, purpose: str) -> bytes:
+        """The project's key for one purpose ("suppression", "tracking"), derived from its master key.
+
+        The master key comes from the environment variable named by ``[delivery] secret_env``, else from
+        ``secret.key`` in the project folder (created on first use, mode 0600). It never lives in workbench.toml.
+        """
+        return derived_key(master_key(self.path, self.setting("delivery.secret_env")), purpose)
 
     # --- connections --------------------------------------------------------------------------------------
 

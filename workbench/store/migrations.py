@@ -9,7 +9,7 @@ import duckdb
 from .catalog import transaction
 from .schema import ENDPOINT_COLUMNS, quote, sql_string
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _create_v1(con: duckdb.DuckDBPyConnection) -> None:
@@ -77,10 +77,26 @@ def _v2_endpoints_in_parquet(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE endpoints")
 
 
+def _v3_templates(con: duckdb.DuckDBPyConnection) -> None:
+    """Message templates with versions, like segments (Pinpoint names are unique per template type)."""
+    con.execute(
+        """CREATE TABLE templates (
+            template_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, template_type VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, latest_version INTEGER NOT NULL,
+            active_version INTEGER NOT NULL, UNIQUE (name, template_type))"""
+    )
+    con.execute(
+        """CREATE TABLE template_versions (
+            template_id VARCHAR NOT NULL, version INTEGER NOT NULL, spec JSON NOT NULL,
+            created_at TIMESTAMP NOT NULL, PRIMARY KEY (template_id, version))"""
+    )
+
+
 #: version -> migration that brings a catalog from version-1 to version. Add new entries; never edit old ones.
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _create_v1,
     2: _v2_endpoints_in_parquet,
+    3: _v3_templates,
 }
 
 

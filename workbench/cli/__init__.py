@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import WorkbenchError
-from . import demo, endpoints, reporting, segments
+from . import delivery, demo, doctor, endpoints, messages, reporting, segments
 
 #: The command groups, in the order ``--help`` lists them.
-GROUPS = (endpoints, demo, segments, reporting)
+GROUPS = (endpoints, demo, segments, messages, delivery, reporting, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:

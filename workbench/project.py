@@ -34,12 +34,13 @@ if TYPE_CHECKING:
     from .analytics import FunnelResult, KpiResult
     from .dashboards import Dashboard
     from .ingest import EventImportResult, ImportResult
+    from .messages.templates import Template, TemplatePreview
     from .reports import ReportResult
     from .segments import Segment, SegmentCount
     from .store.event_log import EventAppendResult
     from .widgets import SegmentBuilder
 
-__all__ = ["EndpointCounts", "Endpoints", "Events", "Project", "Segments"]
+__all__ = ["EndpointCounts", "Endpoints", "Events", "Project", "Segments", "Templates"]
 
 PathLike = str | os.PathLike[str]
 
@@ -232,6 +233,68 @@ class Segments:
         return f"<segments of {self._project!r}>"
 
 
+class Templates:
+    """``project.templates``: email, SMS, push and voice templates in Pinpoint's JSON, a new version per save."""
+
+    def __init__(self, project: Project):
+        self._project = project
+
+    def create(self, name: str, type: str, spec: Any) -> Template:
+        """Check and save ``spec`` (Pinpoint's ``*TemplateRequest``: a dict, JSON text or a path) as a new version
+        of template ``name`` of ``type`` (email, sms, push, voice); nothing is saved when it is refused."""
+        from .messages.templates import save_template
+
+        if isinstance(spec, os.PathLike) or (isinstance(spec, str) and not spec.lstrip().startswith("{")):
+            spec = Path(spec)  # a path, as segments take one; JSON text starts with "{"
+        return save_template(self._project, name, type, spec)
+
+    def load(self, name: str, *, type: str | None = None, version: int | None = None) -> Template:
+        """A saved template: its active version (the latest save), or ``version``."""
+        from .messages.templates import load_template
+
+        return load_template(self._project, name, type=type, version=version)
+
+    def preview(
+        self, name: str, endpoint_id: str, *, type: str | None = None, version: int | None = None
+    ) -> TemplatePreview:
+        """The template rendered for one endpoint, with the variables that were missing listed as warnings."""
+        return self.load(name, type=type, version=version).preview(endpoint_id)
+
+    def activate(self, name: str, version: int, *, type: str | None = None) -> Template:
+        """Make ``version`` the active one (Pinpoint's UpdateTemplateActiveVersion)."""
+        from .messages.templates import activate_template_version
+
+        return activate_template_version(self._project, name, version, type=type)
+
+    def list(self) -> pl.DataFrame:
+        """Every template: name, type, latest and active version, when it changed, its description."""
+        import polars as pl
+
+        from .messages.templates import list_templates
+
+        schema = {
+            "name": pl.String,
+            "type": pl.String,
+            "latest_version": pl.Int64,
+            "active_version": pl.Int64,
+            "updated_at": pl.Datetime("us"),
+            "description": pl.String,
+        }
+        return pl.DataFrame(list_templates(self._project), schema=schema, orient="row")
+
+    def names(self) -> list[str]:
+        """The saved templates' names."""
+        return sorted({row["name"] for row in self._list_rows()})
+
+    def _list_rows(self) -> list[dict[str, Any]]:
+        from .messages.templates import list_templates
+
+        return list_templates(self._project)
+
+    def __repr__(self) -> str:
+        return f"<templates of {self._project!r}>"
+
+
 class Project(Store):
     """A workbench project folder: ``workbench.toml``, ``catalog.duckdb``, ``endpoints/``, ``events/``...
 
@@ -256,6 +319,11 @@ class Project(Store):
     def segments(self) -> Segments:
         """Define, save, load, count and list segments; the builder widget."""
         return Segments(self)
+
+    @cached_property
+    def templates(self) -> Templates:
+        """Create, load, preview and list message templates."""
+        return Templates(self)
 
     def kpi(
         self, name: str, start: Any = None, end: Any = None, segment: Any = None, **options: Any

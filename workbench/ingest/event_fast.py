@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import UTC
 from pathlib import Path
 
 import duckdb
@@ -17,6 +18,8 @@ import polars as pl
 
 from ..store import schema
 from ..store.event_log import POLARS_SCHEMA
+from ..store.leftovers import owner_tag
+from .event_records import TimeWindow, default_window
 
 # what each object of a Pinpoint stream record may hold (anything else -> the exact path keeps it in `extra`)
 KNOWN_KEYS: dict[str, set[str]] = {
@@ -97,6 +100,7 @@ SELECT
    OR list_max(list_transform(map_keys(attributes) || map_keys(metrics), lambda k: length(k))) > {schema.MAX_EVENT_ATTRIBUTE_NAME_LENGTH}
    OR list_max(list_transform(map_values(attributes), lambda v: length(v))) > {schema.MAX_EVENT_ATTRIBUTE_VALUE_LENGTH}
    OR list_bool_or(list_transform(map_values(metrics), lambda v: v IS NULL OR isnan(v) OR isinf(v)))
+   OR event_timestamp < $earliest OR event_timestamp > $latest
   ) AS invalid
 FROM read_json(?, format = 'newline_delimited', columns = {COLUMNS})
 """
@@ -113,11 +117,21 @@ def _keys_are_known(con: duckdb.DuckDBPyConnection, path: str) -> bool:
     return all(key in KNOWN_KEYS[p] for p, key in rows)
 
 
-def read_events_fast(data: bytes, work_dir: Path, now) -> pl.DataFrame | None:
-    """An event frame (POLARS_SCHEMA) for plain newline-delimited Pinpoint records, or None to use the exact path."""
+def read_events_fast(
+    data: bytes, work_dir: Path, now, window: TimeWindow | None = None
+) -> pl.DataFrame | None:
+    """An event frame (POLARS_SCHEMA) for plain newline-delimited Pinpoint records, or None to use the exact path.
+
+    Events outside ``window`` (default: 2000-01-01 to a day after ``now``) send the file to the exact path,
+    which rejects them by line.
+    """
     if not data.lstrip().startswith(b"{"):
         return None
-    fd, name = tempfile.mkstemp(dir=work_dir, prefix=".events-", suffix=".jsonl.partial")
+    window = window or default_window(now)
+    bounds = [int(window.earliest.replace(tzinfo=UTC).timestamp() * 1000)]
+    bounds.append(int(window.latest.replace(tzinfo=UTC).timestamp() * 1000))
+    # the copy DuckDB reads carries this process's tag, so a kill's leftover is removed by the next import
+    fd, name = tempfile.mkstemp(dir=work_dir, prefix=f".events-{owner_tag()}-", suffix=".jsonl.partial")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -126,9 +140,14 @@ def read_events_fast(data: bytes, work_dir: Path, now) -> pl.DataFrame | None:
             con.execute("SET enable_progress_bar = false")
             if not _keys_are_known(con, name):
                 return None
-            frame = con.sql(SELECT.replace("$now", "CAST(? AS TIMESTAMP)"), params=[now, name]).pl()
-        except duckdb.Error:
-            return None  # a type the fast path does not read (ISO timestamps, numbers as text...): exact path
+            sql = SELECT.replace("$now", "CAST($now AS TIMESTAMP)").replace("?", "$path")
+            frame = con.sql(
+                sql, params={"now": now, "path": name, "earliest": bounds[0], "latest": bounds[1]}
+            ).pl()
+        except (duckdb.Error, UnicodeError, ValueError, pl.exceptions.PolarsError):
+            # a type the fast path does not read (ISO timestamps, numbers as text...), or text DuckDB hands
+            # over badly (lone surrogates, control bytes in keys): the exact path reads it and names the line
+            return None
         finally:
             con.close()
     finally:

@@ -13,7 +13,8 @@ import io
 import json
 import math
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -109,8 +110,41 @@ def _text(value: Any) -> str | None:
     return json.dumps(value) if isinstance(value, dict | list) else str(value)
 
 
-def record_to_row(record: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Flatten one record into event-log columns; raises ValueError("field: reason") when it is invalid."""
+#: events before this are refused (no Pinpoint event is older; a date like 0001-01-01 is a broken clock)
+EARLIEST_EVENT = datetime(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """The event times an import accepts: from ``earliest`` to ``latest`` (now plus the allowed clock skew)."""
+
+    earliest: datetime
+    latest: datetime
+    skew: str = "1 day"
+
+    def check(self, ts: datetime, raw: Any) -> None:
+        """Raise ValueError("event_timestamp: reason") for a time outside the window."""
+        if ts < self.earliest:
+            raise ValueError(
+                f"event_timestamp: {ts.isoformat(sep=' ')} ({raw!r}) is before {self.earliest:%Y-%m-%d}"
+            )
+        if ts > self.latest:
+            raise ValueError(
+                f"event_timestamp: {ts.isoformat(sep=' ')} ({raw!r}) is more than {self.skew} in the future "
+                "(setting events.max_future_skew)"
+            )
+
+
+def default_window(now: datetime) -> TimeWindow:
+    """The window with the default skew of one day."""
+    return TimeWindow(EARLIEST_EVENT, now + timedelta(days=1))
+
+
+def record_to_row(record: dict[str, Any], now: datetime, window: TimeWindow | None = None) -> dict[str, Any]:
+    """Flatten one record into event-log columns; raises ValueError("field: reason") when it is invalid.
+
+    ``window`` bounds the event time (default: 2000-01-01 to one day after ``now``).
+    """
     event_type = record.get("event_type", record.get("EventType"))
     if not isinstance(event_type, str) or not event_type.strip():
         raise ValueError("event_type: missing event type")
@@ -119,6 +153,7 @@ def record_to_row(record: dict[str, Any], now: datetime) -> dict[str, Any]:
         event_ts = parse_timestamp(raw_ts)
     except (ValueError, OverflowError, OSError) as err:
         raise ValueError(f"event_timestamp: not a timestamp ({raw_ts!r}): {err}") from None
+    (window or default_window(now)).check(event_ts, raw_ts)
     arrival = record.get("arrival_timestamp")
     try:
         arrival_ts = parse_timestamp(arrival) if arrival not in (None, "") else now
@@ -366,17 +401,32 @@ def iter_csv_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, An
 
 
 def parse_records(
-    records: Iterable[tuple[int | None, dict[str, Any] | None, str | None]], file: str, now: datetime
+    records: Iterable[tuple[int | None, dict[str, Any] | None, str | None]],
+    file: str,
+    now: datetime,
+    window: TimeWindow | None = None,
+    *,
+    with_lines: bool = False,
 ) -> tuple[pl.DataFrame, list[Reject]]:
+    """The valid records as an event frame, and a reject (file, line, field, reason) for each other one.
+
+    ``with_lines`` adds ``__line``, each event's line in its file (for rejects found later, such as a reused
+    ``event_id``).
+    """
     rows: list[dict[str, Any]] = []
+    lines: list[int | None] = []
     rejects: list[Reject] = []
     for line, record, error in records:
         if error is not None or record is None:
             rejects.append(Reject(file, line, "", error or "not a record"))
             continue
         try:
-            rows.append(record_to_row(record, now))
-        except ValueError as err:
+            rows.append(record_to_row(record, now, window))
+            lines.append(line)
+        except (ValueError, OverflowError) as err:
             field, _, reason = str(err).partition(": ")
             rejects.append(Reject(file, line, field, reason or str(err)))
-    return rows_to_frame(rows), rejects
+    frame = rows_to_frame(rows)
+    if with_lines:
+        frame = frame.with_columns(pl.Series("__line", lines, dtype=pl.Int64))
+    return frame, rejects

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,9 +14,25 @@ import polars as pl
 
 from ..errors import InputError
 from ..progress import progress_bar
-from ..store.event_log import EventAppendResult, append_events
+from ..store import leftovers
+from ..store.event_log import (
+    EventAppendResult,
+    append_events,
+    plan_append,
+    remove_event_log_leftovers,
+    write_batch,
+)
+from .endpoints import ImportRejectedError
 from .event_fast import read_events_fast
-from .event_records import fill_event_ids, iter_csv_records, iter_json_records, parse_records, rows_to_frame
+from .event_records import (
+    EARLIEST_EVENT,
+    TimeWindow,
+    fill_event_ids,
+    iter_csv_records,
+    iter_json_records,
+    parse_records,
+    rows_to_frame,
+)
 from .rejects import Reject, write_rejects
 from .source import Limits, read_input
 
@@ -25,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EventAppendResult",
     "EventImportResult",
+    "ImportRejectedError",
     "append_events",
     "import_event_files",
     "record_events",
@@ -40,6 +58,11 @@ class EventImportResult:
     duplicates: int = 0
     rejects_file: str | None = None
     files: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for people: what was recorded, skipped and rejected (and where the rejects are)."""
+        text = f"{self.events:,} events recorded, {self.duplicates:,} duplicates skipped, {self.rejected:,} rejected"
+        return text + (f" (see {self.rejects_file})" if self.rejects_file else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,28 +84,109 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+_DURATION = re.compile(
+    r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)?\s*$", re.I
+)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_skew(value: Any) -> timedelta:
+    """A duration setting: seconds as a number, or text such as ``"1 day"``, ``"12h"``, ``"90 minutes"``."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a duration: {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if match is None:
+            raise ValueError(f'not a duration: {value!r} (use e.g. "1 day", "12h" or seconds)')
+        unit = (match.group(2) or "s")[0].lower()
+        seconds = float(match.group(1)) * _UNIT_SECONDS["m" if unit == "m" else unit]
+    if not 0 <= seconds <= 3650 * 86400:
+        raise ValueError(f"duration {value!r} is outside 0 .. 3650 days")
+    return timedelta(seconds=seconds)
+
+
+def event_window(project: Store, now: datetime) -> TimeWindow:
+    """The event times the project accepts: 2000-01-01 up to now plus ``[events] max_future_skew`` (1 day)."""
+    raw = project.setting("events.max_future_skew", "1 day")
+    try:
+        skew = parse_skew(raw)
+    except ValueError as err:
+        raise InputError(
+            str(err), file=str(project.path / "workbench.toml"), field="events.max_future_skew"
+        ) from None
+    return TimeWindow(EARLIEST_EVENT, now + skew, str(raw) if isinstance(raw, str) else f"{skew}")
+
+
+def _conflict_reason(event_id: str) -> str:
+    return (
+        f"event_id {event_id!r} is already used by an event with other content (an event_id names one event)"
+    )
+
+
 def record_events(project: Store, events: pl.DataFrame | Sequence[dict[str, Any]]) -> EventAppendResult:
     """Validate and append events given as record dicts (Pinpoint stream or PutEvents shape) or a DataFrame.
 
-    Raises InputError naming the first invalid event (by position) and its field; nothing is written then.
+    Raises InputError naming the first invalid event (by position) and its field; nothing is written then. An
+    event reusing an ``event_id`` (of the log or of the batch) with other content is invalid; with the same
+    content it is a duplicate, skipped and counted.
     """
     records = events.to_dicts() if isinstance(events, pl.DataFrame) else list(events)
-    frame, rejects = parse_records(((i, r, None) for i, r in enumerate(records, 1)), "<events>", _now())
+    now = _now()
+    frame, rejects = parse_records(
+        ((i, r, None) for i, r in enumerate(records, 1)),
+        "<events>",
+        now,
+        event_window(project, now),
+        with_lines=True,
+    )
+    if not rejects:
+        new, duplicates, conflicts = plan_append(project.events_dir, frame)
+        rejects = [
+            Reject("<events>", line, "event_id", _conflict_reason(event_id))
+            for event_id, line in conflicts.select("event_id", "__line").rows()
+        ]
     if rejects:
-        first = rejects[0]
+        first = min(rejects, key=lambda r: r.line or 0)
         raise InputError(
             f"event {first.line}: {first.reason} ({len(rejects)} invalid of {len(records)}; nothing recorded)",
             field=first.field or None,
         )
-    return append_events(project.events_dir, frame)
+    result = EventAppendResult(duplicates=duplicates, conflicts=conflicts)
+    result.files = write_batch(project.events_dir, new)
+    result.events = new.height
+    return result
+
+
+def _record_lines(data: bytes) -> list[int]:
+    """The line number of each record of a newline-delimited file (blank lines hold none)."""
+    return [n for n, line in enumerate(data.split(b"\n"), 1) if line.strip()]
+
+
+def remove_import_leftovers(project: Store) -> list[Path]:
+    """Remove what killed imports left: temporary copies in ``imports/`` and event-log files never published."""
+    removed = remove_event_log_leftovers(project.events_dir)
+    if project.imports_dir.is_dir():
+        stale = [p for p in project.imports_dir.glob(".events-*.partial") if leftovers.is_leftover(p)]
+        removed += leftovers.remove(stale)
+    return removed
 
 
 def import_event_files(
     project: Store, files: Sequence[Path], progress: bool | None = None
 ) -> EventImportResult:
-    """Import event files; invalid events go to ``imports/<id>-rejects.csv``, the valid ones to the log."""
+    """Import event files; invalid events go to ``imports/<id>-rejects.csv``, the valid ones to the log.
+
+    All or nothing: the import's events become visible at once when it ends, and an import killed part-way
+    leaves none (its leftovers are removed by the next import). An event is rejected, with the reason, when it is
+    invalid, dated before 2000 or more than ``[events] max_future_skew`` (default 1 day) in the future, or reuses
+    an ``event_id`` with other content. When no event is valid, ImportRejectedError (nothing recorded; the
+    rejects file is named).
+    """
     if not files:
         raise InputError("no files given")
+    remove_import_leftovers(project)
     limits = Limits(
         max_uncompressed_bytes=int(project.setting("import.max_uncompressed_bytes", 4 << 30)),
         max_compression_ratio=float(project.setting("import.max_compression_ratio", 100)),
@@ -91,25 +195,48 @@ def import_event_files(
     frames: list[pl.DataFrame] = []
     rejects: list[Reject] = []
     now = _now()
+    window = event_window(project, now)
     with progress_bar(total=len(files), unit="file", desc="events", enabled=progress) as bar:
         for path in files:
             text = read_input(path, limits)
-            frame = read_events_fast(text.data, project.imports_dir, now) if text.format == "json" else None
+            frame = (
+                read_events_fast(text.data, project.imports_dir, now, window)
+                if text.format == "json"
+                else None
+            )
             if frame is not None:
-                frame, file_rejects = fill_event_ids(frame), []
+                lines = _record_lines(text.data)
+                line_column = pl.Series(
+                    "__line", lines if len(lines) == frame.height else [None] * frame.height
+                )
+                frame, file_rejects = fill_event_ids(frame).with_columns(line_column.cast(pl.Int64)), []
             else:  # the exact path: every bad record is named by line and field
                 iterator = iter_json_records if text.format == "json" else iter_csv_records
-                frame, file_rejects = parse_records(iterator(text.data, str(path)), str(path), now)
-            frames.append(frame)
+                frame, file_rejects = parse_records(
+                    iterator(text.data, str(path)), str(path), now, window, with_lines=True
+                )
+            frames.append(frame.with_columns(pl.lit(str(path)).alias("__file")))
             rejects.extend(file_rejects)
             result.files.append(str(path))
             bar.update(1)
     frame = pl.concat(frames) if frames else rows_to_frame([])
-    appended = append_events(project.events_dir, frame)
-    result.events = appended.events
-    result.duplicates = appended.duplicates
+    new, duplicates, conflicts = plan_append(project.events_dir, frame)
+    rejects += [
+        Reject(file, line, "event_id", _conflict_reason(event_id))
+        for event_id, file, line in conflicts.select("event_id", "__file", "__line").rows()
+    ]
+    result.duplicates = duplicates
     result.rejected = len(rejects)
     if rejects:
         out = project.imports_dir / f"events-{uuid.uuid4().hex[:12]}-rejects.csv"
-        result.rejects_file = str(write_rejects(out, rejects))
+        result.rejects_file = str(write_rejects(out, sorted(rejects, key=lambda r: (r.file, r.line or 0))))
+    if new.is_empty() and duplicates == 0 and rejects:
+        first = min(rejects, key=lambda r: (r.file, r.line or 0))
+        raise ImportRejectedError(
+            f"no valid event: all {len(rejects)} rejected, nothing recorded; first: {first.file}:{first.line}: "
+            f"field {first.field or '-'}: {first.reason}; all in {result.rejects_file}",
+            result,  # type: ignore[arg-type]
+        )
+    write_batch(project.events_dir, new)
+    result.events = new.height
     return result

@@ -27,6 +27,16 @@ from ..errors import InputError, suggest
 from . import _tree as t
 
 MAX_VALUES = 100  # console limit on values in total, per dimension here
+#: how deeply AllOf / AnyOf / NoneOf may nest inside one another (the README's Segments section says so): deep
+#: enough for any hand-written condition, shallow enough that no reader or compiler recursion comes near Python's
+#: limit
+MAX_GROUP_NESTING = 32
+#: how deeply a spec's JSON may nest (objects and lists); checked before anything walks it
+MAX_JSON_DEPTH = 100
+#: ``Within`` reaches back at most this many days (a hundred years)
+MAX_WITHIN_DAYS = 36_600
+#: ``Times.Value`` at most
+MAX_TIMES = 1_000_000_000
 
 REQUEST_KEYS = (
     "Name",
@@ -73,6 +83,7 @@ class Reader:
         self.file = file
         self.text = text
         self.columns = set(columns) if columns is not None else None
+        self.nesting = 0  # AllOf / AnyOf / NoneOf around the set being read
 
     def fail(self, path: list[Any], reason: str) -> InputError:
         return InputError(reason, file=self.file, line=self._line(path), field=_dotted(path) or None)
@@ -144,6 +155,9 @@ class Reader:
     # --- the request -------------------------------------------------------------------------------------------
 
     def request(self, obj: Any) -> t.Node | None:
+        too_deep = deeper_than(obj, MAX_JSON_DEPTH)
+        if too_deep is not None:
+            raise self.fail(too_deep, f"the spec's JSON nests more than {MAX_JSON_DEPTH} levels deep")
         if not isinstance(obj, dict):
             raise self.fail([], f"not a segment: expected a WriteSegmentRequest object, got {_kind(obj)}")
         if not any(k in obj for k in ("Dimensions", "SegmentGroups", "ImportDefinition")):
@@ -263,7 +277,16 @@ class Reader:
     def dimension_sets(self, value: Any, path: list[Any]) -> tuple[t.Node, ...]:
         if not isinstance(value, list):
             raise self.fail(path, f"{path[-1]} must be a list of dimension sets")
-        return tuple(self.dimensions_set(d, [*path, i]) for i, d in enumerate(value))
+        if self.nesting >= MAX_GROUP_NESTING:
+            raise self.fail(
+                path,
+                f"AllOf / AnyOf / NoneOf nest more than {MAX_GROUP_NESTING} levels deep; flatten the condition",
+            )
+        self.nesting += 1
+        try:
+            return tuple(self.dimensions_set(d, [*path, i]) for i, d in enumerate(value))
+        finally:
+            self.nesting -= 1
 
     # --- the parts ---------------------------------------------------------------------------------------------
 
@@ -314,9 +337,12 @@ class Reader:
         if kind in ("BEFORE", "AFTER") and len(values) != 1:
             raise self.fail(path, f"{kind} takes exactly one date, got {len(values)}")
         for i, v in enumerate(values):
+            if not isinstance(v, str):
+                raise self.fail([*path, i], f"a date must be a string, got {_kind(v)}")
             try:
                 t.parse_instant(v)
-            except ValueError:
+                t.parse_instant(v, end_of_day=True)
+            except (ValueError, OverflowError):
                 raise self.fail(
                     [*path, i], f"{v!r} is not a date: use ISO 8601, e.g. 2026-10-01 or 2026-10-01T12:00:00Z"
                 ) from None
@@ -394,9 +420,9 @@ class Reader:
             spec = self.obj(value[when[0]], p, ("ComparisonOperator", "Value"))
             op = self.choice(spec.get("ComparisonOperator"), [*p, "ComparisonOperator"], ("BEFORE", "AFTER"))
             at = spec.get("Value")
-            self.date_values(
-                "BEFORE", (at,) if isinstance(at, str) else self.strings(at, [*p, "Value"]), [*p, "Value"]
-            )
+            values = (at,) if isinstance(at, str) else self.strings(at, [*p, "Value"])
+            self.date_values("BEFORE", values, [*p, "Value"])
+            at = values[0]  # a list of one date reads as that date
             which = "FIRST" if when[0] == "FirstPerformed" else "LAST"
             return t.PerformedWhen(types, which, op, at, tuple(filters))
         times_op, times = "AT_LEAST", 1
@@ -407,8 +433,10 @@ class Reader:
                 spec.get("ComparisonOperator", "AT_LEAST"), [*p, "ComparisonOperator"], t.TIMES_OPERATORS
             )
             n = spec.get("Value")
-            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-                raise self.fail([*p, "Value"], f"Times.Value must be a whole number >= 0, got {n!r}")
+            if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_TIMES:
+                raise self.fail(
+                    [*p, "Value"], f"Times.Value must be a whole number from 0 to {MAX_TIMES:,}, got {n!r}"
+                )
             times = n
         return t.Performed(types, tuple(filters), times_op, times, self.window(value, path))
 
@@ -422,6 +450,11 @@ class Reader:
                 days += self.number(spec["Hours"], [*path, "Within", "Hours"]) / 24
             if days <= 0:
                 raise self.fail([*path, "Within"], "Within needs Days (or Hours) greater than 0")
+            if days > MAX_WITHIN_DAYS:
+                raise self.fail(
+                    [*path, "Within", "Days" if "Days" in spec else "Hours"],
+                    f"Within reaches back at most {MAX_WITHIN_DAYS:,} days, got {days:g}",
+                )
             return t.Window(days=days)
         if "Between" in value:
             p = [*path, "Between"]
@@ -472,6 +505,20 @@ class Reader:
         refs = tuple(self.segment_ref(s, [*path, "Segments", i]) for i, s in enumerate(segments))
         node: t.Node = refs[0] if len(refs) == 1 else t.AnyOf(refs)
         return t.NoneOf((node,)) if kind == "EXCLUSIVE" else node
+
+
+def deeper_than(obj: Any, limit: int) -> list[Any] | None:
+    """The path of the first object or list nested more than ``limit`` deep in ``obj``, or None (no recursion)."""
+    stack: list[tuple[Any, list[Any]]] = [(obj, [])]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict | list) and len(path) >= limit:
+            return path
+        if isinstance(node, dict):
+            stack.extend((v, [*path, k]) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, [*path, i]) for i, v in enumerate(node))
+    return None
 
 
 def _kind(value: Any) -> str:

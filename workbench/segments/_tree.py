@@ -281,6 +281,19 @@ def walk(node: Node):
             yield from walk(item)
 
 
+def depth(node: Node) -> int:
+    """How many levels of AllOf / AnyOf / NoneOf the tree has at its deepest (counted without recursion)."""
+    deepest = 0
+    stack = [(node, 0)]
+    while stack:
+        current, level = stack.pop()
+        if isinstance(current, GROUPS):
+            level += 1
+            deepest = max(deepest, level)
+            stack.extend((item, level) for item in current.items)
+    return deepest
+
+
 def leaves(node: Node) -> list[Node]:
     return [n for n in walk(node) if not isinstance(n, GROUPS)]
 

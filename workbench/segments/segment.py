@@ -21,7 +21,7 @@ from ..store import schema
 from . import _tree as t
 from ._polars import PolarsCompiler
 from ._sql import filter_sql, member_query
-from .spec import SegmentSpec
+from .spec import MAX_TREE_DEPTH, SegmentSpec
 from .versions import read_catalog, save_dynamic_segment, save_imported_segment
 
 if TYPE_CHECKING:
@@ -110,10 +110,18 @@ class Catalog:
             raise UnknownNameError(f"no segment named {ref!r}{suggest(ref, self.names())}")
         return found
 
-    def resolve(self, node: t.Node, stack: tuple[tuple[str, str], ...] = ()) -> t.Node:
-        """Replace segment references by their conditions (dynamic) or member lists (imported); refuse cycles."""
+    def resolve(self, node: t.Node, stack: tuple[tuple[str, str], ...] = (), level: int = 0) -> t.Node:
+        """Replace segment references by their conditions (dynamic) or member lists (imported); refuse cycles
+        and trees that nest deeper than spec.MAX_TREE_DEPTH once the references are in."""
         if isinstance(node, t.GROUPS):
-            return type(node)(tuple(self.resolve(i, stack) for i in node.items))
+            if level >= MAX_TREE_DEPTH:
+                names = " -> ".join(name for _, name in stack) or "the condition"
+                raise InputError(
+                    f"with the segments it refers to ({names}), the condition nests more than {MAX_TREE_DEPTH} "
+                    "levels of AND / OR / NOT groups",
+                    field="SourceSegments",
+                )
+            return type(node)(tuple(self.resolve(i, stack, level + 1) for i in node.items))
         if not isinstance(node, t.InSegment):
             return node
         found = self.find(node.ref, node.version)
@@ -132,7 +140,7 @@ class Catalog:
             return t.Members(found.segment_id, found.version, found.name)
         spec = SegmentSpec.from_json(found.request)
         assert spec.condition is not None
-        return self.resolve(spec.condition, (*stack, (found.segment_id, found.name)))
+        return self.resolve(spec.condition, (*stack, (found.segment_id, found.name)), level)
 
 
 class Segment:
@@ -404,3 +412,19 @@ def list_segments(project: Store) -> pl.DataFrame:
 def segment_sql_filter(project: Store, name: str, version: int | None = None) -> str:
     """A SQL boolean expression over table ``endpoints`` selecting the members of segment ``name``."""
     return Segment.load(project, name, version).sql_filter()
+
+
+def check_saved_segments(project: Store, now: datetime | str | None = None) -> list[tuple[str, int, str]]:
+    """Count the latest version of every saved segment; (name, version, what went wrong) for each that fails.
+
+    What ``workbench doctor`` runs: a saved segment must always count.
+    """
+    failures = []
+    with project.connect(read_only=True, views=False) as con:
+        saved = con.execute("SELECT name, latest_version FROM segments ORDER BY name").fetchall()
+    for name, version in saved:
+        try:
+            Segment.load(project, name, int(version), now=now).count()
+        except Exception as err:  # whatever a count raises is the finding: report it, go on with the next
+            failures.append((name, int(version), f"{type(err).__name__}: {err}"))
+    return failures

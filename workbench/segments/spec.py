@@ -17,12 +17,15 @@ from pathlib import Path
 from ..errors import InputError, suggest
 from . import _json_write, _words
 from . import _tree as t
-from ._json_read import read_request
+from ._json_read import MAX_GROUP_NESTING, MAX_JSON_DEPTH, read_request
 from ._tree import DEMOGRAPHIC_COLUMNS, SET_DIMENSION_COLUMNS
 
 __all__ = ["DEMOGRAPHIC_COLUMNS", "MAX_DIMENSIONS", "SET_DIMENSION_COLUMNS", "SegmentSpec"]
 
 MAX_DIMENSIONS = 100  # Pinpoint's quota per segment: every condition (leaf of the tree) is one dimension
+#: group levels a condition tree may have (read JSON makes two per AllOf / AnyOf / NoneOf: the list and each
+#: set in it), resolved segment references included; what the compilers' recursion is sized for
+MAX_TREE_DEPTH = 2 * MAX_GROUP_NESTING + 8
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ class SegmentSpec:
                 raise InputError(
                     f"not valid JSON: {err.msg} (column {err.colno})", file=file, line=err.lineno
                 ) from None
+            except RecursionError:
+                raise InputError(
+                    f"the spec's JSON nests more than {MAX_JSON_DEPTH} levels deep", file=file
+                ) from None
         else:
             obj = source
         node = read_request(obj, file=file, text=text, columns=columns)
@@ -82,6 +89,7 @@ class SegmentSpec:
     @classmethod
     def from_condition(cls, condition: t.Node, name: str | None = None) -> SegmentSpec:
         """The spec for a condition tree (what the builder saves), in Pinpoint's shape where it can be."""
+        check_depth(condition)
         return cls(_json_write.to_request(condition, name), condition)
 
     def check(self, columns: Iterable[str]) -> None:
@@ -100,6 +108,15 @@ class SegmentSpec:
             size = self.request.get("ImportDefinition", {}).get("Size")
             return "imported list of endpoints" + (f" ({size:,})" if isinstance(size, int) else "")
         return _words.describe(self.condition)
+
+
+def check_depth(node: t.Node, what: str = "the condition") -> None:
+    """InputError when ``node`` nests groups deeper than MAX_TREE_DEPTH (the compilers recurse per level)."""
+    levels = t.depth(node)
+    if levels > MAX_TREE_DEPTH:
+        raise InputError(
+            f"{what} nests {levels} levels of AND / OR / NOT groups; at most {MAX_TREE_DEPTH} are allowed"
+        )
 
 
 def _check_dimension_count(node: t.Node, file: str | None) -> None:

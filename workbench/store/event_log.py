@@ -1,24 +1,33 @@
 """The event log: append-only Parquet files under ``events/date=YYYY-MM-DD/``.
 
-Every file is written to a temporary name in its partition folder, fsynced and renamed into place, so a reader
-(DuckDB or Polars, in this process or another) sees a whole file or none, and a crash leaves no half file.
-Temporary names do not end in ``.parquet``, so globs never pick them up.
+An append (an import, ``record_events``) is one batch: one file per day it covers, named
+``part-<batch>-n<files>.parquet``. Every file is written to a temporary name in its day folder, fsynced and
+renamed into place; the ``events`` view (store/views.py) reads a batch only once all its files are there, so the
+last rename publishes the whole batch at once: a reader sees all of an import or none of it, and an import
+killed part-way leaves nothing visible. Its leftovers (temporary files, the files of a batch that never
+completed) carry the writer's owner tag (store/leftovers.py) and are removed by the next import or by
+``workbench doctor --fix``. Temporary names do not end in ``.parquet``, so globs never pick them up.
+
+An ``event_id`` names one event: the same id with the same content again is a duplicate (skipped, counted);
+the same id with other content is a conflict, which the caller rejects.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import schema
-from .views import event_files
+from . import leftovers, schema
+from .views import event_files, scan_event_log
 
 ARROW_SCHEMA = pa.schema(
     [
@@ -48,11 +57,17 @@ POLARS_SCHEMA: dict[str, pl.DataType] = {
 
 @dataclass
 class EventAppendResult:
-    """What an append did: events written, duplicates skipped, files created."""
+    """What an append did: events written, duplicates skipped, files created.
+
+    ``conflicts`` holds the events not written because their ``event_id`` is already used (in the log or earlier
+    in the batch) by an event with other content: the ``event_id`` column and any ``__``-prefixed columns the
+    caller passed (such as ``__file`` and ``__line``).
+    """
 
     events: int = 0
     duplicates: int = 0
     files: list[Path] = field(default_factory=list)
+    conflicts: pl.DataFrame | None = None
 
     def to_dict(self) -> dict:
         return {"events": self.events, "duplicates": self.duplicates, "files": [str(f) for f in self.files]}
@@ -77,56 +92,209 @@ def _to_arrow(frame: pl.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
 
 
+def _fsync_dir(folder: Path) -> None:
+    dirfd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dirfd)
+    finally:
+        os.close(dirfd)
+
+
 def write_atomic(table: pa.Table, dest: Path) -> None:
     """Write a Parquet file atomically: temp file in the same folder, fsync, rename, fsync the folder."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.parent / f".{dest.name}.{uuid.uuid4().hex}.partial"
+    tmp = _temp_name(dest)
     try:
-        pq.write_table(table, tmp, compression="zstd")
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
+        _write_fsynced(table, tmp)
         os.replace(tmp, dest)
-        dirfd = os.open(dest.parent, os.O_RDONLY)
-        try:
-            os.fsync(dirfd)
-        finally:
-            os.close(dirfd)
+        _fsync_dir(dest.parent)
     finally:
         if tmp.exists():
             tmp.unlink()
 
 
+def _temp_name(dest: Path) -> Path:
+    return dest.parent / f".{dest.name}.{uuid.uuid4().hex[:8]}.partial"
+
+
+def _write_fsynced(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, compression="zstd")
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+# --- content of an event: what must match for a repeated event_id to be a duplicate --------------------------
+
+#: every column but ``arrival_timestamp`` (a re-delivery arrives later; it is still the same event)
+CONTENT_COLUMNS = tuple(c for c in schema.EVENT_COLUMNS if c not in ("event_id", "arrival_timestamp"))
+
+
+def _canonical_extra(text: str | None) -> str:
+    """``extra`` JSON with empty objects dropped and keys sorted (the fast and exact import paths differ there)."""
+    if not text:
+        return ""
+
+    def strip(node):
+        if isinstance(node, dict):
+            cleaned = {k: strip(v) for k, v in node.items()}
+            return {k: v for k, v in cleaned.items() if v not in ({}, None)}
+        return node
+
+    try:
+        value = strip(json.loads(text))
+    except ValueError:
+        return text
+    return json.dumps(value, sort_keys=True, separators=(",", ":")) if value else ""
+
+
+def _map_text(column: str) -> pl.Expr:
+    pairs = pl.col(column).list.eval(
+        pl.concat_str(
+            pl.element().struct.field("key"),
+            pl.lit("="),
+            pl.element().struct.field("value").cast(pl.String).fill_null("\x00"),
+        )
+    )
+    return pairs.list.sort().list.join("\x1e").fill_null("")
+
+
+def content_key(frame: pl.DataFrame) -> pl.Series:
+    """One text per event that is equal for two events exactly when their content (CONTENT_COLUMNS) is."""
+    parts = []
+    for name in CONTENT_COLUMNS:
+        if name in ("attributes", "metrics"):
+            parts.append(_map_text(name))
+        elif name == "extra":
+            parts.append(
+                pl.col("extra").map_elements(_canonical_extra, return_dtype=pl.String, skip_nulls=False)
+            )
+        elif frame.schema[name] == pl.String:
+            parts.append(pl.col(name).fill_null("\x00"))
+        else:
+            parts.append(
+                pl.col(name).cast(pl.Datetime("ms")).dt.epoch("ms").cast(pl.String).fill_null("\x00")
+            )
+    return frame.select(pl.concat_str(parts, separator="\x1f").alias("__content")).to_series()
+
+
+def _stored_events(events_dir: Path, ids: pl.Series) -> pl.DataFrame:
+    """The logged events whose ``event_id`` is one of ``ids`` (one per id), maps as lists of key/value structs."""
+    files = event_files(events_dir)
+    if not files or ids.is_empty():
+        return pl.DataFrame(schema=POLARS_SCHEMA)
+    columns = ", ".join(
+        f"map_entries({name}) AS {name}" if name in ("attributes", "metrics") else name
+        for name in schema.EVENT_COLUMNS
+    )
+    listed = ", ".join(schema.sql_string(f) for f in files)
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.register("__ids", pl.DataFrame({"event_id": ids.unique()}).to_arrow())
+        return con.sql(
+            f"SELECT {columns} FROM read_parquet([{listed}], union_by_name = true) "
+            "WHERE event_id IN (SELECT event_id FROM __ids) QUALIFY row_number() OVER (PARTITION BY event_id) = 1"
+        ).pl()
+    finally:
+        con.close()
+
+
+def plan_append(events_dir: Path, frame: pl.DataFrame) -> tuple[pl.DataFrame, int, pl.DataFrame]:
+    """Split a validated event frame into (new events, duplicates, conflicts) against itself and the log.
+
+    Within the batch the first event of an id wins. An id already used with the same content is a duplicate;
+    with other content a conflict. The whole log is searched, so an id reused on another day is found too.
+    """
+    empty_conflicts = frame.head(0).select(["event_id", *(c for c in frame.columns if c.startswith("__"))])
+    if frame.is_empty():
+        return frame, 0, empty_conflicts
+    indexed = frame.with_columns(content_key(frame)).with_row_index("__pos")
+    first = indexed.unique(subset=["event_id"], keep="first", maintain_order=True)
+    # repeats inside the batch: same content -> duplicate, other content -> conflict
+    repeats = indexed.filter(~pl.col("__pos").is_in(first.get_column("__pos").implode())).join(
+        first.select("event_id", pl.col("__content").alias("__first")), on="event_id"
+    )
+    duplicates = int((repeats.get_column("__content") == repeats.get_column("__first")).sum())
+    conflicts = repeats.filter(pl.col("__content") != pl.col("__first")).select(first.columns)
+    stored = _stored_events(events_dir, first.get_column("event_id"))
+    if not stored.is_empty():
+        stored = stored.select("event_id", content_key(stored).alias("__stored"))
+        matched = first.join(stored, on="event_id", how="left")
+        known = matched.get_column("__stored").is_not_null()
+        same = known & (matched.get_column("__stored") == matched.get_column("__content"))
+        duplicates += int(same.sum())
+        conflicts = pl.concat([conflicts, matched.filter(known & ~same).select(first.columns)])
+        first = matched.filter(~known).select(first.columns)
+    conflicts = conflicts.select(empty_conflicts.columns)
+    return first.drop("__content", "__pos"), duplicates, conflicts
+
+
+def write_batch(events_dir: Path, frame: pl.DataFrame) -> list[Path]:
+    """Write a batch of new events as one file per day; all of them become visible with the last rename."""
+    if frame.is_empty():
+        return []
+    frame = frame.with_columns(pl.col("event_timestamp").dt.date().alias("__date"))
+    days = frame.sort("event_timestamp").partition_by("__date", as_dict=True)
+    batch = f"{uuid.uuid4().hex[:10]}-{leftovers.owner_tag()}"
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for (day,), part in days.items():
+            dest = events_dir / f"date={day.isoformat()}" / f"part-{batch}-n{len(days)}.parquet"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = _temp_name(dest)
+            staged.append((tmp, dest))
+            _write_fsynced(_to_arrow(part.drop([c for c in part.columns if c.startswith("__")])), tmp)
+        for tmp, dest in staged:  # the batch is invisible until the last of these renames
+            os.replace(tmp, dest)
+        for folder in {dest.parent for _, dest in staged}:
+            _fsync_dir(folder)
+    except BaseException:
+        for tmp, dest in staged:  # an error (not a kill): take back what was written
+            for path in (tmp, dest):
+                if path.exists():
+                    path.unlink()
+        raise
+    return [dest for _, dest in staged]
+
+
+def append_events(events_dir: Path, frame: pl.DataFrame) -> EventAppendResult:
+    """Append a validated event frame (POLARS_SCHEMA columns) to the log as one batch, one new file per day.
+
+    Events whose ``event_id`` is already in the batch or the log with the same content are skipped as
+    duplicates (Pinpoint's stream can deliver duplicates); with other content they are not written and come
+    back in ``result.conflicts``. Appends from several processes are safe; two processes appending the same
+    event at the same instant may both keep it, and readers can de-duplicate on ``event_id``.
+    """
+    new, duplicates, conflicts = plan_append(events_dir, frame)
+    result = EventAppendResult(duplicates=duplicates, conflicts=conflicts)
+    result.files = write_batch(events_dir, new)
+    result.events = new.height
+    return result
+
+
 def existing_event_ids(events_dir: Path, dates: list[date]) -> pl.Series:
+    """The ``event_id`` of every logged event on the given days."""
     files = event_files(events_dir, dates)
     if not files:
         return pl.Series("event_id", [], dtype=pl.String)
     return pl.scan_parquet(files, hive_partitioning=False).select("event_id").collect().to_series()
 
 
-def append_events(events_dir: Path, frame: pl.DataFrame) -> EventAppendResult:
-    """Append a validated event frame (POLARS_SCHEMA columns) to the log, one new file per day.
+def event_log_leftovers(events_dir: Path) -> list[Path]:
+    """Temporary files and files of never-completed batches in ``events/`` whose writer is gone."""
+    found: list[Path] = []
+    if not events_dir.is_dir():
+        return found
+    for day in events_dir.glob("date=*"):
+        for path in day.glob(".*.partial"):
+            if leftovers.is_leftover(path):
+                found.append(path)
+    for batch, files in scan_event_log(events_dir).incomplete.items():
+        if leftovers.owner_alive(batch) is False:
+            found.extend(files)
+    return sorted(found)
 
-    Events whose ``event_id`` is already in the batch or in the log for that day are skipped (Pinpoint's stream
-    can deliver duplicates). Appends from several processes are safe; two processes appending the same event
-    at the same instant may both keep it, and readers can de-duplicate on ``event_id``.
-    """
-    result = EventAppendResult()
-    if frame.is_empty():
-        return result
-    frame = frame.with_columns(pl.col("event_timestamp").dt.date().alias("__date"))
-    before = frame.height
-    frame = frame.unique(subset=["event_id"], keep="first", maintain_order=True)
-    result.duplicates += before - frame.height
-    dates = sorted(frame.get_column("__date").unique().to_list())
-    seen = existing_event_ids(events_dir, dates)
-    if seen.len():
-        before = frame.height
-        frame = frame.filter(~pl.col("event_id").is_in(seen.implode()))
-        result.duplicates += before - frame.height
-    batch = uuid.uuid4().hex[:12]
-    for (day,), part in frame.sort("event_timestamp").partition_by("__date", as_dict=True).items():
-        dest = events_dir / f"date={day.isoformat()}" / f"part-{batch}.parquet"
-        write_atomic(_to_arrow(part.drop("__date")), dest)
-        result.files.append(dest)
-        result.events += part.height
-    return result
+
+def remove_event_log_leftovers(events_dir: Path) -> list[Path]:
+    """Remove what :func:`event_log_leftovers` finds; returns the removed paths."""
+    return leftovers.remove(event_log_leftovers(events_dir))

@@ -7,6 +7,7 @@ which a command that only reads the catalog (``workbench endpoints count``) then
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -105,24 +106,70 @@ def create_endpoints_view(con: duckdb.DuckDBPyConnection, root: Path) -> None:
 
 # --- events -------------------------------------------------------------------------------------------------
 
+#: a file of a batch written as several day files: ``part-<batch>-n<files in the batch>.parquet``. The batch is
+#: visible only once all its files are in place (the last rename is the single step that publishes it), so a
+#: reader never sees part of an import and a killed import leaves nothing visible. Other names
+#: (``part-<batch>.parquet``, written before batches were counted) are one-file batches.
+_BATCH_FILE = re.compile(r"^part-(?P<batch>.+)-n(?P<files>[0-9]+)\.parquet$")
+
+
+@dataclass
+class EventLogFiles:
+    """The event log's Parquet files: those of complete batches, and those of batches still missing files."""
+
+    complete: list[Path]
+    incomplete: dict[str, list[Path]]
+
+
+def scan_event_log(events_dir: Path) -> EventLogFiles:
+    """List the log's day folders once and sort the files into complete and incomplete batches."""
+    single: list[Path] = []
+    batches: dict[str, list[Path]] = {}
+    expected: dict[str, int] = {}
+    if events_dir.is_dir():
+        for day in sorted(events_dir.glob("date=*")):
+            if not day.is_dir():
+                continue
+            for entry in sorted(day.glob("*.parquet")):
+                if entry.name.startswith("."):
+                    continue
+                match = _BATCH_FILE.match(entry.name)
+                if match is None:
+                    single.append(entry)
+                    continue
+                batches.setdefault(match["batch"], []).append(entry)
+                expected[match["batch"]] = int(match["files"])
+    complete = list(single)
+    incomplete: dict[str, list[Path]] = {}
+    for batch, files in batches.items():
+        if len(files) >= expected[batch]:
+            complete.extend(files)
+        else:
+            incomplete[batch] = files
+    return EventLogFiles(sorted(complete), incomplete)
+
 
 def event_files(events_dir: Path, dates: list[date] | None = None) -> list[Path]:
-    """The event log's Parquet files, all or only those of the given dates."""
+    """The event log's Parquet files (of complete batches only), all or only those of the given dates."""
+    files = scan_event_log(events_dir).complete
     if dates is None:
-        return sorted(events_dir.glob(EVENT_GLOB))
-    out: list[Path] = []
-    for d in dates:
-        out.extend(sorted((events_dir / f"date={d.isoformat()}").glob("*.parquet")))
-    return out
+        return files
+    folders = {f"date={d.isoformat()}" for d in dates}
+    return [f for f in files if f.parent.name in folders]
 
 
 def create_events_view(con: duckdb.DuckDBPyConnection, events_dir: Path) -> None:
-    """Create the temp view ``events`` over the log (an empty, typed view when there are no files yet)."""
-    if any(events_dir.glob(EVENT_GLOB)):
-        pattern = str(events_dir / EVENT_GLOB).replace("'", "''")
+    """Create the temp view ``events`` over the log's complete batches (typed and empty when there are none).
+
+    The view lists the files it reads (not a glob): a batch that lands after the view was made, or is still
+    landing, is not half-read.
+    """
+    files = event_files(events_dir)
+    if files:
+        listed = ", ".join(sql_string(f) for f in files)
         con.execute(
             "CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM read_parquet("
-            f"'{pattern}', hive_partitioning = true, hive_types = {{'date': DATE}}, union_by_name = true)"
+            f"[{listed}], hive_partitioning = true, hive_types = {{'date': DATE}}, union_by_name = true)"
         )
     else:
         cols = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in schema.EVENT_COLUMNS.items())

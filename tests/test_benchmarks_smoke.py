@@ -22,6 +22,7 @@ SMALL = {
     "bench_segment_count.py": ["--endpoints", "3000", "--events", "20000", "--repeats", "1"],
     "bench_update.py": ["--endpoints", "3000", "--update", "1000", "--repeats", "1"],
     "bench_widget_count.py": ["--endpoints", "3000", "--events", "20000"],
+    "bench_send.py": ["--messages", "300"],
     "bench_render.py": ["--rows", "2000", "--sample", "500", "--repeats", "1"],
     "bench_funnel.py": ["--endpoints", "2000", "--events", "20000", "--runs", "1", "--data", "{tmp}/funnel"],
     "bench_dashboard_export.py": [

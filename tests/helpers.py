@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
+import textwrap
+import tomllib
 from pathlib import Path
 
 
@@ -23,3 +26,48 @@ def email_rows(n: int, start: int = 0, user_every: int = 1) -> list[list[object]
 
 
 EMAIL_HEADER = ["Id", "ChannelType", "Address", "User.UserId", "Attributes.plan", "Metrics.score"]
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def _toml_tables(table: dict, prefix: str = "") -> list[str]:
+    scalars = [f"{json.dumps(k)} = {_toml_value(v)}" for k, v in table.items() if not isinstance(v, dict)]
+    lines = ([f"[{prefix}]"] if prefix and scalars else []) + scalars
+    for key, value in table.items():
+        if isinstance(value, dict):
+            lines += [""] + _toml_tables(value, f"{prefix}.{json.dumps(key)}" if prefix else json.dumps(key))
+    return lines
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = (
+            _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
+    return out
+
+
+def configure(project_dir: Path, toml: str, *, replace: tuple[str, ...] = ()) -> None:
+    """Merge the settings in ``toml`` into a project's workbench.toml (tables given there are merged key by key;
+    dotted table names in ``replace``, e.g. "channels.email", are dropped first so that ``toml`` replaces them)."""
+    file = Path(project_dir) / "workbench.toml"
+    settings = tomllib.loads(file.read_text(encoding="utf-8"))
+    for dotted in replace:
+        *parents, last = dotted.split(".")
+        node = settings
+        for part in parents:
+            node = node.get(part, {})
+        node.pop(last, None)
+    merged = _merge(settings, tomllib.loads(textwrap.dedent(toml)))
+    file.write_text("\n".join(_toml_tables(merged)) + "\n", encoding="utf-8")

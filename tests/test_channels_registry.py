@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
-import textwrap
 
+import helpers
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,10 +32,7 @@ BUILTINS = ["outbox", "push_fcm", "sms_http", "smtp", "webhook"]
 
 def configure(store: Store, toml: str) -> Store:
     """Replace the project's [channels.*] sections with ``toml`` and reopen it."""
-    settings_file = store.path / "workbench.toml"
-    text = settings_file.read_text()
-    text = re.sub(r"(?ms)^\[channels\.[^\]]+\].*?(?=^\[(?!channels\.)|\Z)", "", text)
-    settings_file.write_text(text + "\n" + textwrap.dedent(toml))
+    helpers.configure(store.path, toml, replace=("channels",))
     return Store.open(store.path)
 
 

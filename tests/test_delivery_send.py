@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import helpers
 import pytest
 from helpers import write_csv
 from servers import smtp_server
@@ -41,10 +42,7 @@ ROWS = [
 
 def configure(project: Project, text: str) -> Project:
     """Replace the project's [channels.*] sections with ``text`` (and add any other sections in it)."""
-    settings = project.path / "workbench.toml"
-    current = settings.read_text()
-    current = re.sub(r"\[(channels\.(email|sms)|delivery)\][^\[]*", "", current)
-    settings.write_text(current + "\n" + text)
+    helpers.configure(project.path, text, replace=("channels.email", "channels.sms", "delivery"))
     return Project.open(project.path)
 
 

@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import helpers
 import pytest
 
 from workbench import InputError
@@ -105,7 +106,7 @@ def test_the_future_skew_is_a_setting(tmp_path):
 
     project = Project.create(tmp_path / "p")
     settings = project.path / "workbench.toml"
-    settings.write_text(settings.read_text() + '\n[events]\nmax_future_skew = "3 days"\n')
+    helpers.configure(project.path, '[events]\nmax_future_skew = "3 days"\n')
     project = Project.open(project.path)
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     assert project.events.record([record(1, event_timestamp=now_ms + 2 * DAY_MS)]).events == 1

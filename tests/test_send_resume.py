@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+import helpers
 import pytest
 
 MESSAGES = 2000
@@ -105,13 +106,9 @@ def test_kill_9_and_resume_sends_every_message_once(tmp_path):
     record = tmp_path / "received.txt"
     project = Project.create(tmp_path / "project")
     with smtp_server_process(record) as sink:
-        settings = project.path / "workbench.toml"
-        text = settings.read_text().replace(
-            '[channels.email]\nadapter = "outbox"', '[channels.old]\nadapter = "outbox"'
-        )
-        settings.write_text(
-            text
-            + f"""
+        helpers.configure(
+            project.path,
+            f"""
 [channels.email]
 adapter = "smtp"
 host = "{sink.host}"
@@ -121,7 +118,7 @@ timeout = 10
 
 [delivery]
 batch_size = {BATCH}
-"""
+""",
         )
         rng = random.Random(int(os.environ.get("KILL_SEED", "13")))
         kills = 0

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from .analytics import FunnelResult, KpiResult
     from .dashboards import Dashboard
+    from .delivery import SendOutcome, SuppressionImport, SuppressionList
     from .ingest import EventImportResult, ImportResult
     from .messages.templates import Template, TemplatePreview
     from .reports import ReportResult
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from .store.event_log import EventAppendResult
     from .widgets import SegmentBuilder
 
-__all__ = ["EndpointCounts", "Endpoints", "Events", "Project", "Segments", "Templates"]
+__all__ = ["EndpointCounts", "Endpoints", "Events", "Project", "Segments", "Suppression", "Templates"]
 
 PathLike = str | os.PathLike[str]
 
@@ -295,6 +296,50 @@ class Templates:
         return f"<templates of {self._project!r}>"
 
 
+class Suppression:
+    """``project.suppression``: addresses that must not get messages (kept as HMACs, never as addresses).
+
+    Reasons: BOUNCE, COMPLAINT, SMS_STOP and MANUAL stop every message; UNSUBSCRIBE stops promotional ones. Hard
+    bounces are added by the send path itself. Checked when each message is sent.
+    """
+
+    def __init__(self, project: Project):
+        self._project = project
+
+    def _list(self) -> SuppressionList:
+        from .delivery import SuppressionList
+
+        return SuppressionList.for_store(self._project)
+
+    def add(self, address: str, *, channel: str = "email", reason: str = "MANUAL") -> bool:
+        """Suppress ``address`` on ``channel`` for ``reason``; False when that entry was already there."""
+        return self._list().add(address, channel=channel, reason=reason)
+
+    def remove(self, address: str, *, channel: str = "email", reason: str | None = None) -> int:
+        """Lift an address's suppression (every reason, or only ``reason``); returns the entries removed."""
+        return self._list().remove(address, channel=channel, reason=reason)
+
+    def contains(self, address: str, *, channel: str = "email", promotional: bool = True) -> bool:
+        """Whether a message of that kind to ``address`` would be stopped."""
+        return self._list().is_suppressed(address, channel=channel, promotional=promotional)
+
+    def list(self, *, channel: str | None = None) -> pl.DataFrame:
+        """Every entry: channel, address key (an HMAC), reason, source, when it was added."""
+        import polars as pl
+
+        return pl.DataFrame(self._list().list(channel=channel))
+
+    def import_file(
+        self, file: PathLike, *, channel: str | None = None, reason: str = "MANUAL"
+    ) -> SuppressionImport:
+        """Add every address of a text file (one per line) or a CSV with an ``address`` column (and optional
+        ``reason`` and ``channel`` columns; without a channel, ``@`` means e-mail, else SMS). All or nothing."""
+        return self._list().import_file(Path(file), channel=channel, reason=reason)
+
+    def __repr__(self) -> str:
+        return f"<suppression list of {self._project!r}>"
+
+
 class Project(Store):
     """A workbench project folder: ``workbench.toml``, ``catalog.duckdb``, ``endpoints/``, ``events/``...
 
@@ -324,6 +369,46 @@ class Project(Store):
     def templates(self) -> Templates:
         """Create, load, preview and list message templates."""
         return Templates(self)
+
+    @cached_property
+    def suppression(self) -> Suppression:
+        """The suppression list: add, remove, contains, list, import_file."""
+        return Suppression(self)
+
+    def send_message(
+        self,
+        *,
+        channel: str,
+        template: str | None = None,
+        parts: dict[str, str] | None = None,
+        to: str | Sequence[str] | None = None,
+        endpoint_id: str | Sequence[str] | None = None,
+        user_id: str | None = None,
+        substitutions: dict[str, Any] | None = None,
+        message_type: str | None = None,
+        request_id: str | None = None,
+    ) -> SendOutcome:
+        """Send one message now (Pinpoint's SendMessages / SendUsersMessages) to an address (``to``), an endpoint
+        or every active endpoint of a user, through the channel's adapter (the outbox until configured).
+
+        Renders ``template`` (a saved template's name) or ``parts`` for each recipient; returns one Pinpoint-like
+        result per recipient (``DeliveryStatus`` SUCCESSFUL, TEMPORARY_FAILURE, PERMANENT_FAILURE, OPT_OUT...).
+        The same ``request_id`` never sends an accepted message twice.
+        """
+        from .delivery import send_message
+
+        return send_message(
+            self,
+            channel=channel,
+            template=template,
+            parts=parts,
+            to=to,
+            endpoint_id=endpoint_id,
+            user_id=user_id,
+            substitutions=substitutions,
+            message_type=message_type,
+            request_id=request_id,
+        )
 
     def kpi(
         self, name: str, start: Any = None, end: Any = None, segment: Any = None, **options: Any

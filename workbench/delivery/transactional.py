@@ -188,6 +188,8 @@ def send_message(
             store, family, to=to, endpoint_id=endpoint_id, user_id=user_id, region=region
         )
         message_parts, defaults = _template_parts(store, family, template, parts, template_version)
+        if family == "EMAIL":
+            email_sender(store)
         planned: list[PlannedMessage] = []
         failures: list[DeliveryResult] = []
         for r in recipients:
@@ -350,6 +352,18 @@ def _template_parts(
     return out, {}
 
 
+def email_sender(store: Any) -> str:
+    """``[channels.email] from``; a missing one is a setting error for the whole send, not a recipient's failure."""
+    sender = store.setting("channels.email.from")
+    if not sender:
+        raise InputError(
+            'no sender address: set from = "Name <address>" under [channels.email]',
+            file=str(store.path / "workbench.toml"),
+            field="channels.email.from",
+        )
+    return str(sender)
+
+
 def _compose(
     store: Any,
     family: str,
@@ -369,13 +383,7 @@ def _compose(
     if family == "EMAIL":
         from ..messages.email import compose_email
 
-        sender = store.setting("channels.email.from")
-        if not sender:
-            raise InputError(
-                'no sender address: set from = "Name <address>"',
-                file=str(store.path / "workbench.toml"),
-                field="channels.email.from",
-            )
+        sender = email_sender(store)
         unsubscribe = _unsubscribe_url(store, key, r) if promotional else None
         msg = compose_email(
             send_key=key,

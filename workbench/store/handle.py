@@ -47,11 +47,36 @@ default_region = ""            # ISO country used for national-format phone numb
 max_uncompressed_bytes = 4294967296   # cap for .gz input (4 GiB)
 max_compression_ratio = 100    # a .gz expanding more than this is refused (gzip bomb)
 
+[events]
+max_future_skew = "1 day"      # events dated further ahead than this (or before 2000) are rejected
+
+# Channels: every one writes files to outbox/ until you configure it (README "Channels": smtp, sms_http,
+# push_fcm, webhook). Secrets never live here: *_env settings name the environment variables that hold them.
 [channels.email]
 adapter = "outbox"             # "smtp" sends for real; the outbox only writes files
+from = "Workbench <no-reply@example.com>"
+# reply_to = "support@example.com"
 
 [channels.sms]
 adapter = "outbox"
+# from = "+12065550100"
+
+[channels.push]
+adapter = "outbox"
+
+[channels.voice]
+adapter = "outbox"
+
+[sms.prices]                   # estimated price per SMS part, by ISO country (for cost estimates)
+# US = 0.00581
+
+[delivery]
+# secret_env = "WORKBENCH_SECRET"   # the project's master key; else secret.key in this folder
+max_attempts = 4               # then a retryable message becomes "failed"
+messages_per_second = 0        # 0 = no limit
+batch_size = 500               # a crash can leave up to two batches ambiguous
+ambiguous = "hold"             # or "resend" (with the same Message-ID)
+error_budget = 0.05            # pause a run when over 5% of the last 500 sends failed permanently
 
 [tracking]
 base_url = "http://127.0.0.1:8080"

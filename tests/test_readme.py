@@ -29,6 +29,8 @@ NAMESPACES = {
     "endpoints": project_module.Endpoints,
     "events": project_module.Events,
     "segments": project_module.Segments,
+    "templates": project_module.Templates,
+    "suppression": project_module.Suppression,
 }
 
 

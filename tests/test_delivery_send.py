@@ -389,3 +389,60 @@ def test_error_budget_setting_as_a_number(shop):
         InputError, match=r"workbench.toml: field delivery\.max_attempts: must be a whole number"
     ):
         DeliveryPolicy.from_store(bad)
+
+
+def _sent_html_and_text(project):
+    import email
+    import email.policy
+
+    (eml,) = project.outbox_dir.rglob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    html = message.get_body(preferencelist=("html",)).get_content()
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    return html, text
+
+
+LINKS = {
+    "HtmlPart": (
+        '<p>Hi {{User.UserAttributes.FirstName}}: <a href="https://shop.example/deal?x=1">deal</a> '
+        '<a href="javascript:alert(1)">js</a> <a href="mailto:help@shop.example">help</a></p>'
+    ),
+    "Subject": "Links",
+}
+
+
+def test_tracking_is_off_by_default(shop):
+    send_message(shop, channel="email", parts=LINKS, endpoint_id="e1")
+    html, _ = _sent_html_and_text(shop)
+    assert 'href="https://shop.example/deal?x=1"' in html and "/t/o/" not in html
+
+
+def test_with_tracking_on_links_are_signed_and_a_pixel_is_added(shop):
+    from workbench.messages.tracking import parse_tracking_path, verify_token
+
+    project = configure(
+        shop,
+        """
+[channels.email]
+adapter = "outbox"
+from = "Shop <shop@example.com>"
+
+[tracking]
+base_url = "https://t.shop.example"
+opens = true
+clicks = true
+""",
+    )
+    outcome = send_message(project, channel="email", parts=LINKS, endpoint_id="e1")
+    html, text = _sent_html_and_text(project)
+    assert 'href="https://shop.example/deal' not in html  # rewritten...
+    (click,) = re.findall(r'href="https://t\.shop\.example(/t/c/[^"]+)"', html)
+    kind, token = parse_tracking_path(click)
+    payload = verify_token(token, project.secret("tracking"), kind=kind)
+    assert payload["target"] == "https://shop.example/deal?x=1"  # ...to a signed link to the real target
+    assert payload["send_key"] == outcome.results[0].send_key and payload["endpoint_id"] == "e1"
+    assert 'href="javascript:alert(1)"' in html and 'href="mailto:help@shop.example"' in html  # never tracked
+    assert re.search(r'<img[^>]+src="https://t\.shop\.example/t/o/[^"]+\.gif"', html)
+    assert (
+        "https://shop.example/deal?x=1" in text and "t.shop.example" not in text
+    )  # the text shows real links

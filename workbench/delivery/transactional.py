@@ -385,13 +385,16 @@ def _compose(
 
         sender = email_sender(store)
         unsubscribe = _unsubscribe_url(store, key, r) if promotional else None
+        html, text = _tracked(
+            store, key, r, rendered.get("HtmlPart") or None, rendered.get("TextPart") or None
+        )
         msg = compose_email(
             send_key=key,
             sender=str(sender),
             to=r.address,
             subject=str(rendered.get("Subject", "")),
-            html=rendered.get("HtmlPart") or None,
-            text=rendered.get("TextPart") or None,
+            html=html,
+            text=text,
             reply_to=store.setting("channels.email.reply_to"),
             promotional=promotional,
             unsubscribe_url=unsubscribe,
@@ -440,6 +443,35 @@ def _push_parts(rendered: Mapping[str, str], channel_type: str) -> dict[str, str
         if head == block and value:
             out[field_name] = value
     return out
+
+
+def _tracked(
+    store: Any, key: str, r: _Recipient, html: str | None, text: str | None
+) -> tuple[str | None, str | None]:
+    """With ``[tracking] opens`` / ``clicks`` on (both off by default), the HTML part with an open pixel and its
+    http(s) links rewritten to signed click links; the text part is derived from the untracked HTML first, so
+    it shows the real links."""
+    opens = bool(store.setting("tracking.opens", False))
+    clicks = bool(store.setting("tracking.clicks", False))
+    if html is None or not (opens or clicks):
+        return html, text
+    from ..messages.email import html_to_text
+    from ..messages.tracking import add_tracking
+
+    if text is None:
+        text = html_to_text(html)
+    ids = {"endpoint_id": r.endpoint_id} if r.endpoint_id else {}
+    base = str(store.setting("tracking.base_url", "http://127.0.0.1:8080"))
+    tracked = add_tracking(
+        html,
+        base_url=base,
+        key=store.secret("tracking"),
+        send_key=key,
+        track_opens=opens,
+        track_clicks=clicks,
+        **ids,
+    )
+    return tracked, text
 
 
 def _unsubscribe_url(store: Any, key: str, r: _Recipient) -> str:

@@ -79,7 +79,9 @@ ambiguous = "hold"             # or "resend" (with the same Message-ID)
 error_budget = 0.05            # pause a run when over 5% of the last 500 sends failed permanently
 
 [tracking]
-base_url = "http://127.0.0.1:8080"
+base_url = "http://127.0.0.1:8080"   # where the open pixel, click and unsubscribe links point
+opens = false                  # add an open pixel to e-mails (opens are unreliable: Apple MPP, scanners)
+clicks = false                 # rewrite http(s) links to signed click links
 """
 
 

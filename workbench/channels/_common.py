@@ -10,11 +10,11 @@ from __future__ import annotations
 import email.utils
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import InputError
-from .base import Outcome, SendResult
+from .base import ChannelAdapter, Outcome, OutgoingMessage, SendResult
 
 # Keys a channel section may hold for other layers (the email composer reads ``from`` and ``reply_to``).
 COMMON_SETTINGS = frozenset({"adapter", "description", "from", "reply_to"})
@@ -175,3 +175,21 @@ def http_client(config: Mapping[str, Any], *, timeout: float, **kwargs: Any):
         follow_redirects=False,  # a provider that redirects a POST is misconfigured; say so instead
         **kwargs,
     )
+
+
+class OneRequestPerMessage(ChannelAdapter):
+    """An HTTP adapter that POSTs each message on its own (``sms_http``, ``push_fcm``): subclasses set
+    ``self.client`` (from :func:`http_client`) and implement ``_send_one``."""
+
+    client: Any
+
+    def send(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        """POST each message; one result per message, in order."""
+        return [self._send_one(m) for m in messages]
+
+    def close(self) -> None:
+        """Close the HTTP connection."""
+        self.client.close()
+
+    def _send_one(self, message: OutgoingMessage) -> SendResult:
+        raise NotImplementedError

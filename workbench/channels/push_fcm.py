@@ -18,10 +18,11 @@ with Retry-After; a timeout after the body was sent ambiguous.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ._common import (
+    OneRequestPerMessage,
     check_settings,
     http_client,
     http_outcome,
@@ -31,7 +32,7 @@ from ._common import (
     setting_float,
     setting_str,
 )
-from .base import ChannelAdapter, ChannelContext, Outcome, OutgoingMessage, SendResult
+from .base import ChannelContext, Outcome, OutgoingMessage, SendResult
 
 SETTINGS = ("base_url", "project_id", "token_env", "timeout")
 DEFAULT_BASE_URL = "https://fcm.googleapis.com"
@@ -90,7 +91,7 @@ def _error(body: Any) -> tuple[str, str, bool]:
     return status, text, about_token
 
 
-class FcmAdapter(ChannelAdapter):
+class FcmAdapter(OneRequestPerMessage):
     """Sends push notifications through FCM's HTTP v1 API (or anything with its shape at ``base_url``)."""
 
     name = "push_fcm"
@@ -106,14 +107,6 @@ class FcmAdapter(ChannelAdapter):
         self.timeout = setting_float(c, "timeout", 10.0)
         self.url = f"{self.base_url}/v1/projects/{self.project_id}/messages:send"
         self.client = http_client(c, timeout=self.timeout, headers={"Authorization": f"Bearer {token}"})
-
-    def send(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        """POST each message; one result per message, in order."""
-        return [self._send_one(m) for m in messages]
-
-    def close(self) -> None:
-        """Close the HTTP connection."""
-        self.client.close()
 
     def _send_one(self, message: OutgoingMessage) -> SendResult:
         import httpx

@@ -15,11 +15,12 @@ Messages are sent one after the other over one kept-alive connection.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ._common import (
+    OneRequestPerMessage,
     check_settings,
     http_client,
     http_outcome,
@@ -29,7 +30,7 @@ from ._common import (
     setting_float,
     setting_str,
 )
-from .base import ChannelAdapter, ChannelContext, Outcome, OutgoingMessage, SendResult
+from .base import ChannelContext, Outcome, OutgoingMessage, SendResult
 
 SETTINGS = ("base_url", "account_env", "token_env", "from", "status_callback_url", "timeout")
 DEFAULT_BASE_URL = "https://api.twilio.com"
@@ -45,7 +46,7 @@ def with_query(url: str, **params: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-class SmsHttpAdapter(ChannelAdapter):
+class SmsHttpAdapter(OneRequestPerMessage):
     """Sends SMS through a Twilio-shaped Messages API."""
 
     name = "sms_http"
@@ -63,14 +64,6 @@ class SmsHttpAdapter(ChannelAdapter):
         self.timeout = setting_float(c, "timeout", 10.0)
         self.url = f"{self.base_url}/2010-04-01/Accounts/{self.account}/Messages.json"
         self.client = http_client(c, timeout=self.timeout, auth=(self.account, token))
-
-    def send(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        """POST each message; one result per message, in order."""
-        return [self._send_one(m) for m in messages]
-
-    def close(self) -> None:
-        """Close the HTTP connection."""
-        self.client.close()
 
     def _send_one(self, message: OutgoingMessage) -> SendResult:
         import httpx

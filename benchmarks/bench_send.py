@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers import configure
 from servers import smtp_server_process
 
 from workbench import Project
@@ -111,13 +112,13 @@ def main() -> None:
     try:
         with smtp_server_process(work / "received.txt") as sink:
             project = Project.create(work / "project")
-            settings = project.path / "workbench.toml"
-            text = settings.read_text().replace("[channels.email]", "[channels.unused]")
-            settings.write_text(
-                text + f'\n[channels.email]\nadapter = "smtp"\nhost = "{sink.host}"\nport = {sink.port}\n'
+            configure(
+                project.path,
+                f'[channels.email]\nadapter = "smtp"\nhost = "{sink.host}"\nport = {sink.port}\n'
                 f'from = "Shop <{SENDER}>"\nconnections = {args.connections}\n'
                 f"\n[delivery]\nbatch_size = {args.batch}\n"
-                f'synchronous = "{args.synchronous}"\n'
+                f'synchronous = "{args.synchronous}"\n',
+                replace=("channels.email",),
             )
             project = Project.open(project.path)
             ours_s, bare_s = [], []

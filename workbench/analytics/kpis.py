@@ -401,3 +401,11 @@ def kpi(
     scope = resolve_scope(project, start, end, segment, **filters)
     rows = spec.rows(project, scope, **options)
     return KpiResult(name, rows, spec.total(project, scope, rows, **options), scope, spec.unit)
+
+
+# --- Pinpoint's transactional e-mail and SMS KPIs (txn-emails-*, txn-sms-*), from the send events --------------
+
+from . import messaging as _messaging  # noqa: E402 -- it adds to the registry above
+
+for _definition in _messaging.kpi_definitions():
+    register_kpi(Kpi(**_definition))

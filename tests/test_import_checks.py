@@ -263,11 +263,17 @@ def test_staged_cells_match_the_csv_module_trimmed(tmp_path_factory, rows, final
         text = text.rstrip("\n")
     if not text.split("\n", 1)[1].strip():
         return  # header only
+    # a row without a value (every cell blank) is a blank line: skipped, and counted
+    expected = [(n, row) for n, row in enumerate(reference_cells(text), 2) if any(c is not None for c in row)]
+    if not expected:
+        with pytest.raises(InputError, match="only a header"):
+            stage(tmp_path_factory.mktemp("scan"), text)
+        return
     staged = stage(tmp_path_factory.mktemp("scan"), text)
-    expected = reference_cells(text)
     trimmed, _ = _normalise_text(staged.frame, header, [])
-    assert [list(r) for r in trimmed.select(header).rows()] == expected
-    assert staged.frame.get_column("__line").to_list() == list(range(2, len(expected) + 2))
+    assert [list(r) for r in trimmed.select(header).rows()] == [row for _, row in expected]
+    assert staged.frame.get_column("__line").to_list() == [n for n, _ in expected]
+    assert staged.blank_lines == len(reference_cells(text)) - len(expected)
 
 
 def test_quoted_line_breaks_and_crlf_take_the_exact_reader(tmp_path):

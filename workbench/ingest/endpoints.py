@@ -16,9 +16,9 @@ from ..progress import progress_bar
 from ..segments.versions import save_imported_segment
 from ..store.endpoint_parts import harmonise
 from .readers import Staged, read_csv, read_json
-from .rejects import Reject, first_reject, rejects_frame, rejects_of, write_rejects
+from .rejects import Reject, first_reject, reason_text, rejects_frame, rejects_of, write_rejects
 from .result import ImportResult
-from .source import InputText, Limits, read_input
+from .source import InputText, Limits, escape_controls, read_input
 from .upsert import ensure_attribute_columns, write_endpoints
 from .validate import validate
 
@@ -82,7 +82,7 @@ def _user_segment_members(
     missing = rejects_of(
         found.filter(pl.col("Id").is_null()),
         "User.UserId",
-        pl.format("no endpoints for user '{}' (they must be imported first)", "user_id"),
+        reason_text("no endpoints for user '{}' (they must be imported first)", "user_id"),
     )
     return found.get_column("Id").drop_nulls(), missing
 
@@ -98,6 +98,9 @@ def import_endpoint_files(
     """Import endpoint files into ``project`` as one transaction; see Project.endpoints.import_files."""
     if not paths:
         raise InputError("no files given")
+    if segment is not None and not segment.strip():
+        # (an empty name used to import and silently make no segment)
+        raise InputError("the segment name is empty: give a name (--segment NAME), or leave the option out")
     started = time.perf_counter()
     now = datetime.now(UTC).replace(tzinfo=None)
     result = ImportResult(import_id=_import_id(now), files=[str(p) for p in paths])
@@ -140,6 +143,7 @@ def import_endpoint_files(
                 file=next(s.file for s in staged if s.user_ids is not None),
             )
         read_rejects = [r for s in staged for r in s.rejects]
+        result.blank_lines = sum(s.blank_lines for s in staged)
         for s in staged:
             result.ignored_columns.extend(c for c in s.ignored_columns if c not in result.ignored_columns)
         result.rows = sum(f.height for f in [*endpoint_frames, *user_id_frames]) + len(read_rejects)
@@ -181,8 +185,8 @@ def import_endpoint_files(
                     first = first_reject(rejects)
                     raise ImportRejectedError(
                         f"{result.rejected} row(s) rejected, so nothing was imported (strict); first: "
-                        f"{first.file}:{first.line}: field {first.field}: {first.reason}; all in "
-                        f"{result.rejects_file}",
+                        f"{first.file}:{first.line}: field {escape_controls(first.field)}: "
+                        f"{escape_controls(first.reason[:300])}; all in {result.rejects_file}",
                         result,
                     )
                 for text in new:

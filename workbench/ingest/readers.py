@@ -23,7 +23,7 @@ import polars as pl
 from ..errors import InputError, suggest
 from ..store import schema
 from .rejects import Reject
-from .source import InputText, json_depth
+from .source import InputText, allow_csv_fields, escape_controls, json_depth, line_end
 
 SCALAR_COLUMNS = [c for c in schema.ENDPOINT_COLUMNS if c not in ("RawAddress",)]
 KNOWN_SCALARS = set(SCALAR_COLUMNS)
@@ -42,6 +42,7 @@ class Staged:
     rejects: list[Reject] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     user_ids: pl.DataFrame | None = None  # for user-ID-only files: __file, __line, user_id
+    blank_lines: int = 0  # lines skipped because they hold no value
 
 
 def _known_column_names() -> list[str]:
@@ -60,7 +61,7 @@ def classify_column(name: str, file: str, line: int | None) -> str:
             f"unknown column {name!r}{suggest(name, [*SCALAR_COLUMNS, *IGNORED_COLUMNS])}",
             file=file,
             line=line,
-            field=name,
+            field=escape_controls(name),
         )
     prefix = family[0]
     attr = name[len(prefix) :]
@@ -70,11 +71,14 @@ def classify_column(name: str, file: str, line: int | None) -> str:
             f"{schema.MAX_ATTRIBUTE_NAME_LENGTH}",
             file=file,
             line=line,
-            field=name,
+            field=escape_controls(name[:80]),
         )
     if not schema.is_safe_attribute_name(attr):
         raise InputError(
-            "attribute name holds control characters or quotes", file=file, line=line, field=name
+            "attribute name holds control characters or quotes",
+            file=file,
+            line=line,
+            field=escape_controls(name),
         )
     return "metric" if prefix == "Metrics." else "list"
 
@@ -82,7 +86,14 @@ def classify_column(name: str, file: str, line: int | None) -> str:
 # --- CSV ---------------------------------------------------------------------------------------------------
 
 
-def _check_header(header: list[str], file: str) -> None:
+def _check_header(header: list[str], file: str, line: int = 1) -> None:
+    """Refuse a header Pinpoint would not read (``line``: the header's line, after any blank lines)."""
+    if any("\x00" in name for name in header):
+        raise InputError(
+            "the header holds NUL characters: the file looks UTF-16 (or binary); save it as UTF-8 CSV",
+            file=file,
+            line=line,
+        )
     if len(header) == 1 and header[0] != USER_ID_ONLY_HEADER:
         for delim, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
             if delim in header[0]:
@@ -90,37 +101,40 @@ def _check_header(header: list[str], file: str) -> None:
                     f"the header is one column holding {word}: the file looks {word}-separated, but Pinpoint "
                     "CSV files are comma-separated; re-save it with commas",
                     file=file,
-                    line=1,
+                    line=line,
                 )
     for i, name in enumerate(header, 1):
         if not name:
-            raise InputError(f"column {i} of the header is empty", file=file, line=1)
+            raise InputError(f"column {i} of the header is empty", file=file, line=line)
     unknown = []
     for name in header:
         try:
-            classify_column(name, file, 1)
+            classify_column(name, file, line)
         except InputError as err:
             if err.reason.startswith("unknown column"):
                 unknown.append(name)
             else:
                 raise
     if unknown:
-        detail = "; ".join(f"{u!r}{suggest(u, [*SCALAR_COLUMNS, *IGNORED_COLUMNS])}" for u in unknown)
+        detail = "; ".join(
+            f"{u[:60]!r}{suggest(u, [*SCALAR_COLUMNS, *IGNORED_COLUMNS])}" for u in unknown[:20]
+        )
+        more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
         raise InputError(
-            f"unknown columns: {detail}. Known columns: {', '.join(_known_column_names())}",
+            f"unknown columns: {detail}{more}. Known columns: {', '.join(_known_column_names())}",
             file=file,
-            line=1,
-            field=unknown[0],
+            line=line,
+            field=escape_controls(unknown[0][:60]),
         )
     seen: dict[str, int] = {}
     for i, name in enumerate(header, 1):
-        kind = classify_column(name, file, 1)
+        kind = classify_column(name, file, line)
         if name in seen and kind != "list":
             raise InputError(
                 f"column {name!r} appears twice (columns {seen[name]} and {i}); only Attributes and "
                 "UserAttributes may repeat a header to give several values",
                 file=file,
-                line=1,
+                line=line,
                 field=name,
             )
         seen.setdefault(name, i)
@@ -129,51 +143,90 @@ def _check_header(header: list[str], file: str) -> None:
 def read_csv(text: InputText) -> Staged:
     """Read a Pinpoint CSV into a staged frame (or a user-ID-only file into ``Staged.user_ids``).
 
-    Polars parses the body; when its rows are not the file's lines one to one (a quoted line break, a blank
-    line, a carriage return) the csv module reads it instead, which gives exact line numbers.
+    Lines may end in LF, CRLF or a lone CR, mixed too; blank lines (no value: empty, spaces, or only commas, as
+    spreadsheets save an empty row) are skipped wherever they are and counted in ``Staged.blank_lines``.
+    Polars parses the body when its rows are the file's lines one to one (LF or CRLF line ends, no quoted line
+    break); otherwise the csv module reads it, which gives exact line numbers.
     """
     file = str(text.path)
     data = text.data
-    end = data.find(b"\n")
-    first = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
-    header = [h.strip() for h in next(csv.reader([first]))]
-    start = len(data) if end < 0 else end + 1
+    allow_csv_fields(len(data))
+    # blank lines before the header are skipped too
+    blank_before, start = 0, 0
+    while True:
+        end, after = line_end(data, start)
+        if data[start:end].strip() or after == end:
+            break
+        blank_before, start = blank_before + 1, after
+    header_line = blank_before + 1
+    first = data[start:end].decode("utf-8")
+    start = after
+    try:
+        header = [h.strip() for h in next(csv.reader([first], strict=True), [])]
+    except csv.Error as err:
+        raise InputError(
+            f"the header's quoting is broken ({err}): a quoted column name closes on its own line",
+            file=file,
+            line=header_line,
+        ) from None
     if header == [USER_ID_ONLY_HEADER]:
-        return _read_user_ids(file, data[start:])
-    _check_header(header, file)
+        return _read_user_ids(file, data[start:], header_line, blank_before)
+    _check_header(header, file, header_line)
     if _NON_SPACE.search(data, start) is None:
         raise InputError("the file holds only a header and no endpoints", file=file)
     names = [f"c{i}" for i in range(len(header))]
     frame = None
-    if data.find(b"\r", start) < 0:
+    rejects: list[Reject] = []
+    if _polars_lines(data, end):
         try:
-            frame = _parse(data, names)
+            frame = _parse(data, names, header_line)
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
-            frame = None  # SchemaError: the first row has two or more fields too many
+            # a quote Polars cannot read; SchemaError: the first row has two or more fields too many
+            frame = None
     lines = data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
     if frame is not None and frame.height == lines:
-        frame = frame.with_row_index("__line", offset=2).with_columns(pl.col("__line").cast(pl.Int64))
+        frame = frame.with_row_index("__line", offset=header_line + 1).with_columns(
+            pl.col("__line").cast(pl.Int64)
+        )
     else:
-        frame = _read_csv_slow(data[start:], names)
+        frame, rejects = _read_csv_slow(data[start:], names, header, file, header_line + 1)
+    frame, blank_lines = _drop_blank_rows(frame, names)
+    if not frame.height and not rejects:
+        raise InputError(
+            "the file holds only a header and no endpoints (its other lines are blank)", file=file
+        )
     frame = _undo_export_quote(frame, len(header))
-    rejects: list[Reject] = []
     if frame.get_column("__extra").null_count() < frame.height:
         ragged = frame.filter(pl.col("__extra").is_not_null())
         for line in ragged.get_column("__line").to_list():
             rejects.append(Reject(file, line, "", f"has more fields than the header's {len(header)}"))
         frame = frame.filter(pl.col("__extra").is_null())
     frame = frame.drop("__extra")
-    return Staged(file, _assemble(frame, header, file), rejects, [h for h in header if h in IGNORED_COLUMNS])
+    return Staged(
+        file,
+        _assemble(frame, header, file),
+        rejects,
+        [h for h in header if h in IGNORED_COLUMNS],
+        blank_lines=blank_before + blank_lines,
+    )
 
 
-def _parse(data: bytes, names: list[str]) -> pl.DataFrame:
-    """Polars' parse of a CSV file's body, every cell as text, into the columns ``names`` (and ``__extra``
-    for a ragged row's first extra field; later ones are dropped)."""
+def _polars_lines(data: bytes, header_end: int) -> bool:
+    """Whether Polars sees the file's lines as the csv module does: every line ends in LF or CRLF (Polars
+    takes a lone CR for part of a cell). A file without a CR at all is the common case, found at once."""
+    if data.find(b"\r") < 0:
+        return True
+    return data[header_end : header_end + 2] == b"\r\n" and data.count(b"\r") == data.count(b"\r\n")
+
+
+def _parse(data: bytes, names: list[str], header_line: int = 1) -> pl.DataFrame:
+    """Polars' parse of a CSV file's body (after line ``header_line``), every cell as text, into the columns
+    ``names`` (and ``__extra`` for a ragged row's first extra field; later ones are dropped)."""
     columns = [*names, "__extra"]
     return pl.read_csv(
         data,
         has_header=False,
-        skip_rows=1,
+        skip_lines=header_line,
         new_columns=columns,
         schema=dict.fromkeys(columns, pl.String),
         truncate_ragged_lines=True,
@@ -182,23 +235,81 @@ def _parse(data: bytes, names: list[str]) -> pl.DataFrame:
     )
 
 
-def _read_csv_slow(body: bytes, names: list[str]) -> pl.DataFrame:
-    reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
+def _read_csv_slow(
+    body: bytes, names: list[str], header: list[str], file: str, first_line: int
+) -> tuple[pl.DataFrame, list[Reject]]:
+    """The csv module's reading of a body Polars cannot read line for line (quoted line breaks, lone CRs, a
+    badly quoted cell): the same columns as :func:`_parse`, ``__line`` the line each row starts on, and a
+    reject for each row whose quoting is broken. A quote still open at the end of the file is an error for
+    the whole file: where the cell was meant to end cannot be known."""
+    text = body.decode("utf-8")
+    source = io.StringIO(text, newline="")  # newline="": CRLF, LF and CR all end a line
+    reader = csv.reader(source, strict=True)  # strict: a quote left open or misplaced is an error, not data
     columns: list[list[str | None]] = [[] for _ in range(len(names) + 1)]
     lines: list[int] = []
-    start = 1
-    for row in reader:
-        line = start + 1  # +1 for the header line
-        start = reader.line_num + 1
-        if not row or all(not c.strip() for c in row):
+    rejects: list[Reject] = []
+    while True:
+        line = first_line + reader.line_num
+        offset = source.tell()
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            if source.tell() == len(text) and "end of data" in str(err):
+                raise _unclosed_quote(text[offset:], header, file, line) from None
+            rejects.append(
+                Reject(
+                    file,
+                    line,
+                    "",
+                    f"badly quoted cell ({err}): a quoted cell ends at its closing quote, and a quote inside "
+                    'it is written twice ("")',
+                )
+            )
             continue
         lines.append(line)
         for i in range(len(names)):
-            columns[i].append(row[i] if i < len(row) else None)
-        columns[-1].append("x" if len(row) > len(names) else None)
+            columns[i].append(row[i] or None if i < len(row) else None)  # '' -> null, as Polars reads it
+        # like Polars' __extra: the extra fields' text, null when there is none (or it is empty)
+        columns[-1].append("".join(row[len(names) :]) or None)
     data = {n: c for n, c in zip([*names, "__extra"], columns, strict=True)}
     data["__line"] = lines
-    return pl.DataFrame(data, schema={**dict.fromkeys([*names, "__extra"], pl.String), "__line": pl.Int64})
+    schema_ = {**dict.fromkeys([*names, "__extra"], pl.String), "__line": pl.Int64}
+    return pl.DataFrame(data, schema=schema_), rejects
+
+
+def _unclosed_quote(rest: str, header: list[str], file: str, line: int) -> InputError:
+    """The error for a quote opened on ``line`` and never closed (``rest``: the text from that row on)."""
+    cells = next(csv.reader(io.StringIO(rest, newline="")), [])  # (not strict: it reads to the end)
+    column = len(cells) - 1
+    return InputError(
+        f"unclosed quote starting at line {line}: the quoted cell runs to the end of the file; close it, or "
+        'write a quote inside a cell as two quotes ("")',
+        file=file,
+        line=line,
+        field=escape_controls(header[column]) if 0 <= column < len(header) else None,
+    )
+
+
+def _drop_blank_rows(frame: pl.DataFrame, names: list[str]) -> tuple[pl.DataFrame, int]:
+    """``frame`` without its blank rows (no cell holds more than whitespace), and how many there were.
+
+    A blank row has no value in its first cell: only the rows whose first cell is null or starts with
+    whitespace (every whitespace character is below "!" or from U+0085 on) are looked at whole.
+    """
+    first = pl.col(names[0])
+    maybe = frame.select(pl.arg_where(first.is_null() | (first < "!") | (first >= "\u0085"))).to_series()
+    if not maybe.len():
+        return frame, 0
+    blank = pl.all_horizontal(
+        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in [*names, "__extra"]
+    )
+    found = maybe.filter(frame[maybe].select(blank).to_series())
+    if not found.len():
+        return frame, 0
+    mask = pl.repeat(False, frame.height, eager=True).scatter(found, True)
+    return frame.filter(~mask), found.len()
 
 
 _NON_SPACE = re.compile(rb"\S")
@@ -262,17 +373,22 @@ def _list_column(frame: pl.DataFrame, name: str, cells: list[pl.Expr]) -> pl.Ser
     return pl.Series(name, lists, dtype=pl.List(pl.String))
 
 
-def _read_user_ids(file: str, body: bytes) -> Staged:
+def _read_user_ids(file: str, body: bytes, header_line: int, blank_before: int) -> Staged:
+    """A user-ID-only file: one or more user ids a line (quotes and spaces around them dropped)."""
     lines: list[int] = []
     ids: list[str] = []
-    for number, raw in enumerate(body.decode("utf-8").split("\n"), 2):
-        for uid in raw.replace("\r", "").replace('"', "").split():
+    blank = blank_before
+    # bytes.splitlines() breaks at LF, CRLF and a lone CR only (str.splitlines would also break at \x1c-\x1e)
+    for number, raw in enumerate(body.splitlines(), header_line + 1):
+        found = raw.decode("utf-8").replace('"', "").split()
+        blank += not found
+        for uid in found:
             lines.append(number)
             ids.append(uid)
     if not ids:
         raise InputError("the user-ID file holds only its header and no user ids", file=file)
     user_ids = pl.DataFrame({"__file": [file] * len(ids), "__line": lines, "user_id": ids})
-    return Staged(file, pl.DataFrame(), user_ids=user_ids)
+    return Staged(file, pl.DataFrame(), user_ids=user_ids, blank_lines=blank)
 
 
 # --- JSON --------------------------------------------------------------------------------------------------
@@ -397,6 +513,7 @@ def read_json(text: InputText) -> Staged:
             rejects.append((file, number, where, reason))
 
     data = text.data
+    blank = 0
     if data.lstrip().startswith(b"["):
         try:
             items = json.loads(data)
@@ -407,8 +524,10 @@ def read_json(text: InputText) -> Staged:
         for i, item in enumerate(items, 1):
             add(i, item)
     else:
-        for number, line in enumerate(data.split(b"\n"), 1):
+        # bytes.splitlines() breaks at LF, CRLF and a lone CR (a JSON text holds none of them unescaped)
+        for number, line in enumerate(data.splitlines(), 1):
             if not line.strip():
+                blank += 1
                 continue
             if len(line) > MAX_RECORD_BYTES:
                 rejects.append(
@@ -430,7 +549,7 @@ def read_json(text: InputText) -> Staged:
                 rejects.append((file, number, "", f"not valid JSON: {err}"))
                 continue
             add(number, record)
-    return Staged(file, _rows_to_frame(rows, lines, file), rejects, sorted(ignored))
+    return Staged(file, _rows_to_frame(rows, lines, file), rejects, sorted(ignored), blank_lines=blank)
 
 
 def _rows_to_frame(rows: list[dict[str, Any]], lines: list[int], file: str) -> pl.DataFrame:

@@ -42,6 +42,25 @@ def rejects_of(rows: pl.DataFrame, field: str, reason: pl.Expr | str) -> pl.Data
     return rows.select("__file", "__line", pl.lit(field).alias("field"), because.alias("reason"))
 
 
+def reason_text(template: str, *values: pl.Expr | str) -> pl.Expr:
+    """A reject reason per row: ``template`` with each ``{}`` replaced by the next of ``values`` (expressions,
+    or column names), null where a value is null; what ``pl.format`` does.
+
+    Built on ``pl.concat_str``: ``pl.format`` panics on some chunk layouts of a parsed file (a cell of a few
+    hundred kilobytes puts rows in chunks of their own; polars issues 25339 and 25525).
+    """
+    pieces = template.split("{}")
+    if len(pieces) != len(values) + 1:
+        raise ValueError(f"{template!r} has {len(pieces) - 1} placeholders for {len(values)} values")
+    parts: list[pl.Expr] = []
+    for piece, value in zip(pieces, [*values, None], strict=True):
+        if piece:
+            parts.append(pl.lit(piece))
+        if value is not None:
+            parts.append((pl.col(value) if isinstance(value, str) else value).cast(pl.String))
+    return pl.concat_str(parts)
+
+
 def first_reject(rejects: pl.DataFrame) -> Reject:
     """The first reject of a frame in file and line order."""
     return Reject(*rejects.sort("__file", "__line").row(0))

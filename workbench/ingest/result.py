@@ -9,10 +9,13 @@ from typing import Any
 
 @dataclass
 class ImportResult:
-    """Counts of one import. ``rows`` = records read; ``imported`` = new endpoints; ``updated`` = existing ones."""
+    """Counts of one import. ``rows`` = records read; ``imported`` = new endpoints; ``updated`` = existing ones;
+    ``deactivated`` = endpoints left INACTIVE because another one took their address (in this file or before)."""
 
     import_id: str
     rows: int = 0
+    #: lines skipped because they hold no value (not counted in ``rows``)
+    blank_lines: int = 0
     imported: int = 0
     updated: int = 0
     rejected: int = 0
@@ -45,6 +48,7 @@ class ImportResult:
             "ignored_columns": self.ignored_columns,
             "new_attributes": self.new_attributes,
             "files": self.files,
+            "blank_lines": self.blank_lines,
             "seconds": round(self.seconds, 3),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
@@ -56,6 +60,8 @@ class ImportResult:
             ("updated endpoints", f"{self.updated:,}"),
             ("rejected rows", f"{self.rejected:,}"),
         ]
+        if self.blank_lines:
+            lines.append(("blank lines skipped", f"{self.blank_lines:,}"))
         if self.deactivated:
             lines.append(("made INACTIVE (address taken)", f"{self.deactivated:,}"))
         if self.rejects_file:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 import zlib
@@ -13,6 +14,47 @@ from ..errors import InputError
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1 << 20
 _NON_SPACE = re.compile(rb"\S")
+#: characters an error message shows escaped: C0 and C1 controls, DEL, and the Unicode line and bidi controls
+#: (a terminal would act on them; a NUL also cuts some viewers' text short)
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with its control characters written as Python escapes (``\\x00``, ``\\n``, ``\\u202e``), for
+    error messages that quote the user's file; other characters (accents, CJK, emoji) stay as they are."""
+    return _CONTROLS.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def allow_csv_fields(size: int) -> None:
+    """Let the csv module read cells of up to ``size`` characters (its default limit is 131,072).
+
+    The file is in memory already, so no cell can be larger than it; cells too long for an endpoint are
+    read and then rejected by the endpoint limits, with their line and field. The limit is process-wide and
+    only ever raised here, so that two imports in two threads cannot lower it under each other.
+    """
+    wanted = min(size, 2**31 - 1)  # the limit is a C long, 32 bits on Windows
+    if csv.field_size_limit() < wanted:
+        csv.field_size_limit(wanted)
+
+
+def line_end(data: bytes, start: int = 0) -> tuple[int, int]:
+    """Where the line that begins at ``start`` ends, and where the next one begins: a line ends at CRLF, LF or
+    a lone CR, as the csv module reads them (``(len(data), len(data))`` for the last line without one)."""
+    lf = data.find(b"\n", start)
+    cr = data.find(
+        b"\r", start, lf if lf >= 0 else len(data)
+    )  # (up to the LF only: no scan of a whole LF file)
+    if cr >= 0:
+        return cr, cr + 2 if data[cr + 1 : cr + 2] == b"\n" else cr + 1
+    if lf >= 0:
+        return lf, lf + 1
+    return len(data), len(data)
+
+
+def line_of(data: bytes, offset: int) -> int:
+    """The line (from 1) holding byte ``offset``, counting CRLF, LF and lone CR line breaks alike."""
+    head = data[:offset]
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
 
 
 @dataclass(frozen=True)
@@ -109,6 +151,13 @@ def utf8_valid(data: bytes) -> bool:
 
 def check_utf8(data: bytes, path: Path) -> bytes:
     """Return ``data`` without a UTF-8 BOM, or raise naming the first invalid byte's offset and line."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(
+            "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8 "
+            "(Pinpoint accepts UTF-8 only)",
+            file=str(path),
+            line=1,
+        )
     if not (data.isascii() or utf8_valid(data)):
         _raise_not_utf8(data, path)
     if data.startswith(b"\xef\xbb\xbf"):
@@ -121,7 +170,7 @@ def _raise_not_utf8(data: bytes, path: Path) -> None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
+        line = line_of(data, err.start)
         bad = data[err.start : err.start + 1].hex()
         raise InputError(
             f"not UTF-8: invalid byte 0x{bad} at byte offset {err.start}; save the file as UTF-8 "
@@ -145,28 +194,26 @@ def json_depth(node, limit: int, level: int = 1) -> int:
 
 def column_at(data: bytes, offset: int) -> int:
     """The index of the CSV column whose cell holds byte ``offset`` (counted within its line)."""
-    import csv
-
-    line_start = data.rfind(b"\n", 0, offset) + 1
+    line_start = max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
     prefix = data[line_start:offset]
     if b'"' not in prefix:  # no quoting before it: every comma ends a cell
         return prefix.count(b",")
+    allow_csv_fields(len(prefix) + 1)
     return len(next(csv.reader([prefix.decode("utf-8", errors="replace") + "x"]))) - 1
 
 
 def _csv_field_at(data: bytes, offset: int) -> str | None:
     """The CSV header name of the cell holding byte ``offset`` (None when the file is not a readable CSV)."""
-    import csv
-
-    header_end = data.find(b"\n")
+    header_end, _ = line_end(data)
     try:
-        header = next(csv.reader([data[:header_end].decode("utf-8").rstrip("\r")]))
+        allow_csv_fields(header_end)
+        header = next(csv.reader([data[:header_end].decode("utf-8")]))
     except (UnicodeDecodeError, StopIteration, csv.Error):
         return None
     if len(header) < 2:
         return None
     index = column_at(data, offset)
-    return header[index] if index < len(header) else None
+    return escape_controls(header[index].strip()) if index < len(header) else None
 
 
 def sniff_format(path: Path, data: bytes) -> str:

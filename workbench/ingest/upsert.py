@@ -16,7 +16,7 @@ import polars as pl
 
 from ..errors import InputError
 from ..store import endpoint_parts, schema, views
-from .rejects import rejects_frame, rejects_of
+from .rejects import reason_text, rejects_frame, rejects_of
 
 
 @dataclass
@@ -80,7 +80,7 @@ def _cap_endpoints_per_user(
         rejects_of(
             ranked.filter(over),
             "User.UserId",
-            pl.format(
+            reason_text(
                 "user '{}' would hold {} endpoints; Pinpoint allows at most "
                 + str(schema.MAX_ENDPOINTS_PER_USER)
                 + " per user",
@@ -128,37 +128,67 @@ def query_apart(sql: str, params: dict[str, object] | None = None, **frames: pl.
         return scratch.sql(sql, params=params).pl()
 
 
+def _gives_all(frame: pl.DataFrame, column: str) -> bool:
+    """Whether every row of ``frame`` gives ``column`` (a row without it keeps the stored value)."""
+    return column in frame.columns and not frame.get_column(column).null_count()
+
+
 def _lookup(stored_sql: str, valid: pl.DataFrame) -> pl.DataFrame:
-    """The stored endpoints (``stored_sql``: the located view's query) among ``valid``'s rows: the row's number (``__i``), the stored user, where the
-    endpoint is stored (``__part``, ``__row``, to patch it) and, when the rows carry an address, ``__holds``:
-    the endpoint is ACTIVE and holds the row's ChannelType and Address already (see :func:`_taken_over`)."""
-    addressed = "Address" in valid.columns and "ChannelType" in valid.columns
-    given = ["Id", "ChannelType", "Address"] if addressed else ["Id"]
-    holds = (
-        ", coalesce(e.EndpointStatus = 'ACTIVE' AND e.ChannelType = i.ChannelType AND e.Address = i.Address, "
-        "false) AS __holds"
-        if addressed
-        else ""
+    """The stored endpoints (``stored_sql``: the located view's query) among ``valid``'s rows: the row's number
+    (``__i``), the stored user, where the endpoint is stored (``__part``, ``__row``, to patch it) and ``__holds``:
+    the endpoint is ACTIVE and holds the ChannelType and Address it has after the row already (see
+    :func:`_taken_over`). When some row leaves out its channel or address, also the stored ones
+    (``__old_channel``, ``__old_address``): the row keeps them."""
+    given = ["Id", *(c for c in ("ChannelType", "Address") if c in valid.columns)]
+    channel = "i.ChannelType" if "ChannelType" in given else "NULL"
+    address = "i.Address" if "Address" in given else "NULL"
+    old = (
+        ""
+        if _gives_all(valid, "ChannelType") and _gives_all(valid, "Address")
+        else ', e.ChannelType AS "__old_channel", e.Address AS "__old_address"'
     )
     return query_apart(
-        f'SELECT i.__i, e."User.UserId" AS "__old_user", e.__part, e.__row{holds} '
+        f'SELECT i.__i, e."User.UserId" AS "__old_user", e.__part, e.__row{old}, '
+        f"coalesce(e.EndpointStatus = 'ACTIVE' AND e.ChannelType = coalesce({channel}, e.ChannelType) "
+        f"AND e.Address = coalesce({address}, e.Address), false) AS __holds "
         f"FROM __incoming i JOIN ({stored_sql}) e ON e.Id = i.Id",
         __incoming=valid.select(given).with_row_index("__i"),
     )
 
 
-def _taken_over(stored_sql: str, frame: pl.DataFrame, now: datetime) -> pl.DataFrame:
-    """Stored ACTIVE endpoints (``stored_sql``: the located view's query), not in ``frame``, holding the ChannelType and Address that a row of ``frame``
-    takes: they become INACTIVE (Id, ``__part``, ``__row``, EndpointStatus, EffectiveDate).
+def _after(frame: pl.DataFrame, column: str, old: str) -> pl.Series:
+    """The ``column`` (ChannelType or Address) each row leaves its endpoint with: the row's own value, else the
+    stored one (``old``, from :func:`_lookup`)."""
+    if _gives_all(frame, column) or (column in frame.columns and old not in frame.columns):
+        return frame.get_column(column)
+    if column not in frame.columns:
+        return (
+            frame.get_column(old)
+            if old in frame.columns
+            else pl.repeat(None, frame.height, dtype=pl.String, eager=True)
+        )
+    return frame.select(pl.coalesce(column, old)).to_series()
 
-    A row takes its address unless its endpoint is stored ACTIVE with that ChannelType and Address already
-    (``__holds``, from :func:`_lookup`): a nightly update that changes no address and reactivates no
-    endpoint runs no query (12% of an update of 1M of 4M endpoints; benchmarks/bench_update.py).
+
+def _taken_over(stored_sql: str, frame: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Stored ACTIVE endpoints not in ``frame`` (``stored_sql``: the located view's query) holding the channel
+    and address that a row of ``frame`` takes: they become INACTIVE (Id, ``__part``, ``__row``,
+    EndpointStatus, EffectiveDate).
+
+    A row takes the channel and address it leaves its endpoint with (``__channel``, ``__address``) when the
+    endpoint ends ACTIVE (``__active``) and did not hold them already (``__holds``, from :func:`_lookup`): a
+    nightly update that changes no address and reactivates no endpoint runs no query (12% of an update of 1M
+    of 4M endpoints; benchmarks/bench_update.py).
     """
-    takes = pl.col("ChannelType").is_not_null() & pl.col("Address").is_not_null()
-    if "__holds" in frame.columns:
-        takes = takes & ~pl.col("__holds").fill_null(False)
-    takers = frame.select("ChannelType", "Address", takes.alias("__takes")).filter("__takes")
+    takes = (
+        pl.col("__active")
+        & ~pl.col("__holds").fill_null(False)
+        & pl.col("__channel").is_not_null()
+        & pl.col("__address").is_not_null()
+    )
+    takers = frame.select(
+        pl.col("__channel").alias("ChannelType"), pl.col("__address").alias("Address"), takes.alias("__takes")
+    ).filter("__takes")
     if not takers.height:
         return pl.DataFrame()
     return query_apart(
@@ -171,6 +201,30 @@ def _taken_over(stored_sql: str, frame: pl.DataFrame, now: datetime) -> pl.DataF
         __takers=takers.drop("__takes"),
         __staged=frame.select("Id"),
     )
+
+
+def _losers_in_file(frame: pl.DataFrame) -> pl.Expr:
+    """``__status`` for the rows of one input whose endpoint would end ACTIVE on a channel and address that a
+    later row's endpoint also ends ACTIVE on: INACTIVE (the later row wins), null for the others."""
+    address = frame.get_column("__address")
+    shared = (
+        address.null_count() < frame.height
+        # distinct hashes prove distinct addresses, at a fraction of is_duplicated()'s cost on a million strings
+        and not surely_distinct(address)
+        and bool(
+            frame.select(
+                pl.struct("__channel", "__address")
+                .filter(pl.col("__address").is_not_null() & pl.col("__active"))
+                .is_duplicated()
+                .any()
+            ).item()
+        )
+    )
+    if not shared:
+        return pl.lit(None, dtype=pl.String)
+    last = pl.when("__active").then(pl.col("__order")).max().over("__channel", "__address")
+    on_address = pl.col("__active") & pl.col("__address").is_not_null() & pl.col("__channel").is_not_null()
+    return pl.when(on_address & (pl.col("__order") != last)).then(pl.lit("INACTIVE"))
 
 
 def write_endpoints(
@@ -207,7 +261,7 @@ def write_endpoints(
             rejects_of(
                 frame.select("__file", "__line", "Id").filter(incomplete_mask),
                 "Address",
-                pl.format(
+                reason_text(
                     "no endpoint with Id '{}' exists, and a new endpoint needs Address and ChannelType", "Id"
                 ),
             )
@@ -250,35 +304,21 @@ def write_endpoints(
         else:
             frame = _cap_endpoints_per_user(frame, others, rejects)
 
-    # an Address taken by a later row of the same input leaves the earlier endpoint INACTIVE
-    channel = pl.col("ChannelType") if "ChannelType" in frame.columns else pl.lit(None, dtype=pl.String)
-    shared = (
-        "Address" in frame.columns
-        # distinct hashes prove distinct addresses, at a fraction of is_duplicated()'s cost on a million strings
-        and not surely_distinct(frame.get_column("Address"))
-        and bool(
-            frame.select(
-                pl.struct(channel.alias("c"), pl.col("Address"))
-                .filter(pl.col("Address").is_not_null())
-                .is_duplicated()
-                .any()
-            ).item()
-        )
+    # one ACTIVE endpoint per channel and address: inside the input the later row wins; stored endpoints
+    # outside it lose theirs to a row that takes it (README, import rules)
+    status = pl.col("EndpointStatus") if "EndpointStatus" in frame.columns else pl.lit(None, dtype=pl.String)
+    frame = frame.with_columns(
+        _after(frame, "ChannelType", "__old_channel").alias("__channel"),
+        _after(frame, "Address", "__old_address").alias("__address"),
+        (status.fill_null("ACTIVE") == "ACTIVE").alias("__active"),
     )
-    if shared:
-        last = pl.col("__order").max().over(channel, pl.col("Address"))
-        frame = frame.with_columns(
-            pl.when(pl.col("Address").is_not_null() & (pl.col("__order") != last))
-            .then(pl.lit("INACTIVE"))
-            .alias("__status")
-        )
-    else:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("__status"))
+    if "__holds" not in frame.columns:
+        frame = frame.with_columns(pl.lit(False).alias("__holds"))
+    frame = frame.with_columns(_losers_in_file(frame).alias("__status"))
+    lost_in_file = frame.get_column("__status").is_not_null().sum()
 
     data_cols = [c for c in frame.columns if not c.startswith("__")]
-    deactivated = pl.DataFrame()
-    if stored and "Address" in data_cols and "ChannelType" in data_cols:
-        deactivated = _taken_over(stored_sql, frame, now)
+    deactivated = _taken_over(stored_sql, frame, now) if stored and frame.height else pl.DataFrame()
 
     def given(column: str) -> pl.Expr:
         return pl.col(column) if column in data_cols else pl.lit(None)
@@ -328,7 +368,7 @@ def write_endpoints(
     return WriteOutcome(
         inserts.height,
         updates.height,
-        deactivated.height,
+        deactivated.height + lost_in_file,
         pl.concat(rejects),
         frame.get_column("Id"),
         write,

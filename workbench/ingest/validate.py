@@ -17,7 +17,7 @@ import polars as pl
 
 from ..store import schema
 from .phones import normalise_phones
-from .rejects import FRAME_SCHEMA, rejects_of
+from .rejects import FRAME_SCHEMA, reason_text, rejects_of
 
 # A practical addr-spec check (the WHATWG "valid e-mail address" with a dotted domain); addresses that fail it
 # are checked again one by one with email-validator (which also accepts internationalised addresses) and
@@ -250,7 +250,7 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
             (
                 channel.is_not_null() & ~channel.is_in(schema.CHANNEL_TYPES),
                 "ChannelType",
-                pl.format("unknown channel type '{}'; one of " + ", ".join(schema.CHANNEL_TYPES), channel),
+                reason_text("unknown channel type '{}'; one of " + ", ".join(schema.CHANNEL_TYPES), channel),
             )
         )
     for name, allowed in (("OptOut", schema.OPT_OUT_VALUES), ("EndpointStatus", schema.ENDPOINT_STATUSES)):
@@ -261,7 +261,7 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
             (
                 value.is_not_null() & ~value.is_in(allowed),
                 name,
-                pl.format("'{}' is not " + " or ".join(allowed), value),
+                reason_text("'{}' is not " + " or ".join(allowed), value),
             )
         )
     checks.append(
@@ -303,20 +303,20 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
             (
                 pl.col(name).is_not_null() & parsed_col.is_null(),
                 name,
-                pl.format("'{}' is not an ISO 8601 date", pl.col(name)),
+                reason_text("'{}' is not an ISO 8601 date", pl.col(name)),
             )
         )
         typed.append(parsed_col.alias(name))
     for name in numeric:
         number = pl.col(f"__num_{name}")
         bad = pl.col(name).is_not_null() & (number.is_null() | number.is_nan() | number.is_infinite())
-        checks.append((bad, name, pl.format("'{}' is not a number", _text(frame, name).str.slice(0, 40))))
+        checks.append((bad, name, reason_text("'{}' is not a number", _text(frame, name).str.slice(0, 40))))
         if name in bounds:
             checks.append(
                 (
                     number.abs() > bounds[name],
                     name,
-                    pl.format("{} is outside -{}..{}", number, pl.lit(bounds[name]), pl.lit(bounds[name])),
+                    reason_text("{} is outside -{}..{}", number, pl.lit(bounds[name]), pl.lit(bounds[name])),
                 )
             )
         typed.append(number.alias(name))
@@ -383,7 +383,9 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
             rejects_of(
                 dup,
                 "Id",
-                pl.format("duplicate Id '{}' (first on {}:{}); the first row was kept", "Id", "__ff", "__fl"),
+                reason_text(
+                    "duplicate Id '{}' (first on {}:{}); the first row was kept", "Id", "__ff", "__fl"
+                ),
             )
         )
         frame = frame.filter(pl.col("__first"))
@@ -462,18 +464,18 @@ def _attribute_checks(
         if name in string_attr_cols:
             if wide:
                 length = pl.col(name).str.len_chars()
-                checks.append((length > max_chars, name, pl.format(reason, length)))
+                checks.append((length > max_chars, name, reason_text(reason, length)))
             continue  # one value at most: the values-per-attribute limit holds
         if wide:
             longest = pl.col(name).list.eval(pl.element().str.len_chars()).list.max()
-            checks.append((longest > max_chars, name, pl.format(reason, longest)))
+            checks.append((longest > max_chars, name, reason_text(reason, longest)))
         if found[f"n:{name}"] > schema.MAX_VALUES_PER_ATTRIBUTE:
             count = pl.col(name).list.len()
             checks.append(
                 (
                     count > schema.MAX_VALUES_PER_ATTRIBUTE,
                     name,
-                    pl.format(
+                    reason_text(
                         "{} values; Pinpoint allows at most " + str(schema.MAX_VALUES_PER_ATTRIBUTE), count
                     ),
                 )
@@ -494,11 +496,17 @@ def _attribute_checks(
         size = pl.sum_horizontal(
             text_size + [pl.col(c).list.join("").str.len_bytes().fill_null(0) for c in list_cols]
         )
+        # the field at fault: a cell over the limit by itself is named; otherwise the whole endpoint ("")
+        cell_sizes = text_size[: len(sized)]
+        alone = pl.coalesce(
+            [pl.when(s > limit).then(pl.lit(name)) for s, name in zip(cell_sizes, sized, strict=True)]
+            + [pl.lit("")]
+        )
         checks.append(
             (
                 size > limit,
-                "",
-                pl.format("endpoint of {} bytes; Pinpoint allows at most " + f"{limit:,}", size),
+                alone,
+                reason_text("endpoint of {} bytes; Pinpoint allows at most " + f"{limit:,}", size),
             )
         )
     return checks

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO_PROJECT ?= demo-project
 DEMO_ENDPOINTS ?= 100000
 
-.PHONY: demo test lint format lab bench lock clean venv browser
+.PHONY: demo test lint format lab bench lock clean venv browser fuzz
 
 venv: $(STAMP)
 
@@ -42,6 +42,11 @@ browser:
 
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# The fuzz tests with many more examples than `make test` gives them (minutes, not seconds).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_import_fuzz.py tests/test_one_active_address.py \
+	  tests/test_fuzz_events_segments.py tests/test_events_atomic.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

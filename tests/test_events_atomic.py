@@ -133,7 +133,7 @@ def test_an_import_with_nothing_valid_exits_1_naming_the_rejects_file(project, t
 # --- all or nothing ---------------------------------------------------------------------------------------------
 
 IMPORT = "import sys; from workbench.cli import main; sys.exit(main(['events', 'import', sys.argv[1], '--project', sys.argv[2], '--json']))"
-KILL_RUNS = int(os.environ.get("WORKBENCH_KILL_RUNS", "4"))
+KILL_RUNS = 20 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 4  # `make fuzz` kills more often
 
 
 @pytest.fixture(scope="module")

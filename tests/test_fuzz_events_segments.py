@@ -1,8 +1,8 @@
 """Fuzz: mutated segment specs through ``segment create`` / ``count``, random records through ``events import``.
 
 Whatever the input, the CLI answers with a result or an error (exit 0 or 1), never a traceback or a hang, and the
-project still opens and counts afterwards. Each test runs 40 examples (
-about 10 s each); ``make fuzz`` (HYPOTHESIS_PROFILE=fuzz) runs 2,000.
+project still opens and counts afterwards. Each test runs 40 examples
+(about 10 s each); ``make fuzz`` (HYPOTHESIS_PROFILE=fuzz) runs 2,000.
 """
 
 from __future__ import annotations

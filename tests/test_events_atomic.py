@@ -224,6 +224,9 @@ def test_a_batch_is_invisible_until_its_last_file_lands(project, tmp_path):
     assert len(files) == 3 and all(f.name.endswith("-n3.parquet") for f in files)
     files[1].rename(files[1].with_name("." + files[1].name + ".x.partial"))
     assert visible(project) == 0
+    from workbench.analytics._common import data_bounds
+
+    assert data_bounds(project) == (None, None)  # nor do its days move any dashboard's default range
     # the writer is alive (this process): its leftovers stay until it is gone
     from workbench.store.event_log import event_log_leftovers
 

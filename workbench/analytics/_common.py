@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InputError, UnknownNameError, suggest
 from ..segments import segment_sql_filter
 from ..store.schema import sql_string as sql_str  # the short name reads better inside SQL f-strings
+from ..store.views import event_files
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -155,12 +156,12 @@ def segment_filter(project: Store, segment: Any) -> str | None:
 
 
 def data_bounds(project: Store) -> tuple[date | None, date | None]:
-    """The first and last day present in the event log (from partition folder names: no file is opened)."""
-    days = []
-    for folder in project.events_dir.glob("date=*"):
+    """The first and last day in the event log, from the folders of its complete batches (no file is opened):
+    a day that holds only a killed import's files does not count."""
+    days = set()
+    for file in event_files(project.events_dir):
         try:
-            if any(folder.glob("*.parquet")):
-                days.append(date.fromisoformat(folder.name[5:]))
+            days.add(date.fromisoformat(file.parent.name.removeprefix("date=")))
         except ValueError:
             continue
     if not days:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import typing
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -12,7 +13,7 @@ import pytest
 
 from workbench import Project
 from workbench.analytics import kpi
-from workbench.project import Endpoints, Events, Segments
+from workbench.project import Endpoints, Events, Segments, Suppression, Templates
 from workbench.segments import Segment, SegmentCount, attribute, metric
 from workbench.store import Store, transaction
 
@@ -21,20 +22,27 @@ NOW = "2026-10-30T00:00:00"
 
 def test_dir_and_type_hints_show_every_namespace(demo_project):
     names = set(dir(demo_project))
-    assert {"endpoints", "events", "segments", "kpi", "funnel", "dashboard", "report"} <= names
+    assert {"endpoints", "events", "segments", "templates", "suppression", "send_message"} <= names
+    assert {"kpi", "funnel", "dashboard", "report"} <= names
     assert {"connect", "transaction", "reading", "query", "setting"} <= names  # the store handle underneath
     hints = {
         name: typing.get_type_hints(getattr(Project, name).func)["return"]
-        for name in ("endpoints", "events", "segments")
+        for name in ("endpoints", "events", "segments", "templates", "suppression")
     }
-    assert hints == {"endpoints": Endpoints, "events": Events, "segments": Segments}
+    assert hints == {
+        "endpoints": Endpoints,
+        "events": Events,
+        "segments": Segments,
+        "templates": Templates,
+        "suppression": Suppression,
+    }
     # the old ways are gone: one way to do each thing
     for old in ("import_endpoints", "import_events", "record_events", "count_endpoints", "export_endpoints"):
         assert not hasattr(demo_project, old), old
 
 
 def test_every_public_method_has_a_docstring():
-    for cls in (Project, Endpoints, Events, Segments, Store):
+    for cls in (Project, Endpoints, Events, Segments, Templates, Suppression, Store):
         for name, member in inspect.getmembers(cls):
             if name.startswith("_"):
                 continue
@@ -181,3 +189,33 @@ def test_another_thread_does_not_share_the_reading_connection(demo_project):
         worker.join()
         assert seen["con"] is not shared
         assert seen["count"] == shared.execute("SELECT count(*) FROM endpoints").fetchall()[0][0]
+
+
+def test_templates_suppression_and_send_namespaces(demo_project_copy, tmp_path):
+    project = demo_project_copy
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "templates" / "welcome_email.json"
+    first = project.templates.create("welcome", "email", str(sample))  # a path, as segments take one
+    second = project.templates.create("welcome", "email", sample)
+    assert (first.version, second.version) == (1, 2)
+    listed = project.templates.list()
+    assert listed.select("name", "type", "latest_version").row(0) == ("welcome", "EMAIL", 2)
+    assert project.templates.names() == ["welcome"]
+    assert project.templates.activate("welcome", 1).version == 1
+    assert project.templates.load("welcome").version == 1
+    endpoint = project.query(
+        "SELECT Id FROM endpoints WHERE ChannelType = 'EMAIL' ORDER BY Id LIMIT 1"
+    ).item()
+    preview = project.templates.preview("welcome", endpoint)
+    assert preview.to_dict()["endpoint"] == endpoint and "{{" not in preview.to_dict()["parts"]["Subject"]
+
+    assert project.suppression.add("Someone@Example.com", reason="COMPLAINT") is True
+    assert project.suppression.contains("someone@example.com")  # normalised before hashing
+    listed = project.suppression.list()
+    assert listed.height == 1 and "someone" not in str(listed.to_dicts())  # never the address
+    addresses = tmp_path / "bounces.txt"
+    addresses.write_text("a@example.com\nb@example.com\n")
+    assert project.suppression.import_file(addresses, reason="BOUNCE").to_dict()["added"] == 2
+    assert project.suppression.remove("a@example.com") == 1
+
+    outcome = project.send_message(channel="email", template="welcome", endpoint_id=endpoint)
+    assert [r.delivery_status for r in outcome.results] == ["SUCCESSFUL"]

@@ -327,7 +327,9 @@ class Suppression:
         """Every entry: channel, address key (an HMAC), reason, source, when it was added."""
         import polars as pl
 
-        return pl.DataFrame(self._list().list(channel=channel))
+        schema = {"channel": pl.String, "address_key": pl.String, "reason": pl.String, "source": pl.String}
+        frame = pl.DataFrame(self._list().list(channel=channel), schema={**schema, "created_at": pl.Float64})
+        return frame.with_columns(pl.from_epoch("created_at", time_unit="s").dt.replace_time_zone("UTC"))
 
     def import_file(
         self, file: PathLike, *, channel: str | None = None, reason: str = "MANUAL"

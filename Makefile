@@ -49,7 +49,7 @@ fuzz: $(STAMP)
 	  tests/test_fuzz_events_segments.py tests/test_events_atomic.py
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	WORKBENCH_PROJECT=$(abspath $(DEMO_PROJECT)) $(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from workbench import analytics as a
+from workbench.analytics.events import EventTypeWarning
 from workbench.errors import InputError, UnknownNameError
 
 
@@ -332,8 +333,9 @@ def test_funnel_events_at_the_same_instant(project):
 def test_funnel_bad_input(tp):
     with pytest.raises(InputError, match="at least two steps"):
         a.funnel(tp, ["view"])
-    with pytest.raises(UnknownNameError, match=r"no events of type 'viw'.*did you mean view"):
-        a.funnel(tp, ["viw", "cart"])
+    # an event type the log lacks warns (close names first) and counts zero: the events may come later
+    with pytest.warns(EventTypeWarning, match=r"no events of type 'viw'.*did you mean view"):
+        assert a.funnel(tp, ["viw", "cart"]).table["count"].to_list() == [0, 0]
     with pytest.raises(InputError, match="duration"):
         a.funnel(tp, ["view", "cart"], window="a week")
     with pytest.raises(UnknownNameError, match="no endpoint column"):

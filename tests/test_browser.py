@@ -16,8 +16,6 @@ from workbench.reports import CHROMIUM, CHROMIUM_ARGS, run_reports
 
 pytestmark = pytest.mark.xdist_group("browser")
 
-REPORTS_DIR = Path(__file__).resolve().parents[1] / "reports"
-
 COUNT_JS = """() => {
   const specs = Array.from(document.querySelectorAll('script[type="application/json"][id$="-spec"]'));
   const rendered = specs.filter(s => {
@@ -75,17 +73,62 @@ def exported(demo_project, tmp_path_factory):
     return files, empty
 
 
-def test_every_dashboard_renders_offline(browser, exported):
+def test_every_dashboard_renders_offline(browser, exported, tmp_path):
     files, _ = exported
-    REPORTS_DIR.mkdir(exist_ok=True)
-    for path in files:
-        shot = REPORTS_DIR / "overview-screenshot.png" if path.stem == "overview" else None
+    for path in files:  # the screenshot goes to a temporary folder: `make test` leaves reports/ as it was
+        shot = tmp_path / "overview-screenshot.png" if path.stem == "overview" else None
         specs, rendered, errors, outside = open_page(browser, path, shot)
         assert specs > 0, f"{path.name}: no charts"
         assert rendered == specs, f"{path.name}: {rendered} of {specs} charts rendered"
         assert errors == [], f"{path.name}: console errors {errors}"
         assert outside == [], f"{path.name}: requested {outside}"
-    assert (REPORTS_DIR / "overview-screenshot.png").stat().st_size > 10_000
+    assert (tmp_path / "overview-screenshot.png").stat().st_size > 10_000
+
+
+FIT_JS = """() => Array.from(document.querySelectorAll('.wb-dash .chart')).map(card => {
+  const svg = card.querySelector('svg');
+  const texts = Array.from(card.querySelectorAll('svg text')).map(t => t.textContent);
+  return {
+    title: card.dataset.chart,
+    scroll: card.scrollWidth,
+    client: card.clientWidth,
+    drawn: svg ? Math.round(svg.getBoundingClientRect().width) : -1,
+    bad: texts.filter(t => /\\b(undefined|null|NaN)\\b/.test(t)),
+  };
+})"""
+
+HEAT_CELLS_JS = """() => {
+  const card = document.querySelector('.wb-dash .chart[data-chart="Cohorts"]');
+  return Array.from(card.querySelectorAll('g.mark-text.role-mark text'))
+    .map(t => [t.textContent, getComputedStyle(t).fill]);
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_charts_fit_their_cards(browser, exported, width):
+    """At a laptop's and a desktop's width no card scrolls sideways, and no axis or label says undefined."""
+    files, _ = exported
+    for path in files:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(path.resolve().as_uri())
+        page.wait_for_function(
+            f"() => {{ const [n, r] = ({COUNT_JS})(); return n > 0 && r >= n; }}", timeout=30_000
+        )
+        page.wait_for_timeout(300)  # container-sized charts settle after the first resize
+        cards = page.evaluate(FIT_JS)
+        if path.stem == "retention":
+            cells = dict(page.evaluate(HEAT_CELLS_JS))
+        page.close()
+        assert cards, path.name
+        for card in cards:
+            where = f"{path.name} at {width} px, {card['title']}"
+            assert card["scroll"] <= card["client"], f"{where}: scrolls ({card['scroll']} > {card['client']})"
+            assert 0 < card["drawn"] <= card["client"], f"{where}: drawn {card['drawn']} px"
+            assert card["drawn"] >= card["client"] - 40, f"{where}: does not fill its card"
+            assert card["bad"] == [], f"{where}: {card['bad']}"
+    # the retention heat map: white text on the darkest cells (100% in period 0), dark text on light ones
+    assert cells["100%"] == "rgb(255, 255, 255)", cells
+    assert any(v == "rgb(17, 24, 39)" for k, v in cells.items() if int(k[:-1]) < 50), cells
 
 
 def test_empty_range_page_says_so(browser, exported):

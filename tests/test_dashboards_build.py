@@ -88,7 +88,7 @@ def test_save_html_png_svg(demo_project, tmp_path):
     svg = board.save(tmp_path / "o.svg")
     assert svg.read_text().lstrip().startswith("<svg")
     files = board.save_charts(tmp_path / "charts", "png")
-    assert len(files) == len(board.charts) and all(f.stat().st_size > 1000 for f in files)
+    assert len(files) == len(board.charts) + 1 and all(f.stat().st_size > 1000 for f in files)  # + the tiles
 
 
 def test_empty_date_range_says_so_instead_of_drawing_empty_axes(demo_project, tmp_path):

@@ -173,14 +173,14 @@ def test_python_examples_parse_and_their_imports_resolve():
 def test_the_checks_catch_what_does_not_exist():
     bad = (
         "```sh\n.venv/bin/workbench campaign send spring --project acme\nworkbench endpoints delete\n"
-        "workbench report --list\nworkbench segment export x --out f.csv --spec s.json\n```\n"
+        "workbench report --since 2026-10-01\nworkbench segment export x --out f.csv --spec s.json\n```\n"
         "`workbench import f.csv --segment s` and `project.count_endpoints()`, `project.endpoints.upsert(x)`\n"
         "```python\nfrom workbench.segments import save_segment\nproject.import_events('x')\n```\n"
     )
     assert check_commands(bad) == [
         "no command `workbench campaign`: .venv/bin/workbench campaign send spring --project acme",
         "no command `workbench endpoints delete`: workbench endpoints delete",
-        "`workbench report` has no option --list: workbench report --list",
+        "`workbench report` has no option --since: workbench report --since 2026-10-01",
         "`workbench segment` has no option --spec: workbench segment export x --out f.csv --spec s.json",
     ]
     assert check_project_names(bad) == [

@@ -2,8 +2,14 @@
 
 A *report* is a notebook in ``notebooks/`` whose metadata says ``{"workbench": {"report": true}}``; its name is
 the file name without the number prefix (``05_dashboards.ipynb`` -> ``dashboards``). Each has a cell tagged
-``parameters`` (``project_path``, ``start``, ``end``, ``segment``, ...). ``--param k=v`` values are converted
-to the type of the notebook's default (a wrong type is refused before anything runs).
+``parameters`` (``project_path``, ``start``, ``end``, ``segment``, ...; a comment after a default is its help,
+listed by ``workbench report --list``). ``--param k=v`` values are converted to the type of the notebook's
+default (a wrong type is refused before anything runs).
+
+The project a report reads is its ``project_path`` parameter, else ``$WORKBENCH_PROJECT`` (as for every CLI
+command), made absolute against the caller's working directory before the notebook runs in ``notebooks/``;
+inside the notebook :func:`report_project_path` resolves it the same way, so the notebooks run from any
+working directory. Reports only read the project.
 
 The HTML hides code, keeps outputs (charts render from Vega inlined once per page) and requests nothing from
 any host. A failing cell stops the run with an error naming the notebook, the cell and the exception; the
@@ -66,6 +72,7 @@ def notebooks_dir() -> Path:
 
 
 def report_name(path: Path) -> str:
+    """A report's name: the notebook's file name without its number prefix, ``_`` as ``-``."""
     return re.sub(r"^\d+[_-]", "", path.stem).replace("_", "-")
 
 
@@ -81,6 +88,53 @@ def reports(folder: Path | None = None) -> dict[str, Path]:
         if meta.get("workbench", {}).get("report"):
             found[report_name(path)] = path
     return found
+
+
+def report_parameters(notebook: Path) -> list[dict[str, Any]]:
+    """The parameters of a report notebook, in order: ``name``, ``default`` (the Python value), ``type`` and
+    ``help`` (the comment after the default in the ``parameters`` cell)."""
+    import ast
+
+    from papermill.inspection import _infer_parameters
+    from papermill.iorw import load_notebook_node
+
+    out = []
+    for param in _infer_parameters(load_notebook_node(str(notebook)), language="python"):
+        raw = param._asdict()
+        try:
+            default = ast.literal_eval(raw.get("default") or "None")
+        except (ValueError, SyntaxError):
+            default = raw.get("default")
+        out.append({"name": param.name, "default": default, "type": _kind(raw), "help": param.help or ""})
+    return out
+
+
+def list_reports(folder: Path | None = None) -> list[dict[str, Any]]:
+    """Every report: ``name``, ``notebook`` (its path) and ``parameters`` (see :func:`report_parameters`)."""
+    return [
+        {"name": name, "notebook": str(path), "parameters": report_parameters(path)}
+        for name, path in reports(folder).items()
+    ]
+
+
+def resolve_project_path(project_path: str | os.PathLike | None = None) -> Path | None:
+    """The project a report reads: ``project_path``, else ``$WORKBENCH_PROJECT`` (the CLI's rule), absolute
+    against the current working directory; None when neither is set."""
+    chosen = str(project_path or "") or os.environ.get("WORKBENCH_PROJECT") or ""
+    return Path(chosen).expanduser().resolve() if chosen else None
+
+
+def report_project_path(project_path: str | os.PathLike | None = None) -> Path:
+    """What a report notebook opens (``Project.open(report_project_path(project_path))``): see
+    :func:`resolve_project_path`; an InputError saying how to name a project when there is none."""
+    path = resolve_project_path(project_path)
+    if path is None:
+        raise InputError(
+            "no project: set the report's project_path parameter (workbench report NAME --project DIR, or "
+            "papermill -p project_path DIR) or the WORKBENCH_PROJECT environment variable",
+            field="project_path",
+        )
+    return path
 
 
 def parse_params(items: Sequence[str]) -> dict[str, str]:
@@ -112,6 +166,11 @@ def coerce_params(notebook: Path, params: dict[str, Any]) -> dict[str, Any]:
             )
         kind = _kind(declared[key])
         out[key] = _convert(key, value, kind, notebook)
+    if "project_path" in declared:
+        # the notebook runs in notebooks/: a relative path (or $WORKBENCH_PROJECT) means the caller's folder
+        resolved = resolve_project_path(out.get("project_path"))
+        if resolved is not None:
+            out["project_path"] = str(resolved)
     return out
 
 
@@ -180,6 +239,29 @@ def _kernel() -> str:
     return KERNEL if KERNEL in specs else "python3"
 
 
+def kernel_config(kernel_name: str):
+    """The kernel manager's settings for a report run: CurveZMQ keys provisioned by the manager when the
+    kernelspec declares ``supported_encryption: curve`` (ours does, as ipykernel 7 installs it), else the IPC
+    transport (Unix sockets in a private temporary folder). Either way the kernel does not run over plain TCP,
+    so ipykernel has no "running over TCP without encryption" warning to print."""
+    import tempfile
+
+    import zmq
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    from traitlets.config import Config
+
+    try:
+        metadata = KernelSpecManager().get_kernel_spec(kernel_name).metadata or {}
+    except NoSuchKernel:
+        metadata = {}
+    supported = metadata.get("supported_encryption") or []
+    supported = [supported] if isinstance(supported, str) else supported
+    if zmq.has("curve") and "curve" in {str(x).lower() for x in supported}:
+        return Config({"KernelManager": {"transport_encryption": "auto"}})
+    folder = Path(tempfile.mkdtemp(prefix="workbench-kernel-"))
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(folder / "kernel")}})
+
+
 def run_report(
     name: str,
     params: dict[str, Any] | None = None,
@@ -203,15 +285,17 @@ def run_report(
     executed = out_dir / f"{name}.ipynb"
     html_path = out_dir / f"{name}.html"
     started = time.perf_counter()
+    kernel = _kernel()
     try:
         papermill.execute_notebook(
             str(source),
             str(executed),
             parameters=values,
-            kernel_name=_kernel(),
+            kernel_name=kernel,
             language="python",
             progress_bar=progress,
             cwd=str(source.parent),
+            config=kernel_config(kernel),
         )
     except PapermillExecutionError as err:
         raise ReportError(

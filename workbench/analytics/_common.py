@@ -3,8 +3,9 @@
 Every view takes the same arguments, resolved here once:
 
 - ``start`` / ``end``: dates (``date``, ``datetime`` or ISO ``YYYY-MM-DD`` text), both inclusive (the whole end day).
-  Left out, the range is the last 30 days *of data present in the event log* (not the wall clock), so an old or
-  demo project still shows its data.
+  Both left out, the range is the last 30 days *of data present in the event log* (not the wall clock), so an old
+  or demo project still shows its data; when the log holds fewer than 30 days, the range is its whole span (7
+  days of data give a 7-day range, not 23 days of zeros). One of them given, the other is 30 days away from it.
 - ``segment``: a segment name, ``{"where": "<SQL over endpoints>"}``, or ``None``. One function,
   :func:`segment_filter`, turns it into a SQL boolean over the ``endpoints`` table.
 - ``platform`` / ``channel``: the dashboards' quick filters (``Demographic.Platform``, ``ChannelType``).
@@ -180,15 +181,23 @@ def resolve_scope(
     where: str | None = None,
     default_days: int = DEFAULT_DAYS,
 ) -> Scope:
-    """Turn user arguments into a :class:`Scope` (validating dates and names)."""
+    """Turn user arguments into a :class:`Scope` (validating dates and names).
+
+    Without ``start`` and ``end``: the last ``default_days`` days of data, or the whole span of the event log when
+    it is shorter. An explicit date is kept as given.
+    """
     lo, hi = parse_date(start, "start"), parse_date(end, "end")
     first, last = data_bounds(project)
+    given = lo is not None or hi is not None
     if hi is None:
         hi = last or date.today()
         if lo is not None and lo > hi:
             hi = lo + timedelta(days=default_days - 1)
     if lo is None:
         lo = hi - timedelta(days=default_days - 1)
+        if not given and first is not None and first > lo:
+            # A young project: its whole span, not a month that opens on weeks of zeros.
+            lo = first
     if lo > hi:
         raise InputError(f"the start {lo} is after the end {hi}", field="start")
     filters = []

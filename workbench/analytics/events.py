@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ..errors import InputError
-from ._common import check_event_type, day_spine, known_event_types, scope_of, sql_str
+from ..errors import InputError, suggest
+from ._common import Scope, check_event_type, day_spine, known_event_types, scope_of, sql_str
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -100,6 +100,45 @@ class EventSpec:
         return "(" + " AND ".join(conds) + ")"
 
 
+def no_data_note(scope: Scope) -> str | None:
+    """What to tell a reader when the scope's date range holds no events at all (None when it may hold some):
+    the range, and the days the log does cover."""
+    first, last = scope.data_start, scope.data_end
+    if first is None or last is None:
+        return f"No events between {scope.start} and {scope.end}: the event log is empty."
+    if scope.end < first or scope.start > last:
+        return (
+            f"No events between {scope.start} and {scope.end}: the event log runs from {first} to {last}; "
+            "leave out --start and --end for its last 30 days."
+        )
+    return None
+
+
+class EventTypeWarning(UserWarning):
+    """A definition names an event type that never occurs in the event log (kept: the events may come later)."""
+
+
+def unknown_event_type_message(event_type: str, known: list[str]) -> str | None:
+    """A warning's text when ``event_type`` is not among ``known`` (the log's types): the close names first,
+    then the types the log has; None when it is known."""
+    if event_type in known:
+        return None
+    listed = (
+        ", ".join(known[:20]) + (", ..." if len(known) > 20 else "") if known else "none: the log is empty"
+    )
+    return (
+        f"no events of type {event_type!r} in the event log{suggest(event_type, known)}; "
+        f"the log has: {listed}"
+    )
+
+
+def unknown_event_types(project: Store, event_types: list[str]) -> list[str]:
+    """One warning text per event type in ``event_types`` that never occurs in the log (see
+    :func:`unknown_event_type_message`)."""
+    known = known_event_types(project)
+    return [m for t in dict.fromkeys(event_types) if (m := unknown_event_type_message(t, known))]
+
+
 def _number(value: Any, where: str) -> float:
     try:
         return float(value)
@@ -173,4 +212,14 @@ def metric_summary(
     return project.query(sql)
 
 
-__all__ = ["EventSpec", "event_counts", "event_types", "known_event_types", "metric_summary"]
+__all__ = [
+    "EventSpec",
+    "EventTypeWarning",
+    "event_counts",
+    "event_types",
+    "known_event_types",
+    "metric_summary",
+    "no_data_note",
+    "unknown_event_type_message",
+    "unknown_event_types",
+]

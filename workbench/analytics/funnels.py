@@ -31,8 +31,11 @@ spells on a shared 2-core machine; the SQL before that (a hash join per step car
 
 from __future__ import annotations
 
+import html
 import itertools
+import re
 import uuid
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -47,14 +50,12 @@ from ..store.schema import quote
 from ._common import (
     Scope,
     check_column,
-    check_event_type,
-    known_event_types,
     parse_duration,
     scope_of,
     sql_str,
     user_key,
 )
-from .events import EventSpec
+from .events import EventSpec, EventTypeWarning, no_data_note, unknown_event_types
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -76,6 +77,10 @@ class FunnelResult:
     by: str = "endpoint"
     breakdown: str | None = None
     sql: str = field(default="", repr=False)
+    #: what a reader should know about an empty result ("No events between ..."), else None
+    note: str | None = None
+    #: steps naming event types the log does not have (with the close names it does have)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def overall(self) -> pl.DataFrame:
@@ -91,6 +96,8 @@ class FunnelResult:
             "window_seconds": self.window.total_seconds(),
             "by": self.by,
             **self.scope.describe(),
+            "note": self.note,
+            "warnings": list(self.warnings),
         }
         if self.breakdown is not None:
             rows = self.table.filter(pl.col("breakdown") != "(all)")
@@ -110,7 +117,8 @@ class FunnelResult:
             f"<b>Funnel</b> ({self.by}s, window {_fmt_window(self.window)}, entered "
             f"{self.scope.start} to {self.scope.end})"
         )
-        return head + self.overall._repr_html_()
+        notes = "".join(f"<p>{html.escape(t)}</p>" for t in [self.note, *self.warnings] if t)
+        return head + notes + self.overall._repr_html_()
 
 
 def _step_dict(row: dict[str, Any]) -> dict[str, Any]:
@@ -133,6 +141,32 @@ def _fmt_window(w: timedelta) -> str:
         if s % n == 0:
             return f"{s // n}{unit}"
     return f"{s}s"
+
+
+_BARE_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
+
+
+def parse_window(value: str | int | float | timedelta) -> timedelta:
+    """A funnel's conversion window: text needs a unit (``"7d"``, ``"24h"``, ``"90m"``, ``"2w"``, ``"30s"``), so
+    that ``"3"`` is not read as three seconds; a number (Python only) is seconds, a timedelta is itself."""
+    if isinstance(value, str) and _BARE_NUMBER.match(value):
+        n = value.strip()
+        raise InputError(
+            f"{value!r} is not a duration: give it a unit, e.g. {n}d (days), {n}h (hours), {n}m (minutes), "
+            f"{n}w (weeks) or {n}s (seconds)",
+            field="window",
+        )
+    return parse_duration(value, "window")
+
+
+def window_words(window: str | int | float | timedelta) -> str:
+    """A window in words, in the largest unit that divides it: "7 days", "24 hours" -> "1 day", "90 minutes"."""
+    seconds = int(parse_window(window).total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"{n:,} {unit}{'' if n == 1 else 's'}"
+    return f"{seconds:,} seconds"
 
 
 def funnel(
@@ -158,18 +192,25 @@ def funnel(
         raise InputError(f"a funnel has at most {MAX_STEPS} steps, got {len(specs)}", field="step")
     if by not in ("endpoint", "user"):
         raise InputError(f"count a funnel by 'endpoint' or 'user', not {by!r}", field="by")
-    win = parse_duration(window)
+    win = parse_window(window)
     s = scope_of(project, start, end, segment, **kw)
     column = check_column(project, breakdown) if breakdown else None
     sql = funnel_sql(s, specs, win, by=by, breakdown=column)
     table = _long(_run_funnel(project, s, specs, win, by, column), len(specs))
+    problems: list[str] = []
     if table.filter(pl.col("count") == 0).height or table.is_empty():
-        # a step nobody reached: say so when it is because the event type does not exist at all
-        known = known_event_types(project)
-        for spec in specs:
-            check_event_type(project, spec.event_type, known)
+        # a step nobody reached: say so when it is because the event type does not occur at all. A warning, not
+        # an error: a funnel defined before its events arrive (a new app release) is a fair thing to ask for.
+        problems = unknown_event_types(project, [sp.event_type for sp in specs])
+        for message in problems:
+            warnings.warn(message, EventTypeWarning, stacklevel=2)
     table = _finish(table, specs, column is not None)
-    return FunnelResult(specs, win, s, table, by=by, breakdown=column, sql=sql)
+    note = no_data_note(s)
+    if note is None and table.get_column("count").max() in (0, None):
+        note = f"Nobody entered the funnel: no {specs[0].name!r} events between {s.start} and {s.end}" + (
+            " in this segment." if s.endpoint_filter else "."
+        )
+    return FunnelResult(specs, win, s, table, by=by, breakdown=column, sql=sql, note=note, warnings=problems)
 
 
 def funnel_sql(

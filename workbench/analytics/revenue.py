@@ -10,6 +10,15 @@ A purchase event carries the attributes ``_currency`` and ``_product_id`` and th
   console does; *revenue per paying user* divides by paying users.
 
 Amounts are summed as they are: a project selling in several currencies should group by ``currency``.
+
+An app whose purchase events name their price and quantity differently says so in ``workbench.toml``::
+
+    [analytics]
+    price_metric = "price"        # default "_item_price"
+    quantity_metric = "units"     # default "_quantity"
+
+:func:`revenue_note` tells a reader when the purchases in a range carry no price metric, listing the attributes
+and metrics they do carry and the settings to write.
 """
 
 from __future__ import annotations
@@ -19,10 +28,56 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ..store.schema import quote
-from ._common import PURCHASE, SESSION_START, check_column, day_spine, scope_of, user_key
+from ._common import PURCHASE, SESSION_START, check_column, day_spine, scope_of, sql_str, user_key
 
 if TYPE_CHECKING:
     from ..store import Store
+
+PRICE_METRIC = "_item_price"
+QUANTITY_METRIC = "_quantity"
+
+
+def purchase_metrics(project: Store) -> tuple[str, str]:
+    """The metrics holding a purchase's unit price and quantity: ``[analytics] price_metric`` and
+    ``quantity_metric`` (defaults: Pinpoint's ``_item_price`` and ``_quantity``)."""
+    price = str(project.setting("analytics.price_metric", PRICE_METRIC) or PRICE_METRIC)
+    quantity = str(project.setting("analytics.quantity_metric", QUANTITY_METRIC) or QUANTITY_METRIC)
+    return price, quantity
+
+
+def _price_and_quantity(project: Store) -> str:
+    """SQL for a purchase's ``qty`` (a missing quantity counts as 1) and ``price``, per the settings."""
+    price, quantity = purchase_metrics(project)
+    return f"coalesce(e.metrics[{sql_str(quantity)}], 1) AS qty, e.metrics[{sql_str(price)}] AS price"
+
+
+def revenue_note(project: Store, start=None, end=None, segment=None, **kw) -> str | None:
+    """When the range has purchases but none carries the price metric (so revenue reads 0): which attributes and
+    metrics those purchases do carry, and the ``[analytics]`` settings that map them. None otherwise."""
+    s = scope_of(project, start, end, segment, **kw)
+    price, quantity = purchase_metrics(project)
+    sql = f"""
+        SELECT count(*) AS purchases, count(e.metrics[{sql_str(price)}]) AS priced,
+               list_sort(list_distinct(flatten(list(map_keys(e.attributes))))) AS attributes,
+               list_sort(list_distinct(flatten(list(map_keys(e.metrics))))) AS metrics
+        FROM {s.events(event_types=[PURCHASE])} e"""
+    row = project.query(sql).row(0, named=True)
+    if not row["purchases"] or row["priced"]:
+        return None
+    attributes = ", ".join(a for a in row["attributes"] or [] if a) or "none"
+    metrics = [m for m in row["metrics"] or [] if m]
+    guess_price = next((m for m in metrics if "price" in m.lower() or "amount" in m.lower()), "PRICE")
+    guess_qty = next(
+        (m for m in metrics if "quant" in m.lower() or m.lower() in ("qty", "units")), "QUANTITY"
+    )
+    return (
+        f"Revenue is 0: the {row['purchases']:,} {PURCHASE} events between {s.start} and {s.end} carry no "
+        f"{price!r} metric. They carry the attributes {attributes} and the metrics "
+        f"{', '.join(metrics) or 'none'}. Name the metrics to use in workbench.toml: "
+        f'[analytics] price_metric = "{guess_price}" and quantity_metric = "{guess_qty}" '
+        f"(now {quantity!r}; a missing quantity counts as 1)."
+    )
+
 
 #: Groupings that come from the purchase event itself rather than from the endpoint.
 EVENT_GROUPS = {"product": "e.attributes['_product_id']", "currency": "e.attributes['_currency']"}
@@ -47,7 +102,7 @@ def revenue(project: Store, start=None, end=None, segment=None, *, by: str = "da
     sql = f"""
         WITH p AS (
             SELECT {group} AS grp, e.client_id, {user_key()} AS user_key,
-                   coalesce(e.metrics['_quantity'], 1) AS qty, e.metrics['_item_price'] AS price
+                   {_price_and_quantity(project)}
             FROM {s.events(event_types=[PURCHASE])} e LEFT JOIN endpoints ep ON ep.Id = e.client_id
         ),
         agg AS (
@@ -82,8 +137,7 @@ def revenue_summary(
     s = scope_of(project, start, end, segment, **kw)
     sql = f"""
         WITH p AS (
-            SELECT e.client_id, {user_key()} AS user_key, coalesce(e.metrics['_quantity'], 1) AS qty,
-                   e.metrics['_item_price'] AS price
+            SELECT e.client_id, {user_key()} AS user_key, {_price_and_quantity(project)}
             FROM {s.events(event_types=[PURCHASE])} e LEFT JOIN endpoints ep ON ep.Id = e.client_id
         ),
         a AS (SELECT count(DISTINCT client_id) AS active_endpoints FROM {s.events(event_types=[SESSION_START])})

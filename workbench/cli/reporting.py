@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +14,7 @@ from ..errors import InputError
 from .common import add_common, emit, open_project, project_dir
 
 
-def _scope_args(p: argparse.ArgumentParser, segment: bool = True) -> None:
+def _scope_args(p: argparse.ArgumentParser, segment: bool = True, country: bool = True) -> None:
     p.add_argument("--start", metavar="D", help="first day, YYYY-MM-DD (default: 30 days before --end)")
     p.add_argument("--end", metavar="D", help="last day, inclusive (default: the last day with events)")
     if segment:
@@ -19,6 +23,32 @@ def _scope_args(p: argparse.ArgumentParser, segment: bool = True) -> None:
             "--platform", metavar="NAME", help="only endpoints on this platform (Demographic.Platform)"
         )
         p.add_argument("--channel", metavar="TYPE", help="only endpoints of this ChannelType")
+    if segment and country:
+        p.add_argument(
+            "--country",
+            metavar="CODE",
+            help="only endpoints in this country (Location.Country, ISO 3166 alpha-2: US, GB, DE)",
+        )
+
+
+@contextmanager
+def _warnings_to_stderr():
+    """Print the warnings raised inside (an unknown event type, a country written as a name) as
+    ``warning: ...`` lines on stderr, once each, after the block; they never go to the --json stdout."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield caught
+        finally:
+            for message in dict.fromkeys(str(w.message) for w in caught):
+                print(f"warning: {message}", file=sys.stderr)
+
+
+def _country(args: argparse.Namespace) -> dict[str, str]:
+    """``where=`` for ``--country`` (the code meant, with a warning when it was written otherwise)."""
+    from ..analytics.countries import country_filter
+
+    return {"where": country_filter(args.country)} if getattr(args, "country", None) else {}
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
@@ -34,45 +64,81 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     if args.event:
         options["event_type"] = args.event
     options = {k: v for k, v in options.items() if v}
-    result = kpi(
-        open_project(args),
-        args.name,
-        args.start,
-        args.end,
-        args.segment,
-        campaign=args.campaign,
-        journey=args.journey,
-        **options,
-    )
+    project = open_project(args)
+    with _warnings_to_stderr():
+        options |= _country(args)
+        result = kpi(
+            project,
+            args.name,
+            args.start,
+            args.end,
+            args.segment,
+            campaign=args.campaign,
+            journey=args.journey,
+            **options,
+        )
     payload = result.to_dict()
+    payload["note"] = _kpi_note(project, result)
     lines = [f"{result.kpi} {result.scope.start}..{result.scope.end}: {_fmt(result.total)}"]
-    lines += [f"  {r['date']}  {_fmt(r['value'])}" for r in payload["rows"]]
+    if payload["note"]:
+        lines.append(f"note: {payload['note']}")
+    else:
+        lines += [f"  {r['date']}  {_fmt(r['value'])}" for r in payload["rows"]]
     emit(args, payload, "\n".join(lines))
     return 0
+
+
+def _kpi_note(project: Any, result: Any) -> str | None:
+    """Why a KPI's figures are empty or zero, when we can tell: no events in the range, or purchases that carry
+    no price metric (for the revenue KPIs)."""
+    from ..analytics.events import no_data_note
+    from ..analytics.revenue import revenue_note
+
+    note = no_data_note(result.scope)
+    if note is None and result.unit == "currency" and not result.total:
+        note = revenue_note(project, result.scope)
+    return note
 
 
 def cmd_funnel(args: argparse.Namespace) -> int:
     from ..analytics import funnel
+    from ..analytics.funnels import parse_window
 
-    result = funnel(
-        open_project(args),
-        args.step,
-        args.start,
-        args.end,
-        args.segment,
-        window=args.window,
-        by=args.by,
-        breakdown=args.breakdown,
-        platform=args.platform,
-        channel=args.channel,
-    )
+    parse_window(args.window)  # a bad window fails before the project is opened
+    project = open_project(args)
+    with _warnings_to_stderr():
+        result = funnel(
+            project,
+            args.step,
+            args.start,
+            args.end,
+            args.segment,
+            window=args.window,
+            by=args.by,
+            breakdown=args.breakdown,
+            platform=args.platform,
+            channel=args.channel,
+            **_country(args),
+        )
     payload = result.to_dict()
-    lines = [f"funnel, {payload['start']}..{payload['end']}, window {args.window}:"]
-    for s in payload["steps"]:
-        conv = f"{s['conversion']:.1%}" if s["conversion"] is not None else "–"
-        lines.append(f"  {s['step']}. {s['label']:40} {s['count']:>10,}  {conv:>7}  (-{s['drop_off']:,})")
+    lines = [f"funnel of {args.by}s, entered {payload['start']}..{payload['end']}, window {args.window}:"]
+    lines += _funnel_lines(payload["steps"])
+    for block in payload.get("breakdown", {}).get("values", []):
+        lines.append(f"{payload['breakdown']['column']} = {block['value']}:")
+        lines += _funnel_lines(block["steps"])
+    if result.note:
+        lines.append(f"note: {result.note}")
     emit(args, payload, "\n".join(lines))
     return 0
+
+
+def _funnel_lines(steps: list[dict[str, Any]]) -> list[str]:
+    """One text line per step: number, label, count, conversion from step 1 and the drop-off."""
+    lines = []
+    for s in steps:
+        conv = f"{s['conversion']:.1%}" if s["conversion"] is not None else "–"
+        lines.append(f"  {s['step']}. {s['label']:40} {s['count']:>10,}  {conv:>7}  (-{s['drop_off']:,})")
+    return lines
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -106,10 +172,21 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..reports import parse_params, run_reports
+    from ..reports import list_reports, parse_params, run_reports
 
+    if args.list:
+        found = list_reports()
+        payload = {"reports": [{"name": r["name"], "parameters": r["parameters"]} for r in found]}
+        lines = []
+        for r in found:
+            lines.append(f"{r['name']}  ({r['notebook']})")
+            for param in r["parameters"]:
+                default = json.dumps(param["default"])
+                lines.append(f"  {param['name']:14} {default:24} {param['help']}".rstrip())
+        emit(args, payload, "\n".join(lines) or "no report notebooks found")
+        return 0
     if not args.all and not args.name:
-        raise InputError("name a report, or give --all")
+        raise InputError("name a report, or give --all (or --list to see them)")
     params = parse_params(args.param or [])
     project = project_dir(args)
     if project and "project_path" not in params:
@@ -152,7 +229,11 @@ def register(sub: Any) -> None:
         metavar="EVENT",
         help="a step: EVENT or EVENT:key=value,metric>=N",
     )
-    p.add_argument("--window", default="7d", help="conversion window from the first step (default 7d)")
+    p.add_argument(
+        "--window",
+        default="7d",
+        help="conversion window from the first step, with a unit: 30m, 24h, 7d, 2w (default 7d)",
+    )
     p.add_argument("--by", choices=["endpoint", "user"], default="endpoint")
     p.add_argument(
         "--breakdown", metavar="COLUMN", help="split by an endpoint column (platform, country, ...)"
@@ -166,7 +247,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--out", required=True, type=Path, metavar="FILE.html")
     p.add_argument("--png", action="store_true", help="also write the charts as FILE.png")
-    _scope_args(p)
+    _scope_args(p, country=False)
     p.set_defaults(handler=cmd_dashboard)
 
     p = add_common(
@@ -174,6 +255,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("name", nargs="?", metavar="NAME", help="a report name (see notebooks/)")
     p.add_argument("--all", action="store_true", help="every report notebook")
+    p.add_argument("--list", action="store_true", help="list the reports with their parameters and defaults")
     p.add_argument("--param", action="append", metavar="K=V", help="a notebook parameter (repeatable)")
     p.add_argument("--out", default="reports", metavar="DIR", help="output folder (default reports/)")
     p.set_defaults(handler=cmd_report)

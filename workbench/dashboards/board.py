@@ -23,7 +23,7 @@ import polars as pl
 
 from ..analytics import Scope, resolve_scope
 from ..errors import InputError
-from . import export
+from . import charts, export, tables
 from .controls import dashboard_controls
 
 if TYPE_CHECKING:
@@ -34,7 +34,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Tile:
-    """One KPI tile: a label, a value and how to show it (``fmt``: count, rate, ratio, currency)."""
+    """One KPI tile: a label, a value and how to show it (``fmt``: count, rate, ratio, currency, duration).
+
+    A value of None means there was no data to compute it from: the tile says "no data", never 0.
+    ``duration`` values are seconds, shown in one named unit ("18 minutes", "3.1 days").
+    """
 
     label: str
     value: Any
@@ -43,16 +47,25 @@ class Tile:
 
     @property
     def text(self) -> str:
+        """The value as shown (money in US dollars; a dashboard shows it in its project's currency)."""
+        return self.display()
+
+    def display(self, currency: str = "USD") -> str:
+        """The value as shown on the tile, money in ``currency`` (an ISO 4217 code).
+
+        Formatted by ``tables.format_value``, the one place that decides how a figure reads, so a tile and the
+        table beside it agree.
+        """
+        if self.value is None:
+            return NO_DATA
         v = self.value
-        if v is None:
-            return "–"
-        if self.fmt == "rate":
-            return f"{v:.1%}"
-        if self.fmt == "currency":
-            return f"{v:,.2f}"
-        if self.fmt == "ratio":
-            return f"{v:,.2f}"
-        return f"{v:,.0f}" if isinstance(v, float) else f"{v:,}"
+        if self.fmt == "count" and isinstance(v, float) and abs(v) < 10 and not v.is_integer():
+            return f"{v:,.1f}"  # a mean of 0.4 a day is not "0"
+        return tables.format_value(self.value, self.fmt, currency=currency)
+
+
+#: What a tile without data says.
+NO_DATA = "no data"
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,15 @@ class Dashboard:
     def project_name(self) -> str:
         return self.project.name
 
+    @property
+    def currency(self) -> str:
+        """The currency of money figures: the project's ``[reporting] currency`` (ISO 4217), default USD."""
+        return tables.reporting_currency(self.project)
+
+    def tile_text(self, tile: Tile) -> str:
+        """A tile's value as shown on this dashboard (money in the project's currency)."""
+        return tile.display(self.currency)
+
     def parameter_rows(self) -> list[tuple[str, str]]:
         rows = [
             ("project", self.project_name),
@@ -105,6 +127,11 @@ class Dashboard:
         if self.scope.data_start:
             rows.append(("data in the log", f"{self.scope.data_start} to {self.scope.data_end}"))
         return rows
+
+    def caption(self) -> list[str]:
+        """The lines under an image's title: project, dates, segment, filters, when it was made."""
+        shown = [f"{k} {v}" for k, v in self.parameter_rows() if k != "data in the log"]
+        return [" · ".join(shown), f"Generated {self.generated_at} by workbench"]
 
     # --- showing ------------------------------------------------------------------------------------------
 
@@ -117,12 +144,16 @@ class Dashboard:
 
     def _page(self, *, fragment: bool) -> str:
         """The page (or, with ``fragment``, a block to show inside a notebook)."""
+        currency = self.currency
         return export.render(
             "dashboard.html.j2",
             d=self,
-            tiles=self.tiles,
-            charts=export.chart_blocks([(c.title, c.spec()) for c in self.charts]),
-            tables=[(t.title, export.table_html(t.frame, t.formats)) for t in self.tables],
+            tiles=[(t, t.display(currency)) for t in self.tiles],
+            charts=export.chart_blocks(
+                [(c.title, charts.page_spec(c.spec(), currency=currency)) for c in self.charts]
+            ),
+            # great_tables (tables.py): labelled columns, money in the project's currency, no dtype row
+            tables=[(t.title, tables.table_html(t.frame, t.formats, currency=currency)) for t in self.tables],
             params=self.parameter_rows(),
             bundle=export.vega_bundle(),
             marker=export.BUNDLE_MARKER,
@@ -158,40 +189,79 @@ class Dashboard:
     # --- saving -------------------------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
-        """``.html``: one standalone offline page. ``.png``/``.svg``: the charts stacked in one image (vl-convert)."""
+        """``.html``: one standalone offline page. ``.png``/``.svg``: one image of the dashboard (vl-convert):
+        title and caption (project, dates, segment, filters), the KPI tiles, then the charts two per row."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".html":
             export.write_atomic(path, self.to_html())
         elif suffix in (".png", ".svg"):
-            export.save_image(self.combined_chart().to_dict(), path)
+            spec = charts.image_spec(self.combined_chart().to_dict(), currency=self.currency)
+            export.save_image(spec, path)
         else:
             raise InputError("save a dashboard as .html, .png or .svg", file=str(path))
         return path
 
     def save_charts(self, folder: str | Path, fmt: str = "png") -> list[Path]:
-        """Each chart as its own PNG or SVG file (for e-mail), named after the dashboard and the chart."""
+        """Each chart as its own PNG or SVG file (for e-mail), named after the dashboard and the chart.
+
+        Every image carries the caption (project, dates, segment, filters); the KPI tiles, when there are any,
+        come first as ``NAME-00-kpis.FMT``. Returns the files written, in that order.
+        """
         folder = Path(folder)
+        caption = self.caption()
+        currency = self.currency
         out = []
+        if self.tiles:
+            tiles = self.tiles_chart().properties(title=alt_title(f"{self.title}: key figures"))
+            spec = charts.image_spec(tiles.to_dict(), currency=currency, caption=caption)
+            out.append(export.save_image(spec, folder / f"{self.name}-00-kpis.{fmt}"))
         for i, item in enumerate(self.charts, 1):
             slug = "".join(ch if ch.isalnum() else "-" for ch in item.title.lower()).strip("-")[:40]
-            out.append(export.save_image(item.spec(), folder / f"{self.name}-{i:02d}-{slug}.{fmt}"))
+            spec = charts.image_spec(item.spec(), currency=currency, caption=caption)
+            out.append(export.save_image(spec, folder / f"{self.name}-{i:02d}-{slug}.{fmt}"))
         return out
 
+    def tiles_chart(self):
+        """The KPI tiles as an Altair chart (a grid of boxes with label and value), for images."""
+        return charts.tiles_chart([(t.label, self.tile_text(t)) for t in self.tiles])
+
     def combined_chart(self):
-        """All charts in one Altair chart (two per row), or a text note when there is nothing to draw."""
+        """The whole dashboard as one Altair chart: title and caption, tiles, then the charts two per row.
+
+        Each chart keeps its own colour scale and legend (concatenated charts would otherwise share one).
+        """
         import altair as alt
 
+        title = alt.TitleParams(
+            self.title, subtitle=self.caption(), anchor="start", fontSize=18, subtitleColor="#4b5563"
+        )
         if not self.charts:
             text = self.empty or "No charts"
-            return (
+            note = (
                 alt.Chart(pl.DataFrame({"t": [text]}))
-                .mark_text(size=14)
+                .mark_text(size=14, align="left", x=0)
                 .encode(text="t:N")
-                .properties(width=500, height=60, title=self.title)
+                .properties(width=2 * charts.WIDTH, height=60)
             )
+            parts = [self.tiles_chart(), note] if self.tiles else [note]
+            return alt.vconcat(*parts, title=title)
         rows = [self.charts[i : i + 2] for i in range(0, len(self.charts), 2)]
-        return alt.vconcat(*[alt.hconcat(*[c.chart for c in row]) for row in rows], title=self.title)
+        parts = [self.tiles_chart()] if self.tiles else []
+        parts += [_independent(alt.hconcat(*[c.chart for c in row], spacing=30)) for row in rows]
+        return _independent(alt.vconcat(*parts, title=title, spacing=24))
+
+
+def alt_title(text: str):
+    """A chart title as the dashboards write them (left-aligned)."""
+    import altair as alt
+
+    return alt.TitleParams(text, anchor="start", fontSize=16)
+
+
+def _independent(chart):
+    """Concatenated charts with a colour scale and a legend each (never one merged legend row)."""
+    return chart.resolve_scale(color="independent").resolve_legend(color="independent")
 
 
 Builder = Callable[..., Dashboard]

@@ -3,19 +3,27 @@ in the order of Pinpoint's analytics console. Other packages add theirs with :fu
 
 A builder is ``fn(project, scope, **options) -> Dashboard``: it runs its aggregated queries and fills in tiles,
 charts and tables (``workbench.dashboards.board.build`` resolves the scope and times it).
+
+Figures read the same everywhere (tables.py): money in the project's ``[reporting] currency``, counts without
+decimals, rates as percentages, durations in one named unit; a tile whose events do not occur in the date range
+says "no data in this range" rather than 0.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from .. import analytics as a
 from ..analytics import Scope
+from ..analytics._common import PURCHASE, SESSION_START
+from ..analytics.usage import AUTH_EVENTS
 from . import charts as ch
 from .board import Builder, ChartItem, Dashboard, TableItem, Tile
+from .tables import DEFAULT_CURRENCY, NO_DATA, format_value, reporting_currency
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -24,10 +32,55 @@ if TYPE_CHECKING:
 DEFAULT_FUNNEL = ["product.view", "cart.add", "checkout.start", "_monetization.purchase"]
 
 
-def _new(project: Store, scope: Scope, name: str, title: str, description: str) -> Dashboard:
+@dataclass(frozen=True)
+class FigureTile(Tile):
+    """A tile that reads like the tables beside it (see tables.py): money in ``currency``, durations (``fmt``
+    "duration", in seconds) in one named unit, and "no data in this range" when its events are not in the range.
+    """
+
+    currency: str = DEFAULT_CURRENCY
+    no_data: bool = False
+
+    def display(self, currency: str | None = None) -> str:
+        """The tile's text, money in ``currency`` (default: the project's, read when the tile was made)."""
+        if self.no_data:
+            return NO_DATA
+        return format_value(self.value, self.fmt, currency=currency or self.currency)
+
+    @property
+    def text(self) -> str:
+        return self.display()
+
+
+@dataclass
+class Figures:
+    """Makes a board's tiles: knows the project's currency and which event types occur in the range."""
+
+    currency: str = DEFAULT_CURRENCY
+    present: set[str] = field(default_factory=set)
+
+    def tile(
+        self,
+        label: str,
+        value: Any,
+        fmt: str = "count",
+        kpi: str | None = None,
+        *,
+        needs: str | tuple[str, ...] = (),
+        empty: bool = False,
+    ) -> FigureTile:
+        """A tile; ``needs`` names the event types behind it (none in the range -> "no data in this range"),
+        ``empty`` says so outright (e.g. a funnel nobody entered)."""
+        needs = (needs,) if isinstance(needs, str) else needs
+        missing = empty or (bool(needs) and not any(t in self.present for t in needs))
+        return FigureTile(label, value, fmt, kpi, currency=self.currency, no_data=missing)
+
+
+def _new(project: Store, scope: Scope, name: str, title: str, description: str) -> tuple[Dashboard, Figures]:
     board = Dashboard(name=name, title=title, description=description, project=project, scope=scope)
-    n = project.query(f"SELECT count(*) AS n FROM {scope.events()}").item()
-    if not n:
+    counts = project.query(f"SELECT event_type, count(*) AS n FROM {scope.events()} GROUP BY 1")
+    figures = Figures(reporting_currency(project), set(counts.get_column("event_type").to_list()))
+    if not counts.height:
         held = (
             f"The event log holds data from {scope.data_start} to {scope.data_end}."
             if scope.data_start
@@ -37,7 +90,7 @@ def _new(project: Store, scope: Scope, name: str, title: str, description: str) 
         board.empty = (
             f"No events between {scope.start} and {scope.end}{who}, so there is nothing to chart. {held}"
         )
-    return board
+    return board, figures
 
 
 def _chart(board: Dashboard, title: str, chart) -> None:
@@ -45,7 +98,7 @@ def _chart(board: Dashboard, title: str, chart) -> None:
 
 
 def overview(project: Store, scope: Scope) -> Dashboard:
-    board = _new(
+    board, f = _new(
         project,
         scope,
         "overview",
@@ -56,15 +109,31 @@ def overview(project: Store, scope: Scope) -> Dashboard:
         return board
     usage = a.usage_summary(project, scope)
     money = a.revenue_summary(project, scope)
+    ses, buy = SESSION_START, PURCHASE
     board.tiles = [
-        Tile("Daily active endpoints (mean)", usage["daily_active_endpoints"], kpi="daily-active-endpoints"),
-        Tile("Monthly active endpoints", usage["monthly_active_endpoints"], kpi="monthly-active-endpoints"),
-        Tile("New endpoints", usage["new_endpoints"], kpi="new-endpoints"),
-        Tile(
-            "7-day retention rate", usage["seven_day_retention_rate"], "rate", kpi="seven-day-retention-rate"
+        f.tile(
+            "Daily active endpoints (mean)",
+            usage["daily_active_endpoints"],
+            "number",
+            kpi="daily-active-endpoints",
+            needs=ses,
         ),
-        Tile("Sessions", usage["sessions"], kpi="sessions"),
-        Tile("Revenue", money["revenue"], "currency", kpi="revenue"),
+        f.tile(
+            "Monthly active endpoints",
+            usage["monthly_active_endpoints"],
+            kpi="monthly-active-endpoints",
+            needs=ses,
+        ),
+        f.tile("New endpoints", usage["new_endpoints"], kpi="new-endpoints", needs=ses),
+        f.tile(
+            "7-day retention rate",
+            usage["seven_day_retention_rate"],
+            "rate",
+            kpi="seven-day-retention-rate",
+            needs=ses,
+        ),
+        f.tile("Sessions", usage["sessions"], kpi="sessions", needs=ses),
+        f.tile("Revenue", money["revenue"], "currency", kpi="revenue", needs=buy),
     ]
     sticky = a.sticky_factor(project, scope)
     _chart(
@@ -91,27 +160,62 @@ def overview(project: Store, scope: Scope) -> Dashboard:
 
 
 def usage(project: Store, scope: Scope) -> Dashboard:
-    board = _new(
+    board, f = _new(
         project, scope, "usage", "Usage", "Users, sessions and authentication, from session and auth events"
     )
     if board.empty:
         return board
     u = a.usage_summary(project, scope)
     auth = a.authentication(project, scope)
+    ses, auth_types = SESSION_START, AUTH_EVENTS
     board.tiles = [
-        Tile("Daily active endpoints (mean)", u["daily_active_endpoints"], kpi="daily-active-endpoints"),
-        Tile("Monthly active endpoints", u["monthly_active_endpoints"], kpi="monthly-active-endpoints"),
-        Tile("New endpoints", u["new_endpoints"], kpi="new-endpoints"),
-        Tile("Daily active users (mean)", u["daily_active_users"], kpi="daily-active-users"),
-        Tile("Monthly active users", u["monthly_active_users"], kpi="monthly-active-users"),
-        Tile("New users", u["new_users"], kpi="new-users"),
-        Tile("7-day retention rate", u["seven_day_retention_rate"], "rate", kpi="seven-day-retention-rate"),
-        Tile("Sticky factor (mean)", u["sticky_factor"], "ratio", kpi="sticky-factor"),
-        Tile("Sessions", u["sessions"], kpi="sessions"),
-        Tile("Sessions per endpoint", u["sessions_per_endpoint"], "ratio", kpi="sessions-per-endpoint"),
-        Tile("Sign-ins", int(auth["sign_ins"].sum()), kpi="sign-ins"),
-        Tile("Sign-ups", int(auth["sign_ups"].sum()), kpi="sign-ups"),
-        Tile("Authentication failures", int(auth["auth_failures"].sum()), kpi="authentication-failures"),
+        f.tile(
+            "Daily active endpoints (mean)",
+            u["daily_active_endpoints"],
+            "number",
+            kpi="daily-active-endpoints",
+            needs=ses,
+        ),
+        f.tile(
+            "Monthly active endpoints",
+            u["monthly_active_endpoints"],
+            kpi="monthly-active-endpoints",
+            needs=ses,
+        ),
+        f.tile("New endpoints", u["new_endpoints"], kpi="new-endpoints", needs=ses),
+        f.tile(
+            "Daily active users (mean)",
+            u["daily_active_users"],
+            "number",
+            kpi="daily-active-users",
+            needs=ses,
+        ),
+        f.tile("Monthly active users", u["monthly_active_users"], kpi="monthly-active-users", needs=ses),
+        f.tile("New users", u["new_users"], kpi="new-users", needs=ses),
+        f.tile(
+            "7-day retention rate",
+            u["seven_day_retention_rate"],
+            "rate",
+            kpi="seven-day-retention-rate",
+            needs=ses,
+        ),
+        f.tile("Sticky factor (mean)", u["sticky_factor"], "number", kpi="sticky-factor", needs=ses),
+        f.tile("Sessions", u["sessions"], kpi="sessions", needs=ses),
+        f.tile(
+            "Sessions per endpoint",
+            u["sessions_per_endpoint"],
+            "number",
+            kpi="sessions-per-endpoint",
+            needs=ses,
+        ),
+        f.tile("Sign-ins", int(auth["sign_ins"].sum()), kpi="sign-ins", needs=auth_types["sign_ins"]),
+        f.tile("Sign-ups", int(auth["sign_ups"].sum()), kpi="sign-ups", needs=auth_types["sign_ups"]),
+        f.tile(
+            "Authentication failures",
+            int(auth["auth_failures"].sum()),
+            kpi="authentication-failures",
+            needs=auth_types["auth_failures"],
+        ),
     ]
     sticky = a.sticky_factor(project, scope)
     users = (
@@ -187,23 +291,46 @@ def usage(project: Store, scope: Scope) -> Dashboard:
 
 
 def revenue(project: Store, scope: Scope) -> Dashboard:
-    board = _new(
+    board, f = _new(
         project, scope, "revenue", "Revenue", "From _monetization.purchase events (_item_price x _quantity)"
     )
     if board.empty:
         return board
     s = a.revenue_summary(project, scope)
+    buy = PURCHASE
     board.tiles = [
-        Tile("Revenue", s["revenue"], "currency", kpi="revenue"),
-        Tile("Revenue per endpoint", s["revenue_per_endpoint"], "currency", kpi="revenue-per-endpoint"),
-        Tile("Paying users", s["paying_users"], kpi="paying-users"),
-        Tile(
-            "Revenue per paying user", s["revenue_per_paying_user"], "currency", kpi="revenue-per-paying-user"
+        f.tile("Revenue", s["revenue"], "currency", kpi="revenue", needs=buy),
+        f.tile(
+            "Revenue per endpoint",
+            s["revenue_per_endpoint"],
+            "currency",
+            kpi="revenue-per-endpoint",
+            needs=buy,
         ),
-        Tile("Units sold", s["units_sold"], kpi="units-sold"),
-        Tile("Units sold per endpoint", s["units_sold_per_endpoint"], "ratio", kpi="units-sold-per-endpoint"),
-        Tile("Purchases", s["purchases"], kpi="purchases"),
-        Tile("Purchases per endpoint", s["purchases_per_endpoint"], "ratio", kpi="purchases-per-endpoint"),
+        f.tile("Paying users", s["paying_users"], kpi="paying-users", needs=buy),
+        f.tile(
+            "Revenue per paying user",
+            s["revenue_per_paying_user"],
+            "currency",
+            kpi="revenue-per-paying-user",
+            needs=buy,
+        ),
+        f.tile("Units sold", s["units_sold"], kpi="units-sold", needs=buy),
+        f.tile(
+            "Units sold per endpoint",
+            s["units_sold_per_endpoint"],
+            "number",
+            kpi="units-sold-per-endpoint",
+            needs=buy,
+        ),
+        f.tile("Purchases", s["purchases"], kpi="purchases", needs=buy),
+        f.tile(
+            "Purchases per endpoint",
+            s["purchases_per_endpoint"],
+            "number",
+            kpi="purchases-per-endpoint",
+            needs=buy,
+        ),
     ]
     daily = a.revenue(project, scope)
     by_product = a.revenue(project, scope, by="product")
@@ -234,14 +361,14 @@ def revenue(project: Store, scope: Scope) -> Dashboard:
         TableItem(
             "Revenue by product",
             by_product.select("product", "revenue", "purchases", "units_sold", "paying_users").head(20),
-            {"revenue": "$"},
+            {"revenue": "currency", "purchases": "count", "units_sold": "count", "paying_users": "count"},
         )
     )
     return board
 
 
 def events(project: Store, scope: Scope, event_type: str | None = None) -> Dashboard:
-    board = _new(
+    board, f = _new(
         project,
         scope,
         "events",
@@ -253,12 +380,14 @@ def events(project: Store, scope: Scope, event_type: str | None = None) -> Dashb
     types = a.event_types(project, scope)
     total = a.event_counts(project, event_type, scope)
     board.tiles = [
-        Tile("Events" + (f" ({event_type})" if event_type else ""), int(total["events"].sum()), kpi="events"),
-        Tile("Event types", types.height),
-        Tile(
+        f.tile(
+            "Events" + (f" ({event_type})" if event_type else ""), int(total["events"].sum()), kpi="events"
+        ),
+        f.tile("Event types", types.height),
+        f.tile(
             "Events per session",
             _ratio(total["events"].sum(), total["sessions"].sum()),
-            "ratio",
+            "number",
             kpi="events-per-session",
         ),
     ]
@@ -285,7 +414,13 @@ def events(project: Store, scope: Scope, event_type: str | None = None) -> Dashb
             fmt=".2f",
         ),
     )
-    board.tables.append(TableItem("Event types", types))
+    board.tables.append(
+        TableItem(
+            "Event types",
+            types,
+            {"events": "count", "endpoints": "count", "sessions": "count", "events_per_session": "number"},
+        )
+    )
     return board
 
 
@@ -296,7 +431,9 @@ def funnels(
     window: str = "7d",
     breakdown: str | None = "platform",
 ) -> Dashboard:
-    board = _new(project, scope, "funnels", "Funnels", f"Ordered steps, {window} window from the first step")
+    board, f = _new(
+        project, scope, "funnels", "Funnels", f"Ordered steps, {window} window from the first step"
+    )
     if board.empty:
         return board
     if steps is None:
@@ -312,11 +449,13 @@ def funnels(
     result = a.funnel(project, steps, scope, window=window, breakdown=breakdown)
     overall = result.overall
     last = overall.row(-1, named=True)
+    entered = overall.row(0, named=True)["count"]
+    nobody = not entered  # no step-1 event in the range: every figure below would be a misleading 0
     board.tiles = [
-        Tile("Entered (step 1)", overall.row(0, named=True)["count"]),
-        Tile("Converted (last step)", last["count"]),
-        Tile("Conversion", last["conversion"], "rate"),
-        Tile("Median time to convert (h)", _hours(last["median_seconds_from_start"]), "ratio"),
+        f.tile("Entered (step 1)", entered, empty=nobody),
+        f.tile("Converted (last step)", last["count"], empty=nobody),
+        f.tile("Conversion", last["conversion"], "rate", empty=nobody),
+        f.tile("Median time to convert", last["median_seconds_from_start"], "duration", empty=nobody),
     ]
     _chart(board, "Funnel", ch.funnel_chart(overall))
     if breakdown:
@@ -337,7 +476,14 @@ def funnels(
                 "drop_off",
                 "median_seconds_from_previous",
             ),
-            {"conversion": "%", "conversion_from_previous": "%"},
+            {
+                "step": "count",
+                "count": "count",
+                "conversion": "rate",
+                "conversion_from_previous": "rate",
+                "drop_off": "count",
+                "median_seconds_from_previous": "duration",
+            },
         )
     )
     board.notes.append(
@@ -347,7 +493,7 @@ def funnels(
 
 
 def demographics(project: Store, scope: Scope, attributes: list[str] | None = None) -> Dashboard:
-    board = _new(
+    board, f = _new(
         project,
         scope,
         "demographics",
@@ -364,9 +510,9 @@ def demographics(project: Store, scope: Scope, attributes: list[str] | None = No
         frames[attr] = a.distribution(project, attr, scope, top=12)
     active = int(frames["platform"]["endpoints"].sum())
     board.tiles = [
-        Tile("Active endpoints", active),
-        Tile("Countries", frames["country"].filter(~pl.col("value").is_in(["(none)", "(other)"])).height),
-        Tile("Platforms", frames["platform"].filter(pl.col("value") != "(none)").height),
+        f.tile("Active endpoints", active),
+        f.tile("Countries", frames["country"].filter(~pl.col("value").is_in(["(none)", "(other)"])).height),
+        f.tile("Platforms", frames["platform"].filter(pl.col("value") != "(none)").height),
     ]
     for dim, frame in frames.items():
         label = dim.replace("-", " ").replace("Attributes.", "attribute ")
@@ -377,7 +523,7 @@ def demographics(project: Store, scope: Scope, attributes: list[str] | None = No
 def retention(
     project: Store, scope: Scope, period: str = "week", return_event: str | None = None
 ) -> Dashboard:
-    board = _new(
+    board, f = _new(
         project, scope, "retention", "Retention", f"First-seen cohorts by {period}, returning on any event"
     )
     if board.empty:
@@ -390,10 +536,10 @@ def retention(
         )
         rates[name] = _ratio(frame["retained"].sum(), frame["active"].sum())
     board.tiles = [
-        Tile(f"{k.capitalize()} retention", v, "rate", kpi=f"{k.replace(' ', '-')}-retention-rate")
+        f.tile(f"{k.capitalize()} retention", v, "rate", kpi=f"{k.replace(' ', '-')}-retention-rate")
         for k, v in rates.items()
     ]
-    board.tiles.append(Tile("Cohorts", cohorts.get_column("cohort").n_unique()))
+    board.tiles.append(f.tile("Cohorts", cohorts.get_column("cohort").n_unique()))
     daily = (
         a.retention_rate(project, scope, first_day=1, last_day=1)
         .select("date", pl.col("rate").alias("day_1"))
@@ -412,23 +558,17 @@ def retention(
         "Day-N retention",
         ch.time_series(daily, {"day_1": "day 1", "day_7": "day 7"}, "Day-1 and day-7 retention", fmt="%"),
     )
-    wide = (
-        cohorts.pivot(on="period", index=["cohort", "cohort_size"], values="rate")
-        if cohorts.height
-        else cohorts
-    )
-    board.tables.append(
-        TableItem("Cohort table (share retained per period)", wide, {c: "%" for c in wide.columns[2:]})
-    )
+    if cohorts.height:
+        wide = cohorts.pivot(on="period", index=["cohort", "cohort_size"], values="rate")
+        # The pivot names period columns by number ("0", "1", ...): head them "Week 0", "Week 1".
+        wide = wide.rename({c: f"{period.capitalize()} {c}" for c in wide.columns[2:]})
+        formats = {"cohort_size": "count", **{c: "rate" for c in wide.columns[2:]}}
+        board.tables.append(TableItem("Cohort table (share retained per period)", wide, formats))
     return board
 
 
 def _ratio(num, den) -> float | None:
     return float(num) / float(den) if den else None
-
-
-def _hours(seconds: float | None) -> float | None:
-    return seconds / 3600 if seconds is not None else None
 
 
 # --- the registry -----------------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def overview(project: Store, scope: Scope) -> Dashboard:
     _chart(
         board,
         "Revenue",
-        ch.time_series(a.revenue(project, scope), {"revenue": "revenue"}, "Revenue", fmt=",.2f"),
+        ch.time_series(a.revenue(project, scope), {"revenue": "revenue"}, "Revenue", fmt="money"),
     )
     return board
 
@@ -261,19 +261,19 @@ def usage(project: Store, scope: Scope) -> Dashboard:
             sessions,
             {"sessions_per_endpoint": "per endpoint", "sessions_per_user": "per user"},
             "Sessions per endpoint and user",
-            fmt=".2f",
+            fmt="ratio",
         ),
     )
     _chart(
         board,
         "Retention",
-        ch.time_series(retention, {"day_1": "day 1", "seven_day": "7-day"}, "Retention rate", fmt="%"),
+        ch.time_series(retention, {"day_1": "day 1", "seven_day": "7-day"}, "Retention rate", fmt="rate"),
     )
     _chart(
         board,
         "Sticky factor",
         ch.time_series(
-            sticky, {"sticky_factor": "sticky factor"}, "Sticky factor (daily / monthly active)", fmt=".2f"
+            sticky, {"sticky_factor": "sticky factor"}, "Sticky factor (daily / monthly active)", fmt="ratio"
         ),
     )
     _chart(board, "Session heat map", ch.heatmap(a.session_heatmap(project, scope)))
@@ -338,7 +338,7 @@ def revenue(project: Store, scope: Scope) -> Dashboard:
     _chart(
         board,
         "Revenue",
-        ch.time_series(daily, {"revenue": "revenue"}, "Revenue per day", fmt=",.2f", mark="bar"),
+        ch.time_series(daily, {"revenue": "revenue"}, "Revenue per day", fmt="money", mark="bar"),
     )
     _chart(
         board,
@@ -350,12 +350,12 @@ def revenue(project: Store, scope: Scope) -> Dashboard:
     _chart(
         board,
         "Revenue by product",
-        ch.bar(by_product, "product", "revenue", "Revenue by product (top 15)", fmt=",.2f"),
+        ch.bar(by_product, "product", "revenue", "Revenue by product (top 15)", fmt="money"),
     )
     _chart(
         board,
         "Revenue by platform",
-        ch.bar(by_platform, "Demographic.Platform", "revenue", "Revenue by platform", fmt=",.2f"),
+        ch.bar(by_platform, "Demographic.Platform", "revenue", "Revenue by platform", fmt="money"),
     )
     board.tables.append(
         TableItem(
@@ -411,7 +411,7 @@ def events(project: Store, scope: Scope, event_type: str | None = None) -> Dashb
             "event_type",
             "events_per_session",
             "Events per session",
-            fmt=".2f",
+            fmt="ratio",
         ),
     )
     board.tables.append(
@@ -462,7 +462,11 @@ def funnels(
         _chart(
             board,
             "Funnel by breakdown",
-            ch.funnel_chart(result.table, breakdown=True, title=f"Conversion by {result.breakdown}"),
+            ch.funnel_chart(
+                result.table,
+                breakdown=True,
+                title=f"Conversion by {breakdown if isinstance(breakdown, str) else result.breakdown}",
+            ),
         )
     board.tables.append(
         TableItem(
@@ -556,7 +560,7 @@ def retention(
     _chart(
         board,
         "Day-N retention",
-        ch.time_series(daily, {"day_1": "day 1", "day_7": "day 7"}, "Day-1 and day-7 retention", fmt="%"),
+        ch.time_series(daily, {"day_1": "day 1", "day_7": "day 7"}, "Day-1 and day-7 retention", fmt="rate"),
     )
     if cohorts.height:
         wide = cohorts.pivot(on="period", index=["cohort", "cohort_size"], values="rate")

@@ -13,12 +13,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench import analytics as a
-from workbench.analytics.countries import CountryCodeWarning, country_code
 from workbench.analytics.events import EventTypeWarning
 from workbench.analytics.funnels import parse_window, window_words
 from workbench.analytics.revenue import revenue_note
 from workbench.cli import main
 from workbench.errors import InputError
+from workbench.segments.countries import CountryCodeWarning, country_code
 
 RANGE = ["--start", "2026-10-01", "--end", "2026-10-08"]
 
@@ -186,3 +186,43 @@ def test_funnel_breakdown_text_shows_each_value(tp, capsys):
     assert "Demographic.Platform = iOS:" in out and "Demographic.Platform = Android:" in out
     ios = out.split("Demographic.Platform = iOS:")[1].splitlines()
     assert ios[1].strip().startswith("1. view") and ios[2].strip().startswith("2. cart")
+
+
+# --- segments name event types and countries too ---------------------------------------------------------------
+
+
+def _segment_spec(tmp_path, name, dimensions):
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({"Name": name, "Dimensions": dimensions}))
+    return path
+
+
+def test_a_segment_naming_an_event_type_the_log_lacks_warns_and_is_saved(tp, tmp_path, capsys):
+    known = tp.query("SELECT event_type FROM events GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").item()
+    typo = known[:-1] + ("x" if known[-1] != "x" else "y")
+    spec = _segment_spec(
+        tmp_path, "typo", {"Behavior": {"Events": [{"EventType": typo, "Within": {"Days": 7}}]}}
+    )
+    code, out, err = run(capsys, "segment", "create", "typo-seg", "--spec", str(spec), "--project", str(tp.path),
+                         "--json")  # fmt: skip
+    assert code == 0 and json.loads(out)["version"] >= 1  # saved anyway: the events may come later
+    assert f"warning: no events of type {typo!r}" in err and known in err  # names the close type from the log
+    spec = _segment_spec(
+        tmp_path, "ok", {"Behavior": {"Events": [{"EventType": known, "Within": {"Days": 7}}]}}
+    )
+    code, _, err = run(
+        capsys, "segment", "create", "known-seg", "--spec", str(spec), "--project", str(tp.path)
+    )
+    assert code == 0 and "warning" not in err
+
+
+def test_a_segment_with_a_country_name_warns_with_the_code_meant(tp):
+    from workbench.segments import Segment
+
+    spec = {"Dimensions": {"Location": {"Country": {"DimensionType": "INCLUSIVE", "Values": ["usa"]}}}}
+    with pytest.warns(CountryCodeWarning, match="'US'"):
+        Segment.from_json(tp, spec, name="usa-seg").save("usa-seg")
+    spec["Dimensions"]["Location"]["Country"]["Values"] = ["US"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the code itself: no warning
+        Segment.from_json(tp, spec, name="us-seg").save("us-seg")

@@ -64,3 +64,21 @@ def suggest(name: str, choices, n: int = 3) -> str:
         lowered = {c.lower(): c for c in choices}
         close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)]
     return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+class EventTypeWarning(UserWarning):
+    """A definition names an event type that never occurs in the event log (kept: the events may come later)."""
+
+
+def unknown_event_type_message(event_type: str, known: list[str]) -> str | None:
+    """A warning's text when ``event_type`` is not among ``known`` (the log's types): the close names first,
+    then the types the log has; None when it is known."""
+    if event_type in known:
+        return None
+    listed = (
+        ", ".join(known[:20]) + (", ..." if len(known) > 20 else "") if known else "none: the log is empty"
+    )
+    return (
+        f"no events of type {event_type!r} in the event log{suggest(event_type, known)}; "
+        f"the log has: {listed}"
+    )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ..errors import InputError, suggest
+from ..errors import EventTypeWarning, InputError, unknown_event_type_message
 from ._common import Scope, check_event_type, day_spine, known_event_types, scope_of, sql_str
 
 if TYPE_CHECKING:
@@ -112,24 +112,6 @@ def no_data_note(scope: Scope) -> str | None:
             "leave out --start and --end for its last 30 days."
         )
     return None
-
-
-class EventTypeWarning(UserWarning):
-    """A definition names an event type that never occurs in the event log (kept: the events may come later)."""
-
-
-def unknown_event_type_message(event_type: str, known: list[str]) -> str | None:
-    """A warning's text when ``event_type`` is not among ``known`` (the log's types): the close names first,
-    then the types the log has; None when it is known."""
-    if event_type in known:
-        return None
-    listed = (
-        ", ".join(known[:20]) + (", ..." if len(known) > 20 else "") if known else "none: the log is empty"
-    )
-    return (
-        f"no events of type {event_type!r} in the event log{suggest(event_type, known)}; "
-        f"the log has: {listed}"
-    )
 
 
 def unknown_event_types(project: Store, event_types: list[str]) -> list[str]:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
+import warnings
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..errors import WorkbenchError
@@ -46,3 +49,16 @@ def emit(args: argparse.Namespace, payload: dict[str, Any], text: str | None = N
         print(json.dumps(payload, default=str))
     else:
         print(text if text is not None else "\n".join(f"{k}: {v}" for k, v in payload.items()))
+
+
+@contextmanager
+def warnings_to_stderr():
+    """Print the warnings raised inside (an unknown event type, a country written as a name) as
+    ``warning: ...`` lines on stderr, once each, after the block; they never go to the --json stdout."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield caught
+        finally:
+            for message in dict.fromkeys(str(w.message) for w in caught):
+                print(f"warning: {message}", file=sys.stderr)

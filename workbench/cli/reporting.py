@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import warnings
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .common import add_common, emit, open_project, project_dir
+from .common import add_common, emit, open_project, project_dir, warnings_to_stderr
 
 
 def _scope_args(p: argparse.ArgumentParser, segment: bool = True, country: bool = True) -> None:
@@ -31,22 +28,9 @@ def _scope_args(p: argparse.ArgumentParser, segment: bool = True, country: bool 
         )
 
 
-@contextmanager
-def _warnings_to_stderr():
-    """Print the warnings raised inside (an unknown event type, a country written as a name) as
-    ``warning: ...`` lines on stderr, once each, after the block; they never go to the --json stdout."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield caught
-        finally:
-            for message in dict.fromkeys(str(w.message) for w in caught):
-                print(f"warning: {message}", file=sys.stderr)
-
-
 def _country(args: argparse.Namespace) -> dict[str, str]:
     """``where=`` for ``--country`` (the code meant, with a warning when it was written otherwise)."""
-    from ..analytics.countries import country_filter
+    from ..segments.countries import country_filter
 
     return {"where": country_filter(args.country)} if getattr(args, "country", None) else {}
 
@@ -65,7 +49,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
         options["event_type"] = args.event
     options = {k: v for k, v in options.items() if v}
     project = open_project(args)
-    with _warnings_to_stderr():
+    with warnings_to_stderr():
         options |= _country(args)
         result = kpi(
             project,
@@ -106,7 +90,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
 
     parse_window(args.window)  # a bad window fails before the project is opened
     project = open_project(args)
-    with _warnings_to_stderr():
+    with warnings_to_stderr():
         result = funnel(
             project,
             args.step,

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
-from .common import add_common, emit, open_project
+from .common import add_common, emit, open_project, warnings_to_stderr
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -16,7 +16,8 @@ def cmd_create(args: argparse.Namespace) -> int:
     project = open_project(args)
     spec = SegmentSpec.from_json(Path(args.spec), columns=project.endpoint_columns())
     try:
-        saved = Segment(project, spec, name=args.name).save(args.name, source=str(args.spec))
+        with warnings_to_stderr():
+            saved = Segment(project, spec, name=args.name).save(args.name, source=str(args.spec))
     except InputError as err:
         raise InputError(err.reason, file=str(args.spec), field=err.field) from None
     emit(

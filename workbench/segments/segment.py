@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ..errors import InputError, UnknownNameError, suggest
+from ..errors import EventTypeWarning, InputError, UnknownNameError, suggest, unknown_event_type_message
 from ..store import schema
 from . import _tree as t
 from ._polars import PolarsCompiler
@@ -305,6 +305,7 @@ class Segment:
         request = {**self.spec.request, "Name": name}
         spec = SegmentSpec(request, self.spec.condition)
         spec.check(self.project.endpoint_columns())
+        warn_about_names(self.project, spec.condition)
         catalog = Catalog(self.project)
         existing = catalog.find(name)
         if existing is not None and existing.segment_type == "IMPORT":
@@ -370,6 +371,34 @@ def _as_node(value: Any) -> t.Node:
 
 
 # --- module-level helpers -------------------------------------------------------------------------------------------
+
+
+def warn_about_names(project: Store, condition: t.Node) -> None:
+    """Warn (and save anyway) about names a user likely mistyped: an event type that never occurs in the log
+    (the events may come later), and a ``Location.Country`` value that is not an ISO 3166-1 alpha-2 code (the
+    warning names the code meant: "usa" -> "US"); such a value matches no endpoint."""
+    import warnings
+
+    from .countries import CountryCodeWarning, country_code
+
+    nodes = t.leaves(condition)
+    event_types = [e for n in nodes if isinstance(n, t.Performed | t.PerformedWhen) for e in n.event_types]
+    if event_types:
+        with project.connect(read_only=True) as con:
+            known = [
+                r[0] for r in con.execute("SELECT DISTINCT event_type FROM events ORDER BY 1").fetchall()
+            ]
+        for event_type in dict.fromkeys(event_types):
+            message = unknown_event_type_message(event_type, known)
+            if message:
+                warnings.warn(message + " (saved anyway)", EventTypeWarning, stacklevel=3)
+    for node in nodes:
+        if isinstance(node, t.ValueIn) and node.dimension == "Location.Country":
+            for value in node.values:
+                try:
+                    country_code(value, field="Location.Country")  # warns when it is not an alpha-2 code
+                except InputError as err:
+                    warnings.warn(f"{err.reason} (saved anyway)", CountryCodeWarning, stacklevel=3)
 
 
 def save_endpoints_as_segment(

@@ -144,3 +144,27 @@ def test_lock_held_too_long_gives_a_clear_error(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_project_secret_lives_beside_the_settings_never_in_them(tmp_path, monkeypatch):
+    import stat
+
+    import helpers
+
+    from workbench.errors import ProjectError
+
+    project = Project.create(tmp_path / "p")
+    suppression, tracking = project.secret("suppression"), project.secret("tracking")
+    key_file = project.path / "secret.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600  # made on first use, readable by its owner only
+    assert suppression != tracking and len(suppression) == 32  # one derived key per purpose
+    assert Project.open(project.path).secret("suppression") == suppression  # stable across opens
+    assert key_file.read_text() not in (project.path / "workbench.toml").read_text()
+
+    helpers.configure(project.path, '[delivery]\nsecret_env = "ACME_SECRET"\n')
+    monkeypatch.setenv("ACME_SECRET", "x" * 40)
+    from_env = Project.open(project.path).secret("suppression")
+    assert from_env != suppression  # the variable's key, not the file's
+    monkeypatch.delenv("ACME_SECRET")
+    with pytest.raises(ProjectError, match="ACME_SECRET"):
+        Project.open(project.path).secret("suppression")

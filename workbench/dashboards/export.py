@@ -11,7 +11,6 @@ in the user's cache folder, keyed by the library versions.
 from __future__ import annotations
 
 import functools
-import html
 import json
 import os
 import uuid
@@ -97,38 +96,6 @@ def chart_fragment(spec: dict[str, Any]) -> str:
 _EMBED_ONE = """(function(){var el=document.getElementById('%(id)s');
 var spec=JSON.parse(document.getElementById('%(id)s-spec').textContent);
 vegaEmbed(el,spec,{actions:false,renderer:'svg'}).catch(function(e){console.error('chart failed: '+e);});})();"""
-
-
-def table_html(frame, formats: dict[str, str] | None = None, max_rows: int = 50) -> str:
-    """A small HTML table (values escaped, numbers formatted, at most ``max_rows`` rows)."""
-    formats = formats or {}
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    rows = []
-    for row in frame.head(max_rows).iter_rows():
-        cells = []
-        for name, value in zip(frame.columns, row, strict=True):
-            cells.append(f"<td>{html.escape(_fmt(value, formats.get(name)))}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    more = (
-        f"<p class='more'>{frame.height - max_rows:,} more rows not shown</p>"
-        if frame.height > max_rows
-        else ""
-    )
-    return f"<table class='data'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
-
-
-def _fmt(value: Any, fmt: str | None) -> str:
-    if value is None:
-        return "–"
-    if fmt == "%":
-        return f"{value:.1%}"
-    if fmt == "$":
-        return f"{value:,.2f}"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 def save_image(spec: dict[str, Any], path: Path, *, scale: float = 2.0) -> Path:

@@ -134,6 +134,12 @@ def _email_sql(scope: Scope, *, by_day: bool) -> str:
         coalesce(a.clicked, 0) AS clicked, coalesce(a.unique_clicks, 0) AS unique_clicks,
         coalesce(a.with_complaints, 0) AS with_complaints,
         a.with_complaints / nullif(a.sent, 0) AS complaint_rate"""
+    return _per_day_or_total(scope, agg, figures, by_day=by_day)
+
+
+def _per_day_or_total(scope: Scope, agg: str, figures: str, *, by_day: bool) -> str:
+    """``figures`` over the CTEs ``agg`` (whose ``agg`` table is grouped by ``grp``): one row per day of the scope
+    (days without events included), or one row for the whole range."""
     if by_day:
         return f"""WITH {agg}
             SELECT d.date, {figures}
@@ -162,11 +168,7 @@ def _sms_sql(scope: Scope, *, by_day: bool) -> str:
         coalesce(a.sent, 0) AS sent, CAST(coalesce(a.sent_by_parts, 0) AS BIGINT) AS sent_by_parts,
         coalesce(a.delivered, 0) AS delivered, CAST(coalesce(a.delivered_by_parts, 0) AS BIGINT) AS delivered_by_parts,
         a.delivered / nullif(a.sent, 0) AS delivery_rate"""
-    if by_day:
-        return f"""WITH {agg}
-            SELECT d.date, {figures}
-            FROM {day_spine(scope.start, scope.end)} d LEFT JOIN agg a ON a.grp = d.date ORDER BY d.date"""
-    return f"WITH {agg} SELECT {figures} FROM (SELECT 1) one LEFT JOIN agg a ON true"
+    return _per_day_or_total(scope, agg, figures, by_day=by_day)
 
 
 def transactional_email(project: Store, start=None, end=None, segment=None, **kw) -> pl.DataFrame:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError, UnknownNameError, WorkbenchError
+from .compose import compose_message, email_sender
 from .keys import normalise_address, send_key, suppression_form
 from .ledger import Ledger, LedgerRow, PlannedMessage
 from .runs import send_run
@@ -171,6 +172,7 @@ def send_message(
     """Send one message to an address, an endpoint, or every endpoint of a user; see the module docstring."""
     from ..channels.registry import channel_family as registry_family
     from ..channels.registry import open_channel
+    from ..messages.render import render_parts
 
     given = [x for x in (to, endpoint_id, user_id) if x not in (None, "", [])]
     if len(given) != 1:
@@ -208,17 +210,17 @@ def send_message(
                 )
                 continue
             try:
+                rendered = render_parts(message_parts, r.row, defaults, substitutions=substitutions).parts
                 planned.append(
-                    _compose(
+                    compose_message(
                         store,
                         family,
                         key,
-                        r,
-                        message_parts,
-                        defaults,
-                        substitutions,
-                        promotional,
-                        dict(attributes or {}),
+                        r.row,
+                        rendered,
+                        address=r.address,
+                        promotional=promotional,
+                        attributes=dict(attributes or {}),
                     )
                 )
             except WorkbenchError as err:  # a render limit or a bad rendered part fails this recipient alone
@@ -350,136 +352,6 @@ def _template_parts(
     if not out:
         raise InputError("no parts to send", field="parts")
     return out, {}
-
-
-def email_sender(store: Any) -> str:
-    """``[channels.email] from``; a missing one is a setting error for the whole send, not a recipient's failure."""
-    sender = store.setting("channels.email.from")
-    if not sender:
-        raise InputError(
-            'no sender address: set from = "Name <address>" under [channels.email]',
-            file=str(store.path / "workbench.toml"),
-            field="channels.email.from",
-        )
-    return str(sender)
-
-
-def _compose(
-    store: Any,
-    family: str,
-    key: str,
-    r: _Recipient,
-    parts: Mapping[str, Any],
-    defaults: Mapping[str, str],
-    substitutions: Mapping[str, Any] | None,
-    promotional: bool,
-    attributes: dict[str, str],
-) -> PlannedMessage:
-    from ..messages.render import render_parts
-
-    rendered = render_parts(parts, r.row, defaults, substitutions=substitutions).parts
-    mime = message_id = None
-    out_parts: dict[str, Any] = dict(rendered)
-    if family == "EMAIL":
-        from ..messages.email import compose_email
-
-        sender = email_sender(store)
-        unsubscribe = _unsubscribe_url(store, key, r) if promotional else None
-        html, text = _tracked(
-            store, key, r, rendered.get("HtmlPart") or None, rendered.get("TextPart") or None
-        )
-        msg = compose_email(
-            send_key=key,
-            sender=str(sender),
-            to=r.address,
-            subject=str(rendered.get("Subject", "")),
-            html=html,
-            text=text,
-            reply_to=store.setting("channels.email.reply_to"),
-            promotional=promotional,
-            unsubscribe_url=unsubscribe,
-        )
-        mime = msg.as_bytes()
-        message_id = str(msg["Message-ID"])
-        out_parts = {"Subject": rendered.get("Subject", "")}  # the body lives in the MIME
-    elif family in ("SMS", "VOICE"):
-        body = str(rendered.get("Body", ""))
-        if family == "SMS":
-            from ..messages.sms import check_sms_body
-
-            check_sms_body(body, field=f"Body (endpoint {r.endpoint_id or r.address})")
-        out_parts = {"Body": body, "MessageType": "PROMOTIONAL" if promotional else "TRANSACTIONAL"}
-    elif family == "PUSH":
-        out_parts = _push_parts(rendered, str(r.row.get("ChannelType") or ""))
-    if r.row.get("ChannelType") and family != "CUSTOM":
-        attributes.setdefault("channel_type", str(r.row["ChannelType"]))
-    return PlannedMessage(
-        send_key=key,
-        channel=family,
-        address=r.address,
-        parts=out_parts,
-        mime=mime,
-        endpoint_id=r.endpoint_id,
-        user_id=r.user_id,
-        attributes=attributes,
-        promotional=promotional,
-        message_id=message_id,
-    )
-
-
-def _push_parts(rendered: Mapping[str, str], channel_type: str) -> dict[str, str]:
-    """Push template parts (``Default.Title``, ``GCM.Body``...) for one device: its platform's block over the
-    Default block, as Pinpoint picks them."""
-    block = {"GCM": "GCM", "APNS": "APNS", "APNS_SANDBOX": "APNS", "ADM": "ADM", "BAIDU": "Baidu"}.get(
-        channel_type.upper(), "Default"
-    )
-    out: dict[str, str] = {}
-    for name, value in rendered.items():
-        head, _, field_name = name.partition(".")
-        if head == "Default" and field_name not in out:
-            out[field_name] = value
-    for name, value in rendered.items():
-        head, _, field_name = name.partition(".")
-        if head == block and value:
-            out[field_name] = value
-    return out
-
-
-def _tracked(
-    store: Any, key: str, r: _Recipient, html: str | None, text: str | None
-) -> tuple[str | None, str | None]:
-    """With ``[tracking] opens`` / ``clicks`` on (both off by default), the HTML part with an open pixel and its
-    http(s) links rewritten to signed click links; the text part is derived from the untracked HTML first, so
-    it shows the real links."""
-    opens = bool(store.setting("tracking.opens", False))
-    clicks = bool(store.setting("tracking.clicks", False))
-    if html is None or not (opens or clicks):
-        return html, text
-    from ..messages.email import html_to_text
-    from ..messages.tracking import add_tracking
-
-    if text is None:
-        text = html_to_text(html)
-    ids = {"endpoint_id": r.endpoint_id} if r.endpoint_id else {}
-    base = str(store.setting("tracking.base_url", "http://127.0.0.1:8080"))
-    tracked = add_tracking(
-        html,
-        base_url=base,
-        key=store.secret("tracking"),
-        send_key=key,
-        track_opens=opens,
-        track_clicks=clicks,
-        **ids,
-    )
-    return tracked, text
-
-
-def _unsubscribe_url(store: Any, key: str, r: _Recipient) -> str:
-    from ..messages.tracking import unsubscribe_url
-
-    base = str(store.setting("tracking.base_url", "http://127.0.0.1:8080"))
-    ids = {"endpoint_id": r.endpoint_id} if r.endpoint_id else {}
-    return unsubscribe_url(base, store.secret("tracking"), send_key=key, **ids)
 
 
 def _result(row: LedgerRow) -> DeliveryResult:

@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import WorkbenchError
-from . import delivery, demo, doctor, endpoints, messages, reporting, segments
+from . import campaigns, delivery, demo, doctor, endpoints, journeys, messages, reporting, segments
 
 #: The command groups, in the order ``--help`` lists them.
-GROUPS = (endpoints, demo, segments, messages, delivery, reporting, doctor)
+GROUPS = (endpoints, demo, segments, messages, delivery, campaigns, journeys, reporting, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:

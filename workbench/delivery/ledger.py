@@ -420,6 +420,20 @@ class Ledger:
                 (now, run, run),
             )
 
+    def cancel_owed(self, run: str, reason: str, *, now: float | None = None) -> int:
+        """Stop a run for good: every message it still owes becomes ``failed`` with ``reason``; returns how many.
+
+        A campaign whose ``Limits.MaximumDuration`` has passed uses it: what could not go in time never goes.
+        """
+        now = time.time() if now is None else now
+        with self.write() as con:
+            cur = con.execute(
+                "UPDATE messages SET state = 'failed', last_error = ?, finished_at = ?, updated_at = ? "
+                "WHERE run = ? AND state IN ('queued', 'retryable')",
+                (reason, now, now, run),
+            )
+            return cur.rowcount
+
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The most recent runs with their source, state and pause reason."""
         found = self.con.execute(

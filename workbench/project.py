@@ -7,6 +7,11 @@ A ``Project`` is the project folder's store handle (``workbench.store.Store``: s
 - ``project.events``: ``import_files``, ``record``, ``frame``
 - ``project.segments``: ``define``, ``create``, ``load``, ``count``, ``list``, ``names``, ``save_endpoints``,
   ``builder``
+- ``project.templates``, ``project.suppression``, ``project.send_message(...)``
+- ``project.campaigns``: ``create``, ``load``, ``list``, ``dry_run``, ``preview``, ``send``, ``pause``, ``resume``,
+  ``status``, ``preview_widget``
+- ``project.journeys``: ``create``, ``load``, ``list``, ``activate``, ``pause``, ``simulate``, ``status``
+- ``project.tick(now=None)``: everything due (campaign runs, waves, triggers, journey steps)
 - ``project.kpi(...)``, ``project.funnel(...)``, ``project.dashboard(name)``, ``project.report(...)``
 
 Each does what the feature packages below it do (``workbench.ingest``, ``workbench.segments``,
@@ -32,16 +37,32 @@ if TYPE_CHECKING:
     import polars as pl
 
     from .analytics import FunnelResult, KpiResult
+    from .campaigns.dry_run import DryRun
+    from .campaigns.preview import CampaignPreview
+    from .campaigns.run import CampaignStatus
+    from .campaigns.spec import Campaign
     from .dashboards import Dashboard
     from .delivery import SendOutcome, SuppressionImport, SuppressionList
     from .ingest import EventImportResult, ImportResult
+    from .journeys.simulate import Simulation
+    from .journeys.spec import Journey
     from .messages.templates import Template, TemplatePreview
     from .reports import ReportResult
     from .segments import Segment, SegmentCount
     from .store.event_log import EventAppendResult
-    from .widgets import SegmentBuilder
+    from .widgets import CampaignPreviewWidget, SegmentBuilder
 
-__all__ = ["EndpointCounts", "Endpoints", "Events", "Project", "Segments", "Suppression", "Templates"]
+__all__ = [
+    "Campaigns",
+    "EndpointCounts",
+    "Endpoints",
+    "Events",
+    "Journeys",
+    "Project",
+    "Segments",
+    "Suppression",
+    "Templates",
+]
 
 PathLike = str | os.PathLike[str]
 
@@ -234,6 +255,13 @@ class Segments:
         return f"<segments of {self._project!r}>"
 
 
+def _spec_source(spec: Any) -> Any:
+    """A dict or JSON text as it is; other text and path-likes as a path (JSON text starts with "{")."""
+    if isinstance(spec, os.PathLike) or (isinstance(spec, str) and not spec.lstrip().startswith("{")):
+        return Path(spec)
+    return spec
+
+
 class Templates:
     """``project.templates``: email, SMS, push and voice templates in Pinpoint's JSON, a new version per save."""
 
@@ -245,9 +273,7 @@ class Templates:
         of template ``name`` of ``type`` (email, sms, push, voice); nothing is saved when it is refused."""
         from .messages.templates import save_template
 
-        if isinstance(spec, os.PathLike) or (isinstance(spec, str) and not spec.lstrip().startswith("{")):
-            spec = Path(spec)  # a path, as segments take one; JSON text starts with "{"
-        return save_template(self._project, name, type, spec)
+        return save_template(self._project, name, type, _spec_source(spec))
 
     def load(self, name: str, *, type: str | None = None, version: int | None = None) -> Template:
         """A saved template: its active version (the latest save), or ``version``."""
@@ -342,6 +368,153 @@ class Suppression:
         return f"<suppression list of {self._project!r}>"
 
 
+class Campaigns:
+    """``project.campaigns``: Pinpoint campaigns (``WriteCampaignRequest`` JSON) with treatments, a holdout,
+    schedules, local and quiet time; dry-run and preview before anything is sent."""
+
+    def __init__(self, project: Project):
+        self._project = project
+
+    def create(self, name: str, spec: Any) -> Campaign:
+        """Check and save ``spec`` (a dict, JSON text or a path; an ``aws pinpoint get-campaign`` response is
+        read too) as a new version of campaign ``name``; nothing is saved when it is refused."""
+        from .campaigns.spec import save_campaign
+
+        return save_campaign(self._project, name, _spec_source(spec))
+
+    def load(self, name: str, *, version: int | None = None) -> Campaign:
+        """A saved campaign (by name or id): its latest version, or ``version``."""
+        from .campaigns.spec import load_campaign
+
+        return load_campaign(self._project, name, version=version)
+
+    def list(self) -> pl.DataFrame:
+        """Every campaign: name, id, state, latest version, when it changed."""
+        import polars as pl
+
+        from .campaigns.spec import list_campaigns
+
+        return pl.DataFrame(list_campaigns(self._project))
+
+    def dry_run(self, name: str, *, now: datetime | str | None = None) -> DryRun:
+        """Who would get what, sending nothing: targeted, per treatment, holdout, exclusions by reason, render
+        errors, SMS parts and cost, local-time waves."""
+        from .campaigns.dry_run import dry_run
+
+        return dry_run(self._project, self.load(name), now=now)
+
+    def preview(
+        self, name: str, *, endpoint_id: str | None = None, treatment: str | None = None, sample: int = 5
+    ) -> CampaignPreview:
+        """The rendered message of each treatment for one endpoint (or a sample), with missing variables."""
+        from .campaigns.preview import preview
+
+        return preview(
+            self._project, self.load(name), endpoint_id=endpoint_id, treatment=treatment, sample=sample
+        )
+
+    def preview_widget(self, name: str, *, sample: int = 20) -> CampaignPreviewWidget:
+        """A widget that flips through endpoints and treatments of a campaign's rendered messages."""
+        from .widgets import CampaignPreviewWidget
+
+        return CampaignPreviewWidget(self._project, self.load(name), sample=sample)
+
+    def send(self, name: str, *, now: datetime | str | None = None) -> CampaignStatus:
+        """Send what is due now (an IMMEDIATE campaign, or the scheduled run that has come); later local-time
+        waves and runs go with ``project.tick()``. Resumable: sending again never re-sends a message."""
+        from .campaigns.run import send_campaign
+
+        return send_campaign(self._project, name, now=now)
+
+    def pause(self, name: str) -> CampaignStatus:
+        """Pause the campaign, also while another process sends it."""
+        from .campaigns.run import pause_campaign
+
+        return pause_campaign(self._project, name)
+
+    def resume(self, name: str, *, now: datetime | str | None = None) -> CampaignStatus:
+        """Resume a paused campaign and send what is due."""
+        from .campaigns.run import resume_campaign
+
+        return resume_campaign(self._project, name, now=now)
+
+    def status(self, name: str, *, now: datetime | str | None = None) -> CampaignStatus:
+        """Pinpoint's state, the runs (waves) with their message counts, the next run."""
+        from .campaigns.run import campaign_status
+
+        return campaign_status(self._project, name, now=now)
+
+    def __repr__(self) -> str:
+        return f"<campaigns of {self._project!r}>"
+
+
+class Journeys:
+    """``project.journeys``: Pinpoint journeys (``WriteJourneyRequest`` JSON), validated when saved, simulated
+    over the event log, advanced by ``project.tick()``."""
+
+    def __init__(self, project: Project):
+        self._project = project
+
+    def create(self, name: str, spec: Any) -> Journey:
+        """Validate and save ``spec`` (a dict, JSON text or a path) as a new version of journey ``name``."""
+        from .journeys.spec import save_journey
+
+        return save_journey(self._project, name, _spec_source(spec))
+
+    def load(self, name: str, *, version: int | None = None) -> Journey:
+        """A saved journey (by name or id)."""
+        from .journeys.spec import load_journey
+
+        return load_journey(self._project, name, version=version)
+
+    def list(self) -> pl.DataFrame:
+        """Every journey: name, id, state, latest version."""
+        import polars as pl
+
+        from .journeys.spec import list_journeys
+
+        return pl.DataFrame(list_journeys(self._project))
+
+    def activate(self, name: str) -> Journey:
+        """Make the journey ACTIVE: each tick then enters and advances participants."""
+        return self._set(name, "ACTIVE")
+
+    def pause(self, name: str) -> Journey:
+        """Stop advancing participants until :meth:`activate` again."""
+        return self._set(name, "PAUSED")
+
+    def cancel(self, name: str) -> Journey:
+        """Stop the journey for good."""
+        return self._set(name, "CANCELLED")
+
+    def _set(self, name: str, state: str) -> Journey:
+        from .journeys.spec import set_journey_state
+
+        set_journey_state(self._project, name, state)
+        return self.load(name)
+
+    def simulate(self, name: str, start: Any, end: Any, **options: Any) -> Simulation:
+        """Run the journey over a past window of the event log (or ``events=`` a generated frame) with a virtual
+        clock, sending nothing; shows the diagram with how many participants reach each activity and branch."""
+        from .journeys.simulate import simulate
+
+        return simulate(self._project, self.load(name), start=start, end=end, **options)
+
+    def status(self, name: str) -> dict[str, Any]:
+        """State and Pinpoint's metrics per activity (ENDPOINT_ENTERED, ENDPOINT_ACTIVE, ENDPOINT_LEFT...)."""
+        from .journeys.engine import journey_metrics
+
+        journey = self.load(name)
+        return {
+            "journey": journey.name,
+            "state": journey.state,
+            "metrics": journey_metrics(self._project, journey),
+        }
+
+    def __repr__(self) -> str:
+        return f"<journeys of {self._project!r}>"
+
+
 class Project(Store):
     """A workbench project folder: ``workbench.toml``, ``catalog.duckdb``, ``endpoints/``, ``events/``...
 
@@ -376,6 +549,23 @@ class Project(Store):
     def suppression(self) -> Suppression:
         """The suppression list: add, remove, contains, list, import_file."""
         return Suppression(self)
+
+    @cached_property
+    def campaigns(self) -> Campaigns:
+        """Create, dry-run, preview, send, pause, resume and follow campaigns."""
+        return Campaigns(self)
+
+    @cached_property
+    def journeys(self) -> Journeys:
+        """Create, validate, simulate, run and follow journeys."""
+        return Journeys(self)
+
+    def tick(self, now: datetime | str | None = None) -> dict[str, Any]:
+        """Run everything due at ``now`` (default: the clock): campaign runs, local-time waves, event-triggered
+        sends, journey steps; idempotent (what ``workbench tick`` does from cron)."""
+        from .scheduler import tick
+
+        return tick(self, now=now)
 
     def send_message(
         self,

@@ -9,7 +9,7 @@ import duckdb
 from .catalog import transaction
 from .schema import ENDPOINT_COLUMNS, quote, sql_string
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _create_v1(con: duckdb.DuckDBPyConnection) -> None:
@@ -92,11 +92,27 @@ def _v3_templates(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _v4_campaigns_journeys(con: duckdb.DuckDBPyConnection) -> None:
+    """Campaign and journey definitions with versions (store/definitions.py): Pinpoint's Write*Request JSON."""
+    for kind in ("campaign", "journey"):
+        con.execute(
+            f"""CREATE TABLE {kind}s (
+                {kind}_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, state VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, latest_version INTEGER NOT NULL)"""
+        )
+        con.execute(
+            f"""CREATE TABLE {kind}_versions (
+                {kind}_id VARCHAR NOT NULL, version INTEGER NOT NULL, spec JSON NOT NULL,
+                created_at TIMESTAMP NOT NULL, PRIMARY KEY ({kind}_id, version))"""
+        )
+
+
 #: version -> migration that brings a catalog from version-1 to version. Add new entries; never edit old ones.
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _create_v1,
     2: _v2_endpoints_in_parquet,
     3: _v3_templates,
+    4: _v4_campaigns_journeys,
 }
 
 

@@ -94,7 +94,7 @@ class FaultPlan:
     def take(self, *keys: Any) -> str | None:
         """The fault for the first key that has one (consuming a step of a list); None for no fault."""
         with self._lock:
-            for key in keys:
+            for key in (*keys, "*"):
                 key = key.lower() if isinstance(key, str) else key
                 if key not in self.faults:
                     continue

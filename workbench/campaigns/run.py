@@ -502,7 +502,8 @@ def send_campaign(
     with open_state(store) as ledger:
         note = _plan_due(store, campaign, moment, ledger, immediate=True)
         sent = send_due(store, campaign, now=moment, ledger=ledger, environ=environ)
-        status = _status(store, campaign, ledger, moment)
+        # read again: another process may have paused it while this one sent
+        status = _status(store, load_campaign(store, ref), ledger, moment)
     status.sent = sent
     status.note = note
     return status

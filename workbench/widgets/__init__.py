@@ -1,5 +1,6 @@
-"""ipywidgets for notebooks: the segment builder (more widgets join here)."""
+"""ipywidgets for notebooks: the segment builder and the campaign preview."""
 
+from .campaign_preview import CampaignPreviewWidget
 from .segment_builder import SegmentBuilder
 
-__all__ = ["SegmentBuilder"]
+__all__ = ["CampaignPreviewWidget", "SegmentBuilder"]

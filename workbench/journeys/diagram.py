@@ -1,0 +1,262 @@
+"""A journey as an inline SVG: a layered drawing (top to bottom) with counts per activity and branch.
+
+``journey_svg(journey, counts=None)`` returns one ``<svg>`` element (no scripts, no external references: it
+renders the same in Jupyter and in the offline HTML export). Activities are placed in layers by their longest path
+from the start activity (edges that close a cycle, back to a Wait, are drawn as dashed arcs on the right), and
+ordered within a layer by the position of their parents so that edges cross less. Each box shows the activity id,
+its type and the main counts; its tooltip (``<title>``) lists them all. Edges carry their branch label and, with
+counts, how many participants took that branch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping
+from html import escape as _escape
+from typing import Any
+
+from .engine import JourneyView
+
+BOX_W, BOX_H = 200, 74
+GAP_X, GAP_Y = 34, 62
+MARGIN = 24
+MAX_WIDTH = 1280
+
+_STYLE = {  # fill, stroke per kind of activity
+    "message": ("#e8f1fb", "#2f6fb3"),
+    "Wait": ("#f3f3f3", "#7a7a7a"),
+    "split": ("#fff4e5", "#c77700"),
+    "Holdout": ("#f4ecfa", "#7b4fa0"),
+    "ContactCenter": ("#f7f7f7", "#9a9a9a"),
+}
+_TYPE_NAMES = {
+    "EMAIL": "Send an email",
+    "SMS": "Send an SMS",
+    "PUSH": "Send a push notification",
+    "CUSTOM": "Custom channel",
+    "Wait": "Wait",
+    "ConditionalSplit": "Yes/no split",
+    "MultiCondition": "Multivariate split",
+    "RandomSplit": "Random split",
+    "Holdout": "Holdout",
+    "ContactCenter": "Contact center (not run)",
+}
+_MAIN = ("ENDPOINT_ENTERED", "ENDPOINT_ACTIVE")
+_SHORT = {
+    "ENDPOINT_ENTERED": "entered",
+    "ENDPOINT_ACTIVE": "here now",
+    "ENDPOINT_LEFT": "left",
+    "WOULD_SEND": "would send",
+    "MESSAGES": "messages",
+    "SENT_PARTICIPANTS": "sent to",
+    "QUIET_TIME": "quiet time",
+    "NO_ENDPOINT": "no endpoint",
+    "HOLDOUT": "held out",
+}
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def escape(text: str) -> str:
+    """Text for SVG: XML-escaped, without the characters XML 1.0 cannot hold (control characters)."""
+    return _escape(_NOT_XML.sub("\ufffd", str(text)))
+
+
+def _style(kind: str) -> tuple[str, str]:
+    if kind in ("EMAIL", "SMS", "PUSH", "CUSTOM"):
+        return _STYLE["message"]
+    if kind in ("ConditionalSplit", "MultiCondition", "RandomSplit"):
+        return _STYLE["split"]
+    return _STYLE.get(kind, _STYLE["Wait"])
+
+
+def _fmt(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else str(n)
+
+
+def layout(view: JourneyView) -> tuple[dict[str, tuple[int, int]], set[tuple[str, str]]]:
+    """(activity -> (layer, position in layer), back edges). Layers are the longest path from the start over
+    the graph without its back edges; activities not reachable from the start go below the rest."""
+    ids = list(view.activities)
+    edges = {a: [t for _, t in view.next(a) if t in view.activities] for a in ids}
+    back: set[tuple[str, str]] = set()
+    state: dict[str, int] = {}
+    order: list[str] = []
+
+    def visit(node: str) -> None:  # iterative DFS: post-order, and the edges into the current path
+        stack = [(node, iter(edges[node]))]
+        state[node] = 1
+        while stack:
+            current, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[current] = 2
+                order.append(current)
+                stack.pop()
+            elif state.get(child) == 1:
+                back.add((current, child))
+            elif child not in state:
+                state[child] = 1
+                stack.append((child, iter(edges[child])))
+
+    roots = [view.start] if view.start in view.activities else []
+    for root in roots + ids:
+        if root not in state:
+            visit(root)
+    depth = dict.fromkeys(ids, 0)
+    for node in reversed(order):  # topological order of the DAG without back edges
+        for child in edges[node]:
+            if (node, child) not in back:
+                depth[child] = max(depth[child], depth[node] + 1)
+    layers: dict[int, list[str]] = {}
+    for node in ids:
+        layers.setdefault(depth[node], []).append(node)
+    place: dict[str, tuple[int, int]] = {}
+    for level in sorted(layers):
+        members = layers[level]
+        if level > 0:
+            parents = {
+                n: [place[p][1] for p in ids if n in edges[p] and p in place and (p, n) not in back]
+                for n in members
+            }
+            members.sort(key=lambda n: (sum(parents[n]) / len(parents[n])) if parents[n] else 1e9)
+        for i, node in enumerate(members):
+            place[node] = (level, i)
+    return place, back
+
+
+def journey_svg(journey: Any, counts: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """The journey as an inline SVG string, with ``counts`` (activity id -> {metric or branch label: n}) when
+    given (a simulation's ``counts``, or ``journey_metrics(...)["activities"]``)."""
+    view = JourneyView(journey)
+    counts = counts or {}
+    place, back = layout(view)
+    widths: dict[int, int] = {}
+    for level, _ in place.values():
+        widths[level] = widths.get(level, 0) + 1
+    widest = max(widths.values(), default=1)
+    inner_w = widest * BOX_W + (widest - 1) * GAP_X
+    width = inner_w + 2 * MARGIN + (70 if back else 0)
+    levels = max((lv for lv, _ in place.values()), default=0) + 1
+    height = levels * BOX_H + (levels - 1) * GAP_Y + 2 * MARGIN + 20
+
+    def box_xy(node: str) -> tuple[float, float]:
+        level, i = place[node]
+        row_w = widths[level] * BOX_W + (widths[level] - 1) * GAP_X
+        x = MARGIN + (inner_w - row_w) / 2 + i * (BOX_W + GAP_X)
+        y = MARGIN + 20 + level * (BOX_H + GAP_Y)
+        return x, y
+
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+        f'width="{min(width, MAX_WIDTH):.0f}" style="max-width:100%;height:auto;font-family:'
+        'Helvetica,Arial,sans-serif" role="img">',
+        f"<title>{escape(str(getattr(journey, 'name', '') or 'journey'))}</title>",
+        '<defs><marker id="jarrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#666"/></marker></defs>',
+    ]
+    # edges first, boxes over them
+    labels: list[tuple[float, float, float, str]] = []
+    for node in view.activities:
+        x, y = box_xy(node)
+        branches = [(lab, t) for lab, t in view.next(node) if t in view.activities]
+        # exit points left to right in the order of the targets' positions, so a box's edges do not cross
+        slots = sorted(range(len(branches)), key=lambda i: (box_xy(branches[i][1])[0], i))
+        for k, (label, target) in ((slots.index(i), b) for i, b in enumerate(branches)):
+            tx, ty = box_xy(target)
+            n = counts.get(node, {}).get(label) if label else None
+            text = label + (f" · {_fmt(n)}" if n is not None else "")
+            if (node, target) in back:
+                sx, sy = x + BOX_W, y + BOX_H / 2
+                ex, ey = tx + BOX_W, ty + BOX_H / 2
+                bend = max(sx, ex) + 60
+                out.append(
+                    f'<path d="M{sx:.1f},{sy:.1f} C{bend:.1f},{sy:.1f} {bend:.1f},{ey:.1f} {ex:.1f},{ey:.1f}" '
+                    'fill="none" stroke="#888" stroke-dasharray="5,4" stroke-width="1.4" '
+                    'marker-end="url(#jarrow)"/>'
+                )
+                lx, ly = bend - 4, (sy + ey) / 2
+            else:
+                sx = x + BOX_W * (k + 1) / (len(branches) + 1)
+                sy = y + BOX_H
+                ex, ey = tx + BOX_W / 2, ty
+                mid = (sy + ey) / 2
+                out.append(
+                    f'<path d="M{sx:.1f},{sy:.1f} C{sx:.1f},{mid:.1f} {ex:.1f},{mid:.1f} {ex:.1f},{ey - 2:.1f}" '
+                    'fill="none" stroke="#666" stroke-width="1.4" marker-end="url(#jarrow)"/>'
+                )
+                lx, ly = (sx + ex) / 2, mid  # the curve's midpoint
+            if text:
+                labels.append((lx, ly, 6.6 * len(text) + 12, text))
+    for node in view.activities:
+        kind = view.kind(node)
+        x, y = box_xy(node)
+        fill, stroke = _style(kind)
+        metrics = dict(counts.get(node, {}))
+        branch_labels = {lab for lab, _ in view.next(node) if lab}
+        tip = [f"{node}: {_TYPE_NAMES.get(kind, kind)}"] + [
+            f"{k}: {_fmt(v)}" for k, v in metrics.items() if k not in ("type", "ActivityType", "delivery")
+        ]
+        main = " · ".join(f"{_SHORT[k]} {_fmt(metrics[k])}" for k in _MAIN if k in metrics)
+        others = [
+            f"{_SHORT.get(k, k.lower().replace('_', ' '))} {_fmt(v)}"
+            for k, v in metrics.items()
+            if k not in _MAIN and k not in branch_labels and isinstance(v, int) and v
+        ]
+        dash = ' stroke-dasharray="4,3"' if kind == "ContactCenter" else ""
+        width = 2.4 if node == view.start else 1.4
+        out.append(
+            f"<g><title>{escape(chr(10).join(tip))}</title>"
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="{fill}" '
+            f'stroke="{stroke}" stroke-width="{width}"{dash}/>'
+            f'<text x="{x + 10:.1f}" y="{y + 19:.1f}" font-size="13" font-weight="bold" fill="#1a1a1a">'
+            f"{escape(_clip(node, 24))}</text>"
+            f'<text x="{x + 10:.1f}" y="{y + 35:.1f}" font-size="11" fill="{stroke}">'
+            f"{escape(_TYPE_NAMES.get(kind, kind))}</text>"
+        )
+        if main:
+            out.append(
+                f'<text x="{x + 10:.1f}" y="{y + 52:.1f}" font-size="11" fill="#333">{escape(_clip(main, 32))}</text>'
+            )
+        if others:
+            out.append(
+                f'<text x="{x + 10:.1f}" y="{y + 67:.1f}" font-size="10.5" fill="#555">'
+                f"{escape(_clip(' · '.join(others), 34))}</text>"
+            )
+        out.append("</g>")
+        if node == view.start:
+            out.append(
+                f'<text x="{x + BOX_W / 2:.1f}" y="{y - 8:.1f}" font-size="11" text-anchor="middle" '
+                'fill="#2f6fb3" font-weight="bold">START</text>'
+            )
+    out.extend(_labels(labels))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _labels(labels: list[tuple[float, float, float, str]]) -> list[str]:
+    """Edge labels as pills, pushed apart sideways where two of one row would overlap."""
+    out = []
+    rows: dict[int, list[list[Any]]] = {}
+    for lx, ly, w, text in labels:
+        rows.setdefault(round(ly), []).append([lx, ly, w, text])
+    for row in rows.values():
+        row.sort(key=lambda item: item[0])
+        for before, item in itertools.pairwise(row):
+            least = before[0] + before[2] / 2 + item[2] / 2 + 4
+            if item[0] < least:
+                item[0] = least
+        for lx, ly, w, text in row:
+            out.append(
+                f'<g><rect x="{lx - w / 2:.1f}" y="{ly - 10:.1f}" width="{w:.0f}" height="18" rx="9" '
+                'fill="#ffffff" stroke="#bbb" stroke-width="0.8"/>'
+                f'<text x="{lx:.1f}" y="{ly + 3.5:.1f}" font-size="11" text-anchor="middle" fill="#333">'
+                f"{escape(text)}</text></g>"
+            )
+    return out
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

@@ -90,14 +90,16 @@ def as_instant(now: datetime | str | None) -> datetime:
 
 
 def tick_journeys(store: Any, *, now: datetime) -> list[dict[str, Any]]:
-    """The journey half of a tick: one step of every ACTIVE journey (and the end of those whose time is up)."""
+    """The journey half of a tick: one step of every ACTIVE journey (and the end of those whose time is up, or
+    that were cancelled); DRAFT, PAUSED and COMPLETED journeys are left alone."""
     from .journeys.engine import tick_journey
     from .journeys.spec import list_journeys, load_journey
 
     done = []
     for entry in list_journeys(store):
-        if entry.get("state") != "ACTIVE":
+        if entry.get("state") not in ("ACTIVE", "CANCELLED"):  # a cancelled journey's tick lets everyone out
             continue
-        result = tick_journey(store, load_journey(store, entry["id"]), now=now)
-        done.append({"journey": entry["name"], "id": entry["id"], **result.to_dict()})
+        ran = tick_journey(store, load_journey(store, entry["id"]), now=now).to_dict()
+        totals = ran.pop("journey")  # the journey-level counts; "journey" names the journey here
+        done.append({"journey": entry["name"], "id": entry["id"], **ran, "totals": totals})
     return done

@@ -61,8 +61,12 @@ def parse_time(text: Any, *, field: str) -> datetime:
     return as_utc(value)
 
 
-def as_utc(value: datetime) -> datetime:
-    """An aware UTC datetime (a naive one is taken as UTC)."""
+def as_utc(value: datetime | str) -> datetime:
+    """An aware UTC datetime (a naive one is taken as UTC; ISO 8601 text is parsed)."""
+    if isinstance(value, str):
+        from ..delivery.timing import parse_instant
+
+        return parse_instant(value, field="time")
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

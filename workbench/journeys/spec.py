@@ -142,6 +142,17 @@ class Journey:
         """The ``WriteJourneyRequest`` as JSON text (what ``aws pinpoint create-journey`` takes)."""
         return json.dumps(self.request, indent=indent, ensure_ascii=False)
 
+    def _repr_html_(self) -> str:
+        import html
+
+        from .diagram import journey_svg
+
+        version = f" version {self.version}" if self.version else ""
+        return (
+            f"<div><b>Journey {html.escape(self.name)}</b>{version}: {html.escape(self.state)}, "
+            f"{len(self.activities)} activities</div>" + journey_svg(self)
+        )
+
     @property
     def activities(self) -> dict[str, dict]:
         """Activity id -> the Activity object (``{"EMAIL": {...}, "Description": ...}``), in the request's order."""

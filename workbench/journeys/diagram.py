@@ -18,7 +18,8 @@ from typing import Any
 
 from .engine import JourneyView
 
-BOX_W, BOX_H = 200, 74
+BOX_W, BOX_H = 230, 88
+VIRTUAL_W = 24  # the slot an edge passing through a layer takes
 GAP_X, GAP_Y = 34, 62
 MARGIN = 24
 MAX_WIDTH = 1280
@@ -49,12 +50,20 @@ _SHORT = {
     "ENDPOINT_LEFT": "left",
     "WOULD_SEND": "would send",
     "MESSAGES": "messages",
-    "SENT_PARTICIPANTS": "sent to",
+    "SENT_PARTICIPANTS": "reached",
     "QUIET_TIME": "quiet time",
     "NO_ENDPOINT": "no endpoint",
     "HOLDOUT": "held out",
 }
 
+
+#: the order a box lists its other counts in: what was sent first, then who left and why
+_RANK = {
+    k: i
+    for i, k in enumerate(
+        ("SENT_PARTICIPANTS", "WOULD_SEND", "MESSAGES", "HOLDOUT", "ENDPOINT_LEFT", "NO_ENDPOINT", "OPT_OUT")
+    )
+}
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -79,6 +88,20 @@ def _fmt(n: Any) -> str:
 def layout(view: JourneyView) -> tuple[dict[str, tuple[int, int]], set[tuple[str, str]]]:
     """(activity -> (layer, position in layer), back edges). Layers are the longest path from the start over
     the graph without its back edges; activities not reachable from the start go below the rest."""
+    place, back, _ = _layout(view)
+    return {n: p for n, p in place.items() if n in view.activities}, back
+
+
+def _virtual(source: str, target: str, level: int) -> str:
+    return f"\x00{source}\x00{target}\x00{level}"
+
+
+def _layout(
+    view: JourneyView,
+) -> tuple[dict[str, tuple[int, int]], set[tuple[str, str]], dict[tuple[str, str], list[str]]]:
+    """:func:`layout`, plus the virtual nodes of edges that skip layers: an edge from layer 1 to layer 4 passes
+    through one virtual node in each of layers 2 and 3, which takes a place in its layer like a box does, so
+    that the edge is drawn beside the boxes of those layers instead of through them (Sugiyama's layering)."""
     ids = list(view.activities)
     edges = {a: [t for _, t in view.next(a) if t in view.activities] for a in ids}
     back: set[tuple[str, str]] = set()
@@ -110,21 +133,34 @@ def layout(view: JourneyView) -> tuple[dict[str, tuple[int, int]], set[tuple[str
         for child in edges[node]:
             if (node, child) not in back:
                 depth[child] = max(depth[child], depth[node] + 1)
-    layers: dict[int, list[str]] = {}
+    parents: dict[str, list[str]] = {}
+    chains: dict[tuple[str, str], list[str]] = {}
     for node in ids:
+        for child in dict.fromkeys(edges[node]):
+            if (node, child) in back:
+                continue
+            previous = node
+            chain = []
+            for level in range(depth[node] + 1, depth[child]):
+                virtual = _virtual(node, child, level)
+                depth[virtual] = level
+                parents[virtual] = [previous]
+                chain.append(virtual)
+                previous = virtual
+            chains[(node, child)] = chain
+            parents.setdefault(child, []).append(previous)
+    layers: dict[int, list[str]] = {}
+    for node in depth:
         layers.setdefault(depth[node], []).append(node)
     place: dict[str, tuple[int, int]] = {}
     for level in sorted(layers):
         members = layers[level]
         if level > 0:
-            parents = {
-                n: [place[p][1] for p in ids if n in edges[p] and p in place and (p, n) not in back]
-                for n in members
-            }
-            members.sort(key=lambda n: (sum(parents[n]) / len(parents[n])) if parents[n] else 1e9)
+            seen = {n: [place[p][1] for p in parents.get(n, []) if p in place] for n in members}
+            members.sort(key=lambda n: (sum(seen[n]) / len(seen[n])) if seen[n] else 1e9)
         for i, node in enumerate(members):
             place[node] = (level, i)
-    return place, back
+    return place, back, chains
 
 
 def journey_svg(journey: Any, counts: Mapping[str, Mapping[str, Any]] | None = None) -> str:
@@ -132,22 +168,28 @@ def journey_svg(journey: Any, counts: Mapping[str, Mapping[str, Any]] | None = N
     given (a simulation's ``counts``, or ``journey_metrics(...)["activities"]``)."""
     view = JourneyView(journey)
     counts = counts or {}
-    place, back = layout(view)
-    widths: dict[int, int] = {}
-    for level, _ in place.values():
-        widths[level] = widths.get(level, 0) + 1
-    widest = max(widths.values(), default=1)
-    inner_w = widest * BOX_W + (widest - 1) * GAP_X
+    place, back, chains = _layout(view)
+
+    def slot(node: str) -> int:
+        return BOX_W if node in view.activities else VIRTUAL_W
+
+    rows: dict[int, list[str]] = {}
+    for node, (level, _) in sorted(place.items(), key=lambda item: item[1]):
+        rows.setdefault(level, []).append(node)
+    row_w = {lv: sum(map(slot, row)) + (len(row) - 1) * GAP_X for lv, row in rows.items()}
+    inner_w = max(row_w.values(), default=BOX_W)
     width = inner_w + 2 * MARGIN + (70 if back else 0)
-    levels = max((lv for lv, _ in place.values()), default=0) + 1
+    levels = max(rows, default=0) + 1
     height = levels * BOX_H + (levels - 1) * GAP_Y + 2 * MARGIN + 20
+    lefts: dict[str, float] = {}
+    for level, row in rows.items():
+        x = MARGIN + (inner_w - row_w[level]) / 2
+        for node in row:
+            lefts[node] = x
+            x += slot(node) + GAP_X
 
     def box_xy(node: str) -> tuple[float, float]:
-        level, i = place[node]
-        row_w = widths[level] * BOX_W + (widths[level] - 1) * GAP_X
-        x = MARGIN + (inner_w - row_w) / 2 + i * (BOX_W + GAP_X)
-        y = MARGIN + 20 + level * (BOX_H + GAP_Y)
-        return x, y
+        return lefts[node], MARGIN + 20 + place[node][0] * (BOX_H + GAP_Y)
 
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
@@ -181,13 +223,21 @@ def journey_svg(journey: Any, counts: Mapping[str, Mapping[str, Any]] | None = N
             else:
                 sx = x + BOX_W * (k + 1) / (len(branches) + 1)
                 sy = y + BOX_H
+                # through the edge's virtual nodes (the middle of their slots), then into the target's top
+                points = [(vx + VIRTUAL_W / 2, vy) for vx, vy in map(box_xy, chains.get((node, target), []))]
+                path = f"M{sx:.1f},{sy:.1f}"
+                for px, py in points:
+                    mid = (sy + py) / 2
+                    path += f" C{sx:.1f},{mid:.1f} {px:.1f},{mid:.1f} {px:.1f},{py:.1f} L{px:.1f},{py + BOX_H:.1f}"
+                    sx, sy = px, py + BOX_H
                 ex, ey = tx + BOX_W / 2, ty
                 mid = (sy + ey) / 2
                 out.append(
-                    f'<path d="M{sx:.1f},{sy:.1f} C{sx:.1f},{mid:.1f} {ex:.1f},{mid:.1f} {ex:.1f},{ey - 2:.1f}" '
+                    f'<path d="{path} C{sx:.1f},{mid:.1f} {ex:.1f},{mid:.1f} {ex:.1f},{ey - 2:.1f}" '
                     'fill="none" stroke="#666" stroke-width="1.4" marker-end="url(#jarrow)"/>'
                 )
-                lx, ly = (sx + ex) / 2, mid  # the curve's midpoint
+                first = points[0] if points else (ex, ey)
+                lx, ly = (x + BOX_W * (k + 1) / (len(branches) + 1) + first[0]) / 2, y + BOX_H + GAP_Y / 2
             if text:
                 labels.append((lx, ly, 6.6 * len(text) + 12, text))
     for node in view.activities:
@@ -202,7 +252,7 @@ def journey_svg(journey: Any, counts: Mapping[str, Mapping[str, Any]] | None = N
         main = " · ".join(f"{_SHORT[k]} {_fmt(metrics[k])}" for k in _MAIN if k in metrics)
         others = [
             f"{_SHORT.get(k, k.lower().replace('_', ' '))} {_fmt(v)}"
-            for k, v in metrics.items()
+            for k, v in sorted(metrics.items(), key=lambda kv: _RANK.get(kv[0], len(_RANK)))
             if k not in _MAIN and k not in branch_labels and isinstance(v, int) and v
         ]
         dash = ' stroke-dasharray="4,3"' if kind == "ContactCenter" else ""
@@ -220,10 +270,10 @@ def journey_svg(journey: Any, counts: Mapping[str, Mapping[str, Any]] | None = N
             out.append(
                 f'<text x="{x + 10:.1f}" y="{y + 52:.1f}" font-size="11" fill="#333">{escape(_clip(main, 32))}</text>'
             )
-        if others:
+        for line_no, line in enumerate(_lines(others, 38, 2)):
             out.append(
-                f'<text x="{x + 10:.1f}" y="{y + 67:.1f}" font-size="10.5" fill="#555">'
-                f"{escape(_clip(' · '.join(others), 34))}</text>"
+                f'<text x="{x + 10:.1f}" y="{y + 67 + 14 * line_no:.1f}" font-size="10.5" fill="#555">'
+                f"{escape(line)}</text>"
             )
         out.append("</g>")
         if node == view.start:
@@ -256,6 +306,19 @@ def _labels(labels: list[tuple[float, float, float, str]]) -> list[str]:
                 f"{escape(text)}</text></g>"
             )
     return out
+
+
+def _lines(items: list[str], width: int, most: int) -> list[str]:
+    """``items`` joined with " · " into at most ``most`` lines of about ``width`` characters (the last clipped)."""
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + 3 + len(item) <= width:
+            lines[-1] += " · " + item
+        else:
+            lines.append(item)
+    if len(lines) > most:
+        lines = lines[: most - 1] + [" · ".join(lines[most - 1 :])]
+    return [_clip(line, width) for line in lines]
 
 
 def _clip(text: str, n: int) -> str:

@@ -120,3 +120,74 @@ def test_any_journey_shape_gives_well_formed_svg_with_every_activity(n, rng, nam
     text = " ".join(ET.fromstring(svg).itertext())
     for i, a in enumerate(ids):
         assert a in text and f"{i * 1001:,}" in text
+
+
+def _boxes_and_points(svg: str) -> tuple[list[tuple[float, float, float, float]], list[tuple[float, float]]]:
+    import re
+
+    root = ET.fromstring(svg)
+    boxes = [
+        tuple(float(r.get(k)) for k in ("x", "y", "width", "height"))
+        for r in root.iter(f"{SVG}rect")
+        if float(r.get("height")) > 30  # the activity boxes (edge-label pills are 18 high)
+    ]
+    points = []
+    for path in root.iter(f"{SVG}path"):
+        if path.get("stroke-dasharray"):
+            continue  # back edges go round the right side
+        # sample the path: M x,y, then C (a cubic: three points) and L (a line: one point) segments
+        tokens = re.findall(r"[MCL]|-?\d+(?:\.\d+)?", path.get("d") or "")
+        at, i = None, 0
+        while i < len(tokens):
+            op = tokens[i]
+            if op == "M":
+                at = (float(tokens[i + 1]), float(tokens[i + 2]))
+                i += 3
+            elif op == "L":
+                end = (float(tokens[i + 1]), float(tokens[i + 2]))
+                points += [
+                    (at[0] + (end[0] - at[0]) * t / 20, at[1] + (end[1] - at[1]) * t / 20) for t in range(21)
+                ]
+                at, i = end, i + 3
+            else:  # C
+                c1, c2, end = [(float(tokens[i + k]), float(tokens[i + k + 1])) for k in (1, 3, 5)]
+                for step in range(21):
+                    t = step / 20
+                    points.append(
+                        tuple(
+                            (1 - t) ** 3 * p0
+                            + 3 * (1 - t) ** 2 * t * p1
+                            + 3 * (1 - t) * t**2 * p2
+                            + t**3 * p3
+                            for p0, p1, p2, p3 in zip(at, c1, c2, end, strict=True)
+                        )
+                    )
+                at, i = end, i + 7
+    return boxes, points
+
+
+def test_an_edge_that_skips_layers_goes_beside_the_boxes_between_not_through_them():
+    # bought -> done skips the layers of control and nudge; its curve must not cut across their boxes
+    activities = {
+        "welcome": {"EMAIL": {"TemplateName": "hello", "NextActivity": "bought"}},
+        "bought": {
+            "ConditionalSplit": {
+                "Condition": {"Conditions": [{"SegmentCondition": {"SegmentId": "buyers"}}]},
+                "TrueActivity": "done",
+                "FalseActivity": "control",
+            }
+        },
+        "control": {"Holdout": {"Percentage": 10, "NextActivity": "nudge"}},
+        "nudge": {"EMAIL": {"TemplateName": "hello", "NextActivity": "done"}},
+        "done": {"Wait": {"WaitTime": {"WaitFor": "PT1H"}}},
+    }
+    journey = Journey.from_json({"Name": "skip", "StartActivity": "welcome", "Activities": activities})
+    boxes, points = _boxes_and_points(journey_svg(journey))
+    assert len(boxes) == 5
+    inside = [
+        (px, py)
+        for px, py in points
+        for x, y, w, h in boxes
+        if x + 1 < px < x + w - 1 and y + 1 < py < y + h - 1
+    ]
+    assert inside == [], "an edge passes through a box"

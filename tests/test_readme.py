@@ -31,6 +31,8 @@ NAMESPACES = {
     "segments": project_module.Segments,
     "templates": project_module.Templates,
     "suppression": project_module.Suppression,
+    "campaigns": project_module.Campaigns,
+    "journeys": project_module.Journeys,
 }
 
 
@@ -172,13 +174,13 @@ def test_python_examples_parse_and_their_imports_resolve():
 
 def test_the_checks_catch_what_does_not_exist():
     bad = (
-        "```sh\n.venv/bin/workbench campaign send spring --project acme\nworkbench endpoints delete\n"
+        "```sh\n.venv/bin/workbench campaigns send spring --project acme\nworkbench endpoints delete\n"
         "workbench report --since 2026-10-01\nworkbench segment export x --out f.csv --spec s.json\n```\n"
         "`workbench import f.csv --segment s` and `project.count_endpoints()`, `project.endpoints.upsert(x)`\n"
         "```python\nfrom workbench.segments import save_segment\nproject.import_events('x')\n```\n"
     )
     assert check_commands(bad) == [
-        "no command `workbench campaign`: .venv/bin/workbench campaign send spring --project acme",
+        "no command `workbench campaigns`: .venv/bin/workbench campaigns send spring --project acme",
         "no command `workbench endpoints delete`: workbench endpoints delete",
         "`workbench report` has no option --since: workbench report --since 2026-10-01",
         "`workbench segment` has no option --spec: workbench segment export x --out f.csv --spec s.json",

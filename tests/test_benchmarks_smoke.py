@@ -25,6 +25,7 @@ SMALL = {
     "bench_send.py": ["--messages", "300"],
     "bench_render.py": ["--rows", "2000", "--sample", "500", "--repeats", "1"],
     "bench_funnel.py": ["--endpoints", "2000", "--events", "20000", "--runs", "1", "--data", "{tmp}/funnel"],
+    "bench_dry_run.py": ["--endpoints", "3000", "--repeats", "1"],
     "bench_journey_tick.py": ["--participants", "3000", "--repeats", "1"],
     "bench_dashboard_export.py": [
         *("--endpoints", "2000", "--events", "20000", "--runs", "1", "--data", "{tmp}/dashboard"),

@@ -324,7 +324,7 @@ def plan_occurrence(
     endpoints are planned, each message keyed by its event.
     """
     from .audience import audience
-    from .dry_run import render_treatment
+    from .audience import render_treatment
 
     cid = str(campaign.campaign_id)
     key = occurrence.key if occurrence is not None else f"events:{_iso(now)}"
@@ -377,7 +377,6 @@ def plan_occurrence(
                         msg_key,
                         row,
                         parts,
-                        address=row.get("address"),
                         promotional=promotional,
                         attributes={
                             "campaign_id": cid,

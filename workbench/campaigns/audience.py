@@ -448,10 +448,10 @@ def audience_sql(store: Any, campaign: Campaign, columns: Sequence[str], *, now:
     """The ONE query of :func:`audience`: the segment's members with their channel, address, treatment (or
     holdout), ``__pre`` (exclusions 1-4) and ``__key`` (the address as duplicates are compared). One pass over
     the members: no grouping, no self-join (duplicates are found in :func:`_static_exclusions`)."""
-    from ..segments import Segment
+    from ..segments import Segment, evaluation_time
 
     ref, version = campaign.segment
-    segment = Segment.load(store, ref, version, now=now.astimezone(UTC).replace(tzinfo=None))
+    segment = Segment.load(store, ref, version, now=evaluation_time(store, now))
     select = ", ".join(f"endpoints.{quote(c)}" for c in columns)
     members = segment.sql(select)
     channels = _channels(campaign)

@@ -14,6 +14,7 @@ message rendered.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -131,15 +132,12 @@ class DryRun:
                 ]
             )
         rows.append(["Holdout", "", f"{self.holdout:,}", "0", "", "", "receives nothing"])
+        head = ["Group", "Size", "Endpoints", "Messages", "SMS parts", "Est. cost", "Message"]
+        if not any(t.get("sms") for t in self.treatments):  # no SMS: no empty SMS columns
+            head, rows = head[:4] + head[6:], [r[:4] + r[6:] for r in rows]
+        out.append(html_table(head, rows, "Groups"))
         out.append(
-            _table(
-                ["Group", "Size", "Endpoints", "Messages", "SMS parts", "Est. cost", "Message"],
-                rows,
-                "Groups",
-            )
-        )
-        out.append(
-            _table(
+            html_table(
                 ["Reason", "Endpoints"],
                 [[k, f"{v:,}"] for k, v in self.excluded.items()],
                 "Excluded, by the first reason that applies",
@@ -149,7 +147,7 @@ class DryRun:
             shown = self.render_errors[:ERRORS_SHOWN]
             rest = self.render_errors_total - len(shown)
             out.append(
-                _table(
+                html_table(
                     ["Endpoint", "Treatment", "Part", "Reason"],
                     [[e["endpoint_id"], e["treatment_id"], e["part"], e["reason"]] for e in shown],
                     f"Render errors: {self.render_errors_total:,} (those endpoints get no message)",
@@ -166,7 +164,7 @@ class DryRun:
         ]
         if missing:
             out.append(
-                _table(
+                html_table(
                     ["Treatment", "Variable", "Endpoints"],
                     [[a, b, f"{c:,}"] for a, b, c in missing],
                     "Variables without a value or default (rendered empty)",
@@ -177,7 +175,7 @@ class DryRun:
             shown_waves = self.waves[:WAVES_SHOWN]
             rest = len(self.waves) - len(shown_waves)
             out.append(
-                _table(
+                html_table(
                     ["Due (UTC)", "Time zone", "Endpoints"],
                     [[_iso(w["due_at"]), w["zone"] or "", f"{w['endpoints']:,}"] for w in shown_waves],
                     "Send waves by local time" if self.local_time else "Send times",
@@ -188,27 +186,43 @@ class DryRun:
         return "\n".join(out)
 
 
-def _table(
+_NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?%?$")
+
+
+def html_table(
     head: list[str], rows: list[list[Any]], caption: str, *, note: str = "", color: str | None = None
 ) -> str:
+    """A small captioned table for a notebook: numbers right-aligned, light rules between rows."""
     esc = html.escape
     style = f" style='color:{color}'" if color else ""
-    cells = "".join(f"<th style='text-align:left;padding:2px 8px'>{esc(h)}</th>" for h in head)
+    numeric = [
+        bool(rows) and all(_NUMBER.match(str(r[i])) or r[i] == "" for r in rows) for i in range(len(head))
+    ]
+    align = ["right" if n else "left" for n in numeric]
+    cells = "".join(
+        f"<th style='text-align:{a};padding:3px 10px;border-bottom:1px solid #999'>{esc(h)}</th>"
+        for h, a in zip(head, align, strict=True)
+    )
     body = "".join(
-        "<tr>" + "".join(f"<td style='padding:2px 8px'>{esc(str(v))}</td>" for v in row) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td style='text-align:{a};padding:3px 10px;border-bottom:1px solid #e4e4e4'>{esc(str(v))}</td>"
+            for v, a in zip(row, align, strict=True)
+        )
+        + "</tr>"
         for row in rows
     )
     tail = f"<div><i>{esc(note)}</i></div>" if note else ""
     return (
-        f"<div style='margin-top:0.6em'><b{style}>{esc(caption)}</b>"
-        f"<table style='border-collapse:collapse'><tr>{cells}</tr>{body}</table>{tail}</div>"
+        f"<div style='margin-top:0.8em'><b{style}>{esc(caption)}</b>"
+        f"<table style='border-collapse:collapse;margin-top:0.2em'><tr>{cells}</tr>{body}</table>{tail}</div>"
     )
 
 
 def _iso(value: Any) -> str:
     if isinstance(value, datetime):
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return value.isoformat().replace("+00:00", "Z")
+        return value.isoformat(timespec="seconds").replace("+00:00", "Z")
     return str(value)
 
 

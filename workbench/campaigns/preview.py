@@ -277,10 +277,10 @@ def _preview_endpoint(
     endpoint_id: str,
     now: datetime,
 ) -> CampaignPreview:
-    from ..segments import Segment
+    from ..segments import Segment, evaluation_time
 
     ref, version = campaign.segment
-    segment = Segment.load(store, ref, version, now=now.replace(tzinfo=None))
+    segment = Segment.load(store, ref, version, now=evaluation_time(store, now))
     group = assignment_sql(campaign_id(campaign), campaign.holdout_percent, campaign.treatments)
     channel = channel_sql(_channels(campaign), custom_endpoint_types(campaign))
     found = store.query(

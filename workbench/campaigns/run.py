@@ -136,21 +136,41 @@ class CampaignStatus:
         return out
 
     def _repr_html_(self) -> str:
+        from .dry_run import html_table
+
         esc = _html.escape
-        rows = "".join(
-            f"<tr><td>{esc(r['run'].split(':', 2)[-1])}</td><td>{esc(r['due_at'])}</td>"
-            f"<td>{esc(r['zone'] or '')}</td><td>{esc(r['state'])}</td><td style='text-align:right'>"
-            f"{r['endpoints']:,}</td><td style='text-align:right'>{r['messages'].get('accepted', 0):,}</td>"
-            f"<td style='text-align:right'>{r['owed']:,}</td><td style='text-align:right'>"
-            f"{sum(v for k, v in r['messages'].items() if k in ('permanent', 'failed', 'ambiguous')):,}</td>"
-            f"<td style='text-align:right'>{r['messages'].get('suppressed', 0):,}</td></tr>"
+        rows = [
+            [
+                r["occurrence"],
+                r["due_at"],
+                r["zone"] or "",
+                r["state"],
+                f"{r['endpoints']:,}",
+                f"{r['messages'].get('accepted', 0):,}",
+                f"{r['owed']:,}",
+                f"{sum(v for k, v in r['messages'].items() if k in ('permanent', 'failed', 'ambiguous')):,}",
+                f"{r['messages'].get('suppressed', 0):,}",
+            ]
             for r in self.runs
-        )
-        next_run = f", next run {esc(self.next_run)}" if self.next_run else ""
+        ]
+        head = [
+            "Occurrence",
+            "Due (UTC)",
+            "Zone",
+            "State",
+            "Endpoints",
+            "Accepted",
+            "Owed",
+            "Failed",
+            "Suppressed",
+        ]
+        next_run = f"; next run {esc(self.next_run)}" if self.next_run else ""
+        note = f"<div><i>{esc(self.note)}</i></div>" if self.note else ""
+        table = html_table(head, rows, "Runs (waves)") if rows else "<div>No runs yet.</div>"
         return (
-            f"<div><b>Campaign {esc(self.campaign)}</b> (version {self.version}): <b>{esc(self.state)}</b>"
-            f"{next_run}<table><tr><th>Run</th><th>Due</th><th>Zone</th><th>State</th><th>Endpoints</th>"
-            f"<th>Accepted</th><th>Owed</th><th>Failed</th><th>Suppressed</th></tr>{rows}</table></div>"
+            f"<div style='font-family:sans-serif'><h4 style='margin:0.2em 0'>Campaign {esc(self.campaign)} "
+            f"<small>v{self.version}</small>: {esc(self.state)}</h4>{note}<div>{len(self.occurrences)} "
+            f"occurrence(s) planned{next_run}.</div>{table}</div>"
         )
 
 
@@ -301,6 +321,7 @@ class _Plan:
     waves: dict[str, list[PlannedMessage]]
     wave_info: dict[str, tuple[float, str | None]]
     summary: dict[str, Any]
+    wave_zones: dict[str, dict[str, None]] = field(default_factory=dict)
 
 
 def _family_of(channel_type: str) -> str:
@@ -323,8 +344,7 @@ def plan_occurrence(
     ``only_endpoints`` (event-triggered campaigns): endpoint id -> the event id that triggered it; only those
     endpoints are planned, each message keyed by its event.
     """
-    from .audience import audience
-    from .audience import render_treatment
+    from .audience import audience, render_treatment
 
     cid = str(campaign.campaign_id)
     key = occurrence.key if occurrence is not None else f"events:{_iso(now)}"
@@ -339,6 +359,7 @@ def plan_occurrence(
     plan = _Plan({}, {}, _summary(frame))
     errors: list[dict[str, Any]] = []
     end = _schedule_bounds(campaign)[1]
+    local = bool(campaign.schedule.get("IsLocalTime"))
     with progress_bar(sendable.height, f"planning {campaign.name}", unit="msg") as bar:
         for treatment in campaign.treatments:
             group = sendable.filter(pl.col("treatment_id") == treatment.treatment_id)
@@ -395,7 +416,10 @@ def plan_occurrence(
                     )
                     continue
                 plan.waves.setdefault(run, []).append(message)
-                plan.wave_info[run] = (due.timestamp(), row.get("zone"))
+                zones = plan.wave_zones.setdefault(run, {})
+                if local or row.get("held"):
+                    zones[str(row.get("zone"))] = None
+                plan.wave_info[run] = (due.timestamp(), _zone_label(zones))
                 bar.update(1)
     plan.summary["render_errors"] = errors[:20]
     plan.summary["render_errors_total"] = len(errors)
@@ -421,6 +445,14 @@ def plan_occurrence(
         "messages": sum(map(len, plan.waves.values())),
         **plan.summary,
     }
+
+
+def _zone_label(zones: Mapping[str, None]) -> str | None:
+    """The time zones of a wave, as its status shows them (a few names, then how many more)."""
+    names = list(zones)
+    if not names:
+        return None
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _summary(frame: pl.DataFrame) -> dict[str, Any]:

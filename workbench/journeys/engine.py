@@ -2,7 +2,7 @@
 
 A tick of an ACTIVE journey (``tick_journey(store, journey, now=...)``):
 
-1. **Entry.** ``SegmentStartCondition``: the segment's members (evaluated with ``now`` as the segment clock) on
+1. **Entry.** ``SegmentStartCondition``: the segment's members (evaluated with ``now`` as the segment clock, or the project's pinned ``[segments] now``) on
    every tick when the journey has no ``RefreshFrequency`` (new members enter as they appear; nobody re-enters),
    else once per ``RefreshFrequency`` (members who left may re-enter, within the limits). ``EventStartCondition``:
    the events matching its ``EventFilter`` whose ``event_timestamp`` falls in (previous tick, now] -- a cursor
@@ -662,7 +662,7 @@ class Engine:
         self, simple: Mapping[str, Any], group: pl.DataFrame, now: datetime, activity: str, where: str
     ) -> pl.Series:
         """One SimpleCondition as a boolean per participant of ``group``."""
-        from ..segments import Segment
+        from ..segments import Segment, evaluation_time
         from ..segments.spec import SegmentSpec
 
         if simple.get("SegmentCondition"):
@@ -674,7 +674,7 @@ class Engine:
                 spec = SegmentSpec.from_json(
                     {"Dimensions": simple["SegmentDimensions"]}, columns=self.store.endpoint_columns()
                 )
-                self._segments[key] = Segment(self.store, spec, now=_naive(now)).members(
+                self._segments[key] = Segment(self.store, spec, now=evaluation_time(self.store, now)).members(
                     ["Id", "User.UserId"]
                 )
             return _is_member(group, self._segments[key])
@@ -722,15 +722,15 @@ class Engine:
 
     def _segment(self, ref: Any, now: datetime) -> pl.DataFrame:
         """A saved segment's members (Id, User.UserId) with ``now`` as its clock (cached for the tick)."""
-        from ..segments import Segment
+        from ..segments import Segment, evaluation_time
 
         key = ("segment", str(ref))
         if key not in self._segments:
             if not ref:
                 raise InputError("a segment condition needs a SegmentId", field="SegmentId")
-            self._segments[key] = Segment.load(self.store, str(ref), now=_naive(now)).members(
-                ["Id", "User.UserId"]
-            )
+            self._segments[key] = Segment.load(
+                self.store, str(ref), now=evaluation_time(self.store, now)
+            ).members(["Id", "User.UserId"])
         return self._segments[key]
 
     def _owner_frame(self) -> pl.DataFrame:

@@ -41,6 +41,7 @@ from .builder import (
 from .segment import (
     Segment,
     SegmentCount,
+    evaluation_time,
     list_segments,
     resolve_now,
     save_endpoints_as_segment,
@@ -64,6 +65,7 @@ __all__ = [
     "country",
     "demographic",
     "engaged",
+    "evaluation_time",
     "everyone",
     "first_performed",
     "in_segment",

@@ -46,6 +46,14 @@ def resolve_now(project: Store | None, now: datetime | str | None = None) -> dat
         raise InputError(f"{value!r} is not an ISO date or instant", field="now") from None
 
 
+def evaluation_time(project: Store, at: datetime) -> datetime:
+    """The clock a campaign run or a journey tick at ``at`` evaluates a segment with: the project's pinned
+    ``[segments] now`` when it has one (the demo and tests pin their data's clock), else ``at`` (naive UTC)."""
+    if project.setting("segments.now") is not None:
+        return resolve_now(project)
+    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+
+
 @dataclass(frozen=True)
 class SegmentCount:
     """How many endpoints and distinct users a segment selects."""

@@ -149,3 +149,89 @@ def test_report_notebooks_render_offline(browser, demo_project, tmp_path):
         assert specs > 0 and rendered == specs, f"{r.name}: {rendered} of {specs} charts rendered"
         assert errors == [], f"{r.name}: console errors {errors}"
         assert outside == [], f"{r.name}: requested {outside}"
+
+
+def test_a_journey_simulation_exported_as_html_draws_its_diagram_and_fits(
+    browser, demo_project_copy, tmp_path
+):
+    import json
+    import subprocess
+    import sys
+
+    project = demo_project_copy
+    project.templates.create("hello", "email", {"Subject": "Hi", "HtmlPart": "<p>Hi</p>"})
+    spec = {
+        "Name": "welcome",
+        "StartCondition": {
+            "EventStartCondition": {
+                "EventFilter": {
+                    "FilterType": "ENDPOINT",
+                    "Dimensions": {
+                        "EventType": {"DimensionType": "INCLUSIVE", "Values": ["_userauth.sign_up"]}
+                    },
+                }
+            }
+        },
+        "StartActivity": "welcome",
+        "Activities": {
+            "welcome": {"EMAIL": {"TemplateName": "hello", "NextActivity": "split"}},
+            "split": {
+                "RandomSplit": {
+                    "Branches": [
+                        {"Percentage": 50, "NextActivity": "nudge"},
+                        {"Percentage": 50, "NextActivity": "end"},
+                    ]
+                }
+            },
+            "nudge": {"EMAIL": {"TemplateName": "hello", "NextActivity": "end"}},
+            "end": {"Wait": {"WaitTime": {"WaitFor": "PT1H"}}},
+        },
+    }
+    (tmp_path / "welcome.json").write_text(json.dumps(spec))
+    out = tmp_path / "welcome.html"
+    cli = [sys.executable, "-m", "workbench.cli"]
+    where = ["--project", str(project.path)]
+    made = subprocess.run(
+        [*cli, "journey", "create", "welcome", "--spec", str(tmp_path / "welcome.json"), *where],
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    ran = subprocess.run(
+        [
+            *cli,
+            "journey",
+            "simulate",
+            "welcome",
+            "--start",
+            "2026-08-01",
+            "--end",
+            "2026-10-30",
+            "--out",
+            str(out),
+            "--json",
+            *where,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == 0, ran.stderr
+    entered = json.loads(ran.stdout)["metrics"]["ENDPOINT_ENTERED"]
+    assert entered > 0
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(out.resolve().as_uri())
+    page.wait_for_load_state("load")
+    boxes = page.evaluate(
+        """() => Array.from(document.querySelectorAll('svg g > rect')).map(r => {
+             const b = r.getBoundingClientRect(); return [b.left, b.right, b.width, b.height]; })"""
+    )
+    text = page.evaluate("() => document.body.innerText")
+    page.screenshot(path=str(tmp_path / "journey.png"), full_page=True)
+    page.close()
+    activity_boxes = [b for b in boxes if b[3] > 30]
+    assert len(activity_boxes) == 4
+    assert all(left >= 0 and right <= 1280 and width > 150 for left, right, width, _ in activity_boxes)
+    assert f"{entered:,}" in text and "Branch_1" in text and errors == []

@@ -389,12 +389,13 @@ class Campaigns:
         return load_campaign(self._project, name, version=version)
 
     def list(self) -> pl.DataFrame:
-        """Every campaign: name, id, state, latest version, when it changed."""
+        """Every campaign: id, name, state (from its runs, as ``status`` gives it), version, segment, channels,
+        treatments, holdout, frequency, when it changed."""
         import polars as pl
 
-        from .campaigns.spec import list_campaigns
+        from .campaigns.run import list_campaigns_with_state
 
-        return pl.DataFrame(list_campaigns(self._project))
+        return pl.DataFrame(list_campaigns_with_state(self._project))
 
     def dry_run(self, name: str, *, now: datetime | str | None = None) -> DryRun:
         """Who would get what, sending nothing: targeted, per treatment, holdout, exclusions by reason, render

@@ -246,6 +246,21 @@ def _status(store: Any, campaign: Campaign, ledger: Ledger, now: datetime) -> Ca
     return CampaignStatus(campaign.name, cid, campaign.version, state, next_run, occurrences, runs)
 
 
+def list_campaigns_with_state(store: Any, *, now: datetime | str | None = None) -> list[dict[str, Any]]:
+    """Every campaign (``spec.list_campaigns``' rows) with ``state`` as :func:`campaign_status` gives it
+    (``COMPLETED``, ``EXECUTING``... from its runs), not only the state stored when it was saved or paused."""
+    from .spec import list_campaigns
+
+    rows = list_campaigns(store)
+    if not rows:
+        return rows
+    moment = _utc(now)
+    with open_state(store) as ledger:
+        for row in rows:
+            row["state"] = _status(store, load_campaign(store, row["id"]), ledger, moment).state
+    return rows
+
+
 # --- schedule ------------------------------------------------------------------------------------------------
 
 

@@ -117,10 +117,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from ..campaigns.spec import list_campaigns
+    from ..campaigns.run import list_campaigns_with_state
 
-    rows = list_campaigns(open_project(args))
-    text = "\n".join(f"{r['name']}\t{r['state']}\tv{r['latest_version']}" for r in rows) or "no campaigns"
+    rows = list_campaigns_with_state(open_project(args))
+    text = "\n".join(f"{r['name']}\t{r['state']}\tv{r['version']}" for r in rows) or "no campaigns"
     emit(args, {"campaigns": rows}, text)
     return 0
 
@@ -133,7 +133,6 @@ def cmd_show(args: argparse.Namespace) -> int:
         "campaign": campaign.name,
         "id": campaign.campaign_id,
         "version": campaign.version,
-        "state": campaign.state,
         "spec": campaign.request,
     }
     emit(args, payload, campaign.to_json())

@@ -79,7 +79,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..journeys.spec import list_journeys
 
     rows = list_journeys(open_project(args))
-    text = "\n".join(f"{r['name']}\t{r['state']}\tv{r['latest_version']}" for r in rows) or "no journeys"
+    text = "\n".join(f"{r['name']}\t{r['state']}\tv{r['version']}" for r in rows) or "no journeys"
     emit(args, {"journeys": rows}, text)
     return 0
 

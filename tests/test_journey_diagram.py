@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from workbench.journeys.diagram import journey_svg, layout
-from workbench.journeys.engine import JourneyView
 from workbench.journeys.spec import Journey
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -70,7 +69,7 @@ def test_the_diagram_has_every_activity_and_count_and_is_well_formed():
 
 
 def test_the_layout_layers_activities_by_longest_path_from_the_start():
-    place, back = layout(JourneyView(series()))
+    place, back = layout(series())
     assert place["welcome"][0] == 0 and place["wait1"][0] == 1 and place["opened"][0] == 2
     assert place["offerB"][0] == 4 and place["hold"][0] == 5 and place["call"][0] == 6
     assert back == {("later", "welcome")}

@@ -421,7 +421,7 @@ def test_kill_9_during_ticks_loses_no_participant_and_sends_nothing_twice(tmp_pa
         '[channels.email]\nadapter = "outbox"\nfrom = "Shop <shop@example.com>"\n[delivery]\nbatch_size = 20\n',
     )
     rng = random.Random(int(os.environ.get("KILL_SEED", "14")))
-    kills = 0
+    kills = forced = 0
     # each tick killed at a chosen point (the worst ones: between the commits) or at a random moment
     rounds = [("0", "after_plan"), ("0", "after_log"), ("0", "random"), ("0", "after_save"), ("0", "random")]
     rounds += [("2", "after_plan"), ("2", "random"), ("2", "after_save"), ("2", "random")]
@@ -439,13 +439,17 @@ def test_kill_9_during_ticks_loses_no_participant_and_sends_nothing_twice(tmp_pa
                 proc.send_signal(signal.SIGKILL)
         if proc.wait() == -signal.SIGKILL:
             kills += 1
+            forced += crash != "random"
     for hours in ("2", "3"):  # then ticks that are left to finish
         done = subprocess.run(
             [sys.executable, __file__, str(path), hours], capture_output=True, text=True, timeout=300,
             cwd=Path(__file__).parent,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
-    assert kills >= 6
+    # a tick told to crash after a step dies only if it had that step to do (a random kill before it finished
+    # may have done the work), and a random kill lands only while the tick still runs: the first two ticks
+    # (the first entry, after the plan and after the count log) always die
+    assert forced >= 2 and kills >= 3, (forced, kills)
     project = Project.open(path)
     people = participants(project, journey(KILL_ACTIVITIES, start="mail", journey_id="jk"))
     participants_expected = len({(r[3] or r[0]) for r in rows})

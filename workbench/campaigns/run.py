@@ -494,6 +494,8 @@ def send_due(
 ) -> list[dict[str, Any]]:
     """Send every wave of the campaign whose instant has come and that still owes messages."""
     cid = str(campaign.campaign_id)
+    if load_campaign(store, cid).state in ("PAUSED", "DELETED"):  # paused by another process while planning
+        return []
     stamp = now.timestamp()
     maximum = campaign.limits.get("MaximumDuration")
     sent = []
@@ -581,6 +583,14 @@ def _plan_due(
     return None
 
 
+def _wave_runs(ledger: Ledger, campaign_id: str) -> list[str]:
+    """The ledger runs of a campaign's waves (each planned wave is one)."""
+    rows = ledger.con.execute(
+        "SELECT run FROM campaign_waves WHERE campaign_id = ?", (campaign_id,)
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def pause_campaign(store: Any, ref: str, *, now: datetime | str | None = None) -> CampaignStatus:
     """Pause a campaign, also while another process is sending it: its sender stops after the batch in flight,
     and ticks skip it until :func:`resume_campaign`."""
@@ -588,15 +598,8 @@ def pause_campaign(store: Any, ref: str, *, now: datetime | str | None = None) -
     set_campaign_state(store, str(campaign.campaign_id), "PAUSED")
     moment = _utc(now)
     with open_state(store) as ledger:
-        for (run,) in ledger.con.execute(
-            "SELECT run FROM campaign_waves WHERE campaign_id = ?", (str(campaign.campaign_id),)
-        ).fetchall():
-            try:
-                counts = ledger.counts(run)
-            except LedgerError:
-                continue
-            if counts.owed or counts.states.get("sending"):
-                ledger.pause(run, "campaign paused", now=moment.timestamp())
+        for run in _wave_runs(ledger, str(campaign.campaign_id)):
+            ledger.pause(run, "campaign paused", now=moment.timestamp())
         return _status(store, load_campaign(store, ref), ledger, moment)
 
 
@@ -610,14 +613,8 @@ def resume_campaign(
     set_campaign_state(store, str(campaign.campaign_id), "SCHEDULED")
     moment = _utc(now)
     with open_state(store) as ledger:
-        for (run,) in ledger.con.execute(
-            "SELECT run FROM campaign_waves WHERE campaign_id = ?", (str(campaign.campaign_id),)
-        ).fetchall():
-            try:
-                state, _ = ledger.run_state(run)
-            except LedgerError:
-                continue
-            if state == "paused":
+        for run in _wave_runs(ledger, str(campaign.campaign_id)):
+            if ledger.run_state(run)[0] == "paused":
                 ledger.unpause(run, now=moment.timestamp())
     return send_campaign(store, ref, now=moment, environ=environ)
 

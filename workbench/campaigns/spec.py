@@ -26,6 +26,8 @@ from ..errors import InputError, UnknownNameError
 from ..segments.event_filter import EventFilter
 from ..store.definitions import (
     STATES,
+    check_name,
+    check_range,
     check_shape,
     list_definitions,
     load_definition,
@@ -81,10 +83,8 @@ MAX_TOTAL = 100
 MESSAGES_PER_SECOND = (1, 20_000)
 MIN_MAXIMUM_DURATION = 60
 MAX_CUSTOM_DATA_BYTES = 5 * 1024
-MAX_NAME = 150
 
 _VERSION = re.compile(r"[1-9][0-9]{0,9}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class Campaign:
         obj, file = read_json_source(source, file)
         request, _response = request_from_json(obj, "campaign", file=file)
         check_shape(request, "WriteCampaignRequest", file=file)
-        name = _campaign_name(name if name is not None else request.get("Name"), file)
+        name = check_name(name if name is not None else request.get("Name"), "campaign", file)
         check_campaign(request, file=file)
         return cls(name, request, state="PAUSED" if request.get("IsPaused") else "SCHEDULED")
 
@@ -193,6 +193,10 @@ class Campaign:
         return f"<Campaign {self.name!r}{version} {self.state}>"
 
 
+def _fail(reason: str, path: str, file: str | None) -> InputError:
+    return InputError(reason, file=file, field=path)
+
+
 def _letter_name(i: int) -> str:
     return f"Treatment {chr(ord('A') + i)}"
 
@@ -205,30 +209,6 @@ def _channels(message: dict, templates: dict, custom: dict | None) -> list[str]:
     return [c for c in CHANNELS if c in found]
 
 
-def _campaign_name(name: Any, file: str | None) -> str:
-    if name is None:
-        raise InputError("a campaign needs a name: give one, or Name in the request", file=file, field="Name")
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME or _CONTROL.search(name):
-        raise InputError(
-            f"a campaign name is 1-{MAX_NAME} characters without control characters, got {name!r}"[:300],
-            file=file,
-            field="Name",
-        )
-    return name
-
-
-def _fail(reason: str, path: str, file: str | None) -> InputError:
-    return InputError(reason, file=file, field=path)
-
-
-def _in_range(request: dict, key: str, path: str, low: int, high: int | None, file: str | None) -> None:
-    if key in request:
-        value = request[key]
-        if value < low or (high is not None and value > high):
-            span = f"{low:,} to {high:,}" if high is not None else f"at least {low:,}"
-            raise _fail(f"{value} is outside Pinpoint's range ({span})", f"{path}{key}", file)
-
-
 def check_campaign(request: dict, *, file: str | None = None) -> None:
     """Check what a ``WriteCampaignRequest``'s values mean (its shape already checked by ``check_shape``):
     treatments and holdout, schedules, limits, channels and template settings. InputError naming the key path."""
@@ -236,8 +216,8 @@ def check_campaign(request: dict, *, file: str | None = None) -> None:
         raise _fail("a campaign needs a SegmentId (a segment's name or id)", "SegmentId", file)
     if not request["SegmentId"].strip():
         raise _fail("is empty: give a segment's name or id", "SegmentId", file)
-    _in_range(request, "SegmentVersion", "", 1, None, file)
-    _in_range(request, "HoldoutPercent", "", 0, 100, file)
+    check_range(request, "SegmentVersion", "", 1, None, file)
+    check_range(request, "HoldoutPercent", "", 0, 100, file)
     extra = request.get("AdditionalTreatments") or []
     if len(extra) > MAX_ADDITIONAL_TREATMENTS:
         raise _fail(
@@ -248,7 +228,7 @@ def check_campaign(request: dict, *, file: str | None = None) -> None:
     total = request.get("HoldoutPercent", 0)
     for i, treatment in enumerate(extra):
         path = f"AdditionalTreatments[{i}]."
-        _in_range(treatment, "SizePercent", path, 0, 100, file)
+        check_range(treatment, "SizePercent", path, 0, 100, file)
         total += treatment["SizePercent"]
         if total > 100:
             raise _fail(
@@ -305,11 +285,11 @@ def check_schedule(schedule: dict, *, path: str = "Schedule", file: str | None =
 
 
 def _check_limits(limits: dict, file: str | None) -> None:
-    _in_range(limits, "Daily", "Limits.", 0, MAX_DAILY, file)
-    _in_range(limits, "Total", "Limits.", 0, MAX_TOTAL, file)
-    _in_range(limits, "MessagesPerSecond", "Limits.", *MESSAGES_PER_SECOND, file)
-    _in_range(limits, "MaximumDuration", "Limits.", MIN_MAXIMUM_DURATION, None, file)
-    _in_range(limits, "Session", "Limits.", 0, None, file)
+    check_range(limits, "Daily", "Limits.", 0, MAX_DAILY, file)
+    check_range(limits, "Total", "Limits.", 0, MAX_TOTAL, file)
+    check_range(limits, "MessagesPerSecond", "Limits.", *MESSAGES_PER_SECOND, file)
+    check_range(limits, "MaximumDuration", "Limits.", MIN_MAXIMUM_DURATION, None, file)
+    check_range(limits, "Session", "Limits.", 0, None, file)
 
 
 def _check_treatment(part: dict, path: str, custom: dict | None, file: str | None) -> None:

@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from html import escape as _escape
 from typing import Any
 
-from .engine import JourneyView
-
 BOX_W, BOX_H = 230, 88
 VIRTUAL_W = 24  # the slot an edge passing through a layer takes
 GAP_X, GAP_Y = 34, 62
@@ -85,9 +83,22 @@ def _fmt(n: Any) -> str:
     return f"{n:,}" if isinstance(n, int) else str(n)
 
 
-def layout(view: JourneyView) -> tuple[dict[str, tuple[int, int]], set[tuple[str, str]]]:
-    """(activity -> (layer, position in layer), back edges). Layers are the longest path from the start over
-    the graph without its back edges; activities not reachable from the start go below the rest."""
+class _Graph:
+    """The journey as the drawing reads it, through ``journeys.spec.Journey``'s own methods (activities, the
+    start, each activity's type and next activities): the diagram imports nothing of the package, so a
+    ``Journey`` can show itself with it."""
+
+    def __init__(self, journey: Any):
+        self.activities: dict[str, dict] = dict(journey.activities)
+        self.start = journey.start_activity or next(iter(self.activities), None)
+        self.kind = journey.activity_type
+        self.next = journey.next_activities
+
+
+def layout(journey: Any) -> tuple[dict[str, tuple[int, int]], set[tuple[str, str]]]:
+    """(activity -> (layer, position in layer), back edges) of a ``Journey``. Layers are the longest path from the
+    start over the graph without its back edges; activities not reachable from the start go below the rest."""
+    view = _Graph(journey)
     place, back, _ = _layout(view)
     return {n: p for n, p in place.items() if n in view.activities}, back
 
@@ -97,7 +108,7 @@ def _virtual(source: str, target: str, level: int) -> str:
 
 
 def _layout(
-    view: JourneyView,
+    view: _Graph,
 ) -> tuple[dict[str, tuple[int, int]], set[tuple[str, str]], dict[tuple[str, str], list[str]]]:
     """:func:`layout`, plus the virtual nodes of edges that skip layers: an edge from layer 1 to layer 4 passes
     through one virtual node in each of layers 2 and 3, which takes a place in its layer like a box does, so
@@ -166,7 +177,7 @@ def _layout(
 def journey_svg(journey: Any, counts: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """The journey as an inline SVG string, with ``counts`` (activity id -> {metric or branch label: n}) when
     given (a simulation's ``counts``, or ``journey_metrics(...)["activities"]``)."""
-    view = JourneyView(journey)
+    view = _Graph(journey)
     counts = counts or {}
     place, back, chains = _layout(view)
 

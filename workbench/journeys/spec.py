@@ -33,6 +33,8 @@ from ..errors import InputError, UnknownNameError, suggest
 from ..segments.event_filter import EventFilter, event_dimensions_from_json
 from ..store.definitions import (
     STATES,
+    check_name,
+    check_range,
     check_shape,
     list_definitions,
     load_definition,
@@ -73,18 +75,20 @@ MAX_CONTACT_CENTER = 3
 MAX_CAP = 100
 MAX_TIMEFRAME_DAYS = 30
 MESSAGES_PER_SECOND = (1, 20_000)
-MAX_NAME = 150
 MAX_CUSTOM_DATA_BYTES = 5 * 1024
 #: the longest duration read (a journey runs at most about 18 months; beyond this a timedelta overflows)
 MAX_DURATION = timedelta(days=3660)
 
 _ACTIVITY_ID = re.compile(r"[A-Za-z0-9]{1,100}")
 _VERSION = re.compile(r"[1-9][0-9]{0,9}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DURATION = re.compile(
     r"P(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?"
     r"(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+(?:[.,][0-9]+)?)S)?)?"
 )
+
+
+def _fail(reason: str, path: str, file: str | None) -> InputError:
+    return InputError(reason, file=file, field=path)
 
 
 def parse_duration(text: Any, *, field: str, file: str | None = None) -> timedelta:
@@ -134,7 +138,7 @@ class Journey:
         if "Name" not in request and isinstance(name, str):
             request = {"Name": name, **request}
         check_shape(request, "WriteJourneyRequest", file=file)
-        name = _journey_name(name if name is not None else request["Name"], file)
+        name = check_name(name if name is not None else request["Name"], "journey", file)
         check_journey_values(request, file=file)
         return cls(name, request, state="ACTIVE" if request.get("State") == "ACTIVE" else "DRAFT")
 
@@ -232,35 +236,13 @@ def _next_fields(activity_id: str, activity: dict) -> list[tuple[str, str]]:
     return [(path, target) for path, target in keys if target]
 
 
-def _journey_name(name: Any, file: str | None) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME or _CONTROL.search(name):
-        raise InputError(
-            f"a journey name is 1-{MAX_NAME} characters without control characters, got {name!r}"[:300],
-            file=file,
-            field="Name",
-        )
-    return name
-
-
-def _fail(reason: str, path: str, file: str | None) -> InputError:
-    return InputError(reason, file=file, field=path)
-
-
-def _in_range(obj: dict, key: str, path: str, low: int, high: int | None, file: str | None) -> None:
-    if key in obj:
-        value = obj[key]
-        if value < low or (high is not None and value > high):
-            span = f"{low:,} to {high:,}" if high is not None else f"at least {low:,}"
-            raise _fail(f"{value} is outside Pinpoint's range ({span})", f"{path}{key}", file)
-
-
 # --- checks of single values (Journey.from_json) ---------------------------------------------------------------
 
 
 def check_journey_values(request: dict, *, file: str | None = None) -> None:
     """Check each value of a ``WriteJourneyRequest`` (its shape already checked): the name, State, Schedule,
     Limits, QuietTime, durations, OpenHours/ClosedDays, the start event filter and every activity on its own."""
-    _journey_name(request["Name"], file)
+    check_name(request["Name"], "journey", file)
     if "State" in request and request["State"] not in REQUEST_STATES:
         raise _fail(
             f"a journey is saved as DRAFT or ACTIVE, not {request['State']} (change a saved journey's state with "
@@ -285,11 +267,11 @@ def check_journey_values(request: dict, *, file: str | None = None) -> None:
         QuietTime.from_json(request["QuietTime"], field="QuietTime", file=file)
     limits = request.get("Limits") or {}
     for key in ("DailyCap", "EndpointReentryCap", "TotalCap"):
-        _in_range(limits, key, "Limits.", 0, MAX_CAP, file)
-    _in_range(limits, "MessagesPerSecond", "Limits.", *MESSAGES_PER_SECOND, file)
+        check_range(limits, key, "Limits.", 0, MAX_CAP, file)
+    check_range(limits, "MessagesPerSecond", "Limits.", *MESSAGES_PER_SECOND, file)
     timeframe = limits.get("TimeframeCap") or {}
-    _in_range(timeframe, "Cap", "Limits.TimeframeCap.", 0, MAX_CAP, file)
-    _in_range(timeframe, "Days", "Limits.TimeframeCap.", 0, MAX_TIMEFRAME_DAYS, file)
+    check_range(timeframe, "Cap", "Limits.TimeframeCap.", 0, MAX_CAP, file)
+    check_range(timeframe, "Days", "Limits.TimeframeCap.", 0, MAX_TIMEFRAME_DAYS, file)
     if "EndpointReentryInterval" in limits:
         parse_duration(limits["EndpointReentryInterval"], field="Limits.EndpointReentryInterval", file=file)
     if "RefreshFrequency" in request:
@@ -348,10 +330,10 @@ def _check_activity(activity_id: str, activity: dict, file: str | None) -> None:
             )
         _check_wait_time(body["WaitTime"], f"{base}.WaitTime", file, required=True)
     elif kind == "Holdout":
-        _in_range(body, "Percentage", f"{base}.", 0, 100, file)
+        check_range(body, "Percentage", f"{base}.", 0, 100, file)
     elif kind == "RandomSplit":
         for i, branch in enumerate(body.get("Branches") or []):
-            _in_range(branch, "Percentage", f"{base}.Branches[{i}].", 0, 100, file)
+            check_range(branch, "Percentage", f"{base}.Branches[{i}].", 0, 100, file)
     elif kind == "ConditionalSplit":
         if "EvaluationWaitTime" in body:
             _check_wait_time(body["EvaluationWaitTime"], f"{base}.EvaluationWaitTime", file, required=False)

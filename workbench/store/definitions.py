@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -688,3 +689,30 @@ def _ranges(versions: list[int]) -> str:
         else:
             spans.append([v, v])
     return ", ".join(f"{a}-{b}" if b > a + 1 else (f"{a}, {b}" if b == a + 1 else str(a)) for a, b in spans)
+
+
+#: Pinpoint's longest campaign and journey name.
+MAX_NAME = 150
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_name(name: Any, kind: str, file: str | None) -> str:
+    """A campaign's or journey's name: 1-150 characters without control characters (InputError naming Name)."""
+    if name is None:
+        raise InputError(f"a {kind} needs a name: give one, or Name in the request", file=file, field="Name")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME or _CONTROL.search(name):
+        raise InputError(
+            f"a {kind} name is 1-{MAX_NAME} characters without control characters, got {name!r}"[:300],
+            file=file,
+            field="Name",
+        )
+    return name
+
+
+def check_range(obj: dict, key: str, path: str, low: int, high: int | None, file: str | None) -> None:
+    """``obj[key]``, when there, within Pinpoint's range low..high (no upper bound when None)."""
+    if key in obj:
+        value = obj[key]
+        if value < low or (high is not None and value > high):
+            span = f"{low:,} to {high:,}" if high is not None else f"at least {low:,}"
+            raise InputError(f"{value} is outside Pinpoint's range ({span})", file=file, field=f"{path}{key}")

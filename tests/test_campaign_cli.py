@@ -95,14 +95,18 @@ def test_a_journey_with_a_cycle_or_an_unreachable_step_is_refused_naming_the_act
     start = {"SegmentStartCondition": {"SegmentId": "emails"}}
     spec = tmp_path / "loop.json"
     spec.write_text(
-        json.dumps({"Name": "loop", "StartCondition": start, "StartActivity": "hello", "Activities": activities})
+        json.dumps(
+            {"Name": "loop", "StartCondition": start, "StartActivity": "hello", "Activities": activities}
+        )
     )
     done = _cli(small, "journey", "create", "loop", "--spec", str(spec))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "loop.json" in done.stderr and ("orphan" in done.stderr or "hello" in done.stderr), done.stderr
     del activities["orphan"]
     spec.write_text(
-        json.dumps({"Name": "loop", "StartCondition": start, "StartActivity": "hello", "Activities": activities})
+        json.dumps(
+            {"Name": "loop", "StartCondition": start, "StartActivity": "hello", "Activities": activities}
+        )
     )
     cycle = _cli(small, "journey", "create", "loop", "--spec", str(spec))
     assert cycle.returncode == 1 and "cycle" in cycle.stderr and "Wait" in cycle.stderr

@@ -390,3 +390,15 @@ def test_campaign_commands_name_what_is_wrong(tmp_path):
     refused = _run(["campaign", "send", "p"], project)
     assert refused.returncode != 0 and "PAUSED" in refused.stderr and "resume" in refused.stderr
     assert _eml(project) == []
+
+
+def test_a_local_time_start_written_with_an_offset_still_sends_each_zone_at_that_wall_time(tmp_path):
+    project = _project(tmp_path, n=20, zones=["Asia/Tokyo", "America/New_York"])
+    schedule = {"StartTime": "2026-12-10T09:00:00-08:00", "Frequency": "ONCE", "IsLocalTime": True}
+    project.campaigns.create("offset", _campaign(schedule, HoldoutPercent=0, AdditionalTreatments=[]))
+    project.tick(now=datetime(2026, 12, 10, 0, 1, tzinfo=UTC))  # 09:01 in Tokyo
+    assert len(_eml(project)) == 10
+    project.tick(now=datetime(2026, 12, 10, 13, 59, tzinfo=UTC))  # 08:59 in New York
+    assert len(_eml(project)) == 10
+    project.tick(now=datetime(2026, 12, 10, 14, 0, tzinfo=UTC))
+    assert len(_eml(project)) == 20

@@ -300,7 +300,14 @@ def _occurrences_until(campaign: Campaign, until: datetime, after: datetime | No
     if start is None or frequency == "EVENT":
         return []
     local = bool(campaign.schedule.get("IsLocalTime"))
-    horizon = until + _LOCAL_LEAD if local else until
+    horizon = until
+    if (
+        local
+    ):  # the wall time is StartTime's as written: its first wave is due 14 h before that wall time in UTC
+        written = datetime.fromisoformat(
+            str(campaign.schedule["StartTime"]).replace("Z", "+00:00")
+        ).utcoffset()
+        horizon = until + _LOCAL_LEAD - (written or timedelta(0))
     found = occurrences(start, frequency, end=end, after=after, until=horizon)
     return [_Occurrence(_iso(o).rstrip("Z") + (" local" if local else "Z"), o, local) for o in found]
 
@@ -393,7 +400,7 @@ def plan_occurrence(
             joined = group.join(rendered.frame, on="Id", how="inner", suffix="__rendered")
             part_names = [c for c in rendered.frame.columns if c != "Id"]
             for row in joined.iter_rows(named=True):
-                family = _family_of(str(row["ChannelType"]))
+                family = row.get("channel") or _family_of(str(row["ChannelType"]))
                 due = row["due_at"]
                 due = due.replace(tzinfo=UTC) if due is not None and due.tzinfo is None else due
                 due = due or now

@@ -37,7 +37,7 @@ def demo_project_path(tmp_path_factory, demo_files) -> Path:
     path = tmp_path_factory.mktemp("demo") / "project"
     project = Project.create(path)
     project.endpoints.import_files(demo_files.endpoints_csv, demo_files.endpoints_jsonl, progress=False)
-    project.events.import_files(demo_files.events_jsonl_gz, progress=False)
+    project.events.import_files(*demo_files.event_files, progress=False)
     return path
 
 

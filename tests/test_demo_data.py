@@ -78,9 +78,12 @@ def json_rows(demo: DemoFiles) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def events(demo: DemoFiles) -> list[dict]:
-    assert demo.events_jsonl_gz is not None
-    with gzip.open(demo.events_jsonl_gz, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
+    assert demo.event_files
+    out = []
+    for path in demo.event_files:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            out += [json.loads(line) for line in f]
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +98,7 @@ def unique_events(events: list[dict]) -> list[dict]:
 
 
 def _files(files: DemoFiles) -> list[Path]:
-    return [files.endpoints_csv, files.endpoints_jsonl, files.users_csv, files.events_jsonl_gz]
+    return [files.endpoints_csv, files.endpoints_jsonl, files.users_csv, *files.event_files]
 
 
 # --- determinism -------------------------------------------------------------------------------------------
@@ -110,8 +113,10 @@ def test_same_arguments_give_byte_identical_files(demo: DemoFiles, tmp_path: Pat
 
 def test_different_seeds_give_different_files(demo: DemoFiles, tmp_path: Path) -> None:
     other = generate_demo_files(tmp_path, endpoints=N_ENDPOINTS, seed=1)
-    for first, second in zip(_files(demo), _files(other), strict=True):
+    for first, second in zip(_files(demo)[:3], _files(other)[:3], strict=True):
         assert first.read_bytes() != second.read_bytes(), first.name
+    events = b"".join(gzip.decompress(p.read_bytes()) for p in demo.event_files)
+    assert events != b"".join(gzip.decompress(p.read_bytes()) for p in other.event_files)
 
 
 def test_committed_sample_matches_the_generator(tmp_path: Path) -> None:
@@ -119,8 +124,9 @@ def test_committed_sample_matches_the_generator(tmp_path: Path) -> None:
     for name in ("endpoints.csv", "endpoints.jsonl", "users.csv"):
         assert (SAMPLE_DIR / name).read_bytes() == (tmp_path / name).read_bytes(), name
     # Compare decompressed bytes: another zlib build may compress the same lines differently.
-    assert gzip.decompress((SAMPLE_DIR / "events.jsonl.gz").read_bytes()) == gzip.decompress(
-        fresh.events_jsonl_gz.read_bytes()
+    # (the sample keeps the stream in one file; the generator writes it in hourly files, in arrival order)
+    assert gzip.decompress((SAMPLE_DIR / "events.jsonl.gz").read_bytes()) == b"".join(
+        gzip.decompress(p.read_bytes()) for p in fresh.event_files
     )
 
 
@@ -134,8 +140,8 @@ def test_generate_endpoints_returns_the_written_rows(
 
 def test_without_events_no_event_file_is_written(tmp_path: Path) -> None:
     files = generate_demo_files(tmp_path, endpoints=50, seed=0, events=False)
-    assert files.events_jsonl_gz is None
-    assert not (tmp_path / "events.jsonl.gz").exists()
+    assert files.event_files == ()
+    assert not (tmp_path / "events").exists()
     assert "events" not in files.counts
 
 
@@ -419,3 +425,20 @@ def test_custom_events_sample_is_plain_csv_with_iso_timestamps() -> None:
     for ts in frame["event_timestamp"]:
         datetime.fromisoformat(ts.replace("Z", "+00:00"))
     assert frame["attributes.review_title"].drop_nulls().str.contains(",").any()
+
+
+def test_events_are_written_as_firehose_did_one_gzip_file_per_hour_of_arrival(demo: DemoFiles) -> None:
+    hours = set()
+    for path in demo.event_files:
+        year, month, day, hour = path.parts[-5:-1]
+        assert path.name.startswith(f"workbench-demo-stream-1-{year}-{month}-{day}-{hour}-00-00-")
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            arrivals = {json.loads(line)["arrival_timestamp"] // 3_600_000 for line in f}
+        assert len(arrivals) == 1  # every record of the file arrived in its hour
+        (arrival_hour,) = arrivals
+        assert datetime.fromtimestamp(arrival_hour * 3600, UTC).strftime("%Y/%m/%d/%H") == "/".join(
+            (year, month, day, hour)
+        )
+        hours.add(arrival_hour)
+    assert len(hours) == len(demo.event_files) > 24  # one file per hour, over many hours
+    assert demo.counts["event_files"] == len(demo.event_files)

@@ -1,8 +1,8 @@
 """Synthetic demo data, written as the files a Pinpoint customer would have.
 
 `generate_demo_files` writes an endpoint import (CSV with Pinpoint's dotted headers plus newline-delimited JSON
-in Pinpoint's nested shape), a user-ID-only import file, and a gzipped event stream in the record shape that
-Kinesis Firehose wrote to S3. Everything is drawn from `numpy.random.default_rng`, vectorised with numpy and
+in Pinpoint's nested shape), a user-ID-only import file, and the event stream in the record shape and the layout
+Kinesis Firehose wrote to S3 (one gzipped JSON-lines file per hour). Everything is drawn from `numpy.random.default_rng`, vectorised with numpy and
 Polars, and never reads the clock, so the same arguments give byte-identical files. The fixed data it draws
 from (cities, countries, names, devices, weights, curves) lives in `tables`.
 """
@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -135,7 +137,7 @@ class DemoFiles:
 
     endpoints_csv: Path
     endpoints_jsonl: Path
-    events_jsonl_gz: Path | None
+    event_files: tuple[Path, ...]
     users_csv: Path
     counts: dict = field(default_factory=dict)
 
@@ -152,9 +154,12 @@ def generate_demo_files(
     """Write a synthetic Pinpoint-style data set into `out_dir` and return where each file is.
 
     Files: `endpoints.csv` (about 92 % of the endpoints, Pinpoint's dotted headers), `endpoints.jsonl` (the
-    rest, Pinpoint's nested JSON), `users.csv` (a user-ID-only import file) and, when `events` is true,
-    `events.jsonl.gz` (about 10 event-stream records per endpoint over the `days` days ending on `end_date`,
-    UTC, sorted by arrival time, with a few re-delivered duplicates that share their `event_id`).
+    rest, Pinpoint's nested JSON), `users.csv` (a user-ID-only import file) and, when `events` is true, the
+    event stream as Pinpoint's Kinesis Data Firehose delivered it: one gzipped JSON-lines file per hour of arrival,
+    `events/YYYY/MM/DD/HH/workbench-demo-stream-1-YYYY-MM-DD-HH-00-00-<n>.gz` (about 10 records per endpoint
+    over the `days` days ending on `end_date`, UTC, sorted by arrival time, with a few re-delivered duplicates
+    that share their `event_id`). Hourly files also keep each file far below the import's 4 GiB cap at 1M
+    endpoints (10M events).
     The output depends only on the arguments: the same arguments give byte-identical files.
     """
     if endpoints < 1:
@@ -193,15 +198,15 @@ def generate_demo_files(
         "channels": {ch: per_channel[ch] for ch in CHANNELS if ch in per_channel},
     }
 
-    events_path = None
+    event_files: tuple[Path, ...] = ()
     if events:
-        events_path = out / "events.jsonl.gz"
         chunks, event_counts = _build_events(frame, np.random.default_rng(events_seq), days, end_date)
         report(f"built {event_counts['events']:,} events")
-        _write_gzipped_lines(chunks, events_path)
-        report("wrote events.jsonl.gz")
+        event_files = _write_hourly_files(chunks, out / "events")
+        report(f"wrote {len(event_files):,} hourly event files under events/")
         counts.update(event_counts)
-    return DemoFiles(csv_path, jsonl_path, events_path, users_path, counts)
+        counts["event_files"] = len(event_files)
+    return DemoFiles(csv_path, jsonl_path, event_files, users_path, counts)
 
 
 def generate_endpoints(
@@ -716,7 +721,15 @@ def _build_events(
     ev = pl.concat([*parts, funnel], how="vertical")
     ev = _add_delivery(ev, rng)
     tables = _encoding_tables(sessions, clients, rng)
-    chunks = (_encode_events(ev.slice(i, _ENCODE_CHUNK), tables) for i in range(0, ev.height, _ENCODE_CHUNK))
+    chunks = (
+        pl.DataFrame(
+            {
+                "hour": ev["arrival"].slice(i, _ENCODE_CHUNK) // _HOUR_MS,
+                "line": _encode_events(ev.slice(i, _ENCODE_CHUNK), tables),
+            }
+        )
+        for i in range(0, ev.height, _ENCODE_CHUNK)
+    )
     return chunks, _event_counts(ev, sessions.height, funnel_counts)
 
 
@@ -1143,16 +1156,39 @@ def _event_counts(ev: pl.DataFrame, n_sessions: int, n_purchases: int) -> dict:
     }
 
 
-def _write_gzipped_lines(chunks: Iterable[pl.Series], path: Path) -> None:
-    """Write lines to a gzip file with a fixed header (no name, mtime 0) so the bytes depend only on content."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with (
-        tmp.open("wb") as raw,
-        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0, filename="") as gz,
-    ):
-        for lines in chunks:
-            lines.to_frame().write_csv(gz, include_header=False, quote_style="never")
-    tmp.replace(path)
+def _write_hourly_files(chunks: Iterable[pl.DataFrame], root: Path) -> tuple[Path, ...]:
+    """Write JSON lines (with their arrival ``hour`` since the epoch, in order) to one gzip file per hour, as
+    Firehose names them; fixed gzip headers (no name, mtime 0) so the bytes depend only on content."""
+    if root.exists():
+        shutil.rmtree(root)
+    written: list[Path] = []
+    current: tuple[int, Any, Any] | None = None  # (hour, raw file, gzip stream)
+    try:
+        for chunk in chunks:
+            for (hour,), part in chunk.group_by("hour", maintain_order=True):
+                if current is None or current[0] != hour:
+                    if current is not None:
+                        current[2].close()
+                        current[1].close()
+                    at = datetime.fromtimestamp(int(hour) * 3600, UTC)
+                    folder = root / at.strftime("%Y/%m/%d/%H")
+                    folder.mkdir(parents=True, exist_ok=True)
+                    path = (
+                        folder / f"workbench-demo-stream-1-{at:%Y-%m-%d-%H-00-00}-{len(written) + 1:05d}.gz"
+                    )
+                    raw = path.open("wb")
+                    current = (
+                        int(hour),
+                        raw,
+                        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0, filename=""),
+                    )
+                    written.append(path)
+                part.select("line").write_csv(current[2], include_header=False, quote_style="never")
+    finally:
+        if current is not None:
+            current[2].close()
+            current[1].close()
+    return tuple(written)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -94,6 +94,7 @@ SELECT
     'application', json_object('cognito_identity_pool_id', application.cognito_identity_pool_id),
     'device', json_object('locale', json_object('language', device.locale.language))
   ))::VARCHAR, '{{}}') AS extra,
+  __path,
   -- validity, checked column-wise; any failure sends the whole file to the exact path
   (event_type IS NULL OR event_type = '' OR event_timestamp IS NULL OR client.client_id IS NULL
    OR cardinality(attributes) + cardinality(metrics) > {schema.MAX_EVENT_ATTRIBUTES_AND_METRICS}
@@ -102,17 +103,17 @@ SELECT
    OR list_bool_or(list_transform(map_values(metrics), lambda v: v IS NULL OR isnan(v) OR isinf(v)))
    OR event_timestamp < $earliest OR event_timestamp > $latest
   ) AS invalid
-FROM read_json(?, format = 'newline_delimited', columns = {COLUMNS})
+FROM read_json(?, format = 'newline_delimited', columns = {COLUMNS}, filename = '__path')
 """
 
 
-def _keys_are_known(con: duckdb.DuckDBPyConnection, path: str) -> bool:
+def _keys_are_known(con: duckdb.DuckDBPyConnection, paths: list[str]) -> bool:
     """True when every key of every record (top level and the standard objects) has a place to go."""
-    paths = list(KNOWN_KEYS)
+    known = list(KNOWN_KEYS)
     rows = con.execute(
         "SELECT DISTINCT p, unnest(k) FROM (SELECT unnest(?) AS p, unnest(json_keys(json, ?)) AS k "
         "FROM read_json_objects(?, format = 'newline_delimited'))",
-        [paths, paths, path],
+        [known, known, paths],
     ).fetchall()
     return all(key in KNOWN_KEYS[p] for p, key in rows)
 
@@ -125,24 +126,44 @@ def read_events_fast(
     Events outside ``window`` (default: 2000-01-01 to a day after ``now``) send the file to the exact path,
     which rejects them by line.
     """
-    if not data.lstrip().startswith(b"{"):
+    frame = read_many_events_fast([data], work_dir, now, window)
+    return None if frame is None else frame.drop("__source")
+
+
+def read_many_events_fast(
+    datas: list[bytes], work_dir: Path, now, window: TimeWindow | None = None
+) -> pl.DataFrame | None:
+    """:func:`read_events_fast` for several files in ONE DuckDB read: one frame of them all, file by file in
+    order, with ``__source`` (the index of each row's file in ``datas``); None when any of them needs the exact
+    path (the caller then reads them one by one).
+
+    Pays where an import is many small files, as Pinpoint's Firehose stream wrote them (one per hour): a read per
+    file cost about 40 ms of connection, key check and reader set-up, which made the demo's hourly event files
+    take minutes (benchmarks/bench_demo.py).
+    """
+    if not datas or not all(d.lstrip().startswith(b"{") for d in datas):
         return None
     window = window or default_window(now)
     bounds = [int(window.earliest.replace(tzinfo=UTC).timestamp() * 1000)]
     bounds.append(int(window.latest.replace(tzinfo=UTC).timestamp() * 1000))
-    # the copy DuckDB reads carries this process's tag, so a kill's leftover is removed by the next import
-    fd, name = tempfile.mkstemp(dir=work_dir, prefix=f".events-{owner_tag()}-", suffix=".jsonl.partial")
+    names: list[str] = []
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        # the copies DuckDB reads carry this process's tag, so a kill's leftovers are removed by the next import
+        for data in datas:
+            fd, name = tempfile.mkstemp(
+                dir=work_dir, prefix=f".events-{owner_tag()}-", suffix=".jsonl.partial"
+            )
+            names.append(name)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
         con = duckdb.connect()
         try:
             con.execute("SET enable_progress_bar = false")
-            if not _keys_are_known(con, name):
+            if not _keys_are_known(con, names):
                 return None
-            sql = SELECT.replace("$now", "CAST($now AS TIMESTAMP)").replace("?", "$path")
+            sql = SELECT.replace("$now", "CAST($now AS TIMESTAMP)").replace("?", "$paths")
             frame = con.sql(
-                sql, params={"now": now, "path": name, "earliest": bounds[0], "latest": bounds[1]}
+                sql, params={"now": now, "paths": names, "earliest": bounds[0], "latest": bounds[1]}
             ).pl()
         except (duckdb.Error, UnicodeError, ValueError, pl.exceptions.PolarsError):
             # a type the fast path does not read (ISO timestamps, numbers as text...), or text DuckDB hands
@@ -151,10 +172,17 @@ def read_events_fast(
         finally:
             con.close()
     finally:
-        os.unlink(name)
-    if frame.is_empty() or frame.get_column("invalid").any():
+        for name in names:
+            os.unlink(name)
+    if frame.get_column("invalid").any():
         return None
     frame = frame.drop("invalid").with_columns(
         pl.col(c).cast(POLARS_SCHEMA[c]) for c in POLARS_SCHEMA if c in frame.columns
     )
-    return frame.select(list(POLARS_SCHEMA))
+    index = pl.DataFrame({"__path": names, "__source": list(range(len(names)))})
+    frame = frame.join(index, on="__path", how="left", maintain_order="left")
+    if frame.get_column("__source").n_unique() != len(
+        names
+    ):  # a file without records: the exact path says so
+        return None
+    return frame.sort("__source", maintain_order=True).select([*POLARS_SCHEMA, "__source"])

@@ -33,3 +33,13 @@ def test_import_notebook_runs_on_the_demo_project(demo_project_copy, tmp_path):
     assert demo_project_copy.endpoints.count().endpoints > before
     assert demo_project_copy.query("SELECT count(*) FROM events").item() > events_before
     assert "no rows were rejected" in out.read_text() or "rejects" in out.read_text()
+    # tables show as formatted great_tables, not raw Polars frames (a dtype row, quoted strings)
+    import json
+
+    html = "".join(
+        "".join(o.get("data", {}).get("text/html", ""))
+        for c in json.loads(out.read_text())["cells"]
+        for o in c.get("outputs", [])
+    )
+    assert "shape: (" not in html and "<td>str</td>" not in html
+    assert html.count("gt_table") >= 4

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO_PROJECT ?= demo-project
 DEMO_ENDPOINTS ?= 100000
 
-.PHONY: demo test lint format lab bench lock clean venv browser fuzz
+.PHONY: demo test lint format lab bench lock clean venv browser fuzz mutate
 
 venv: $(STAMP)
 
@@ -47,6 +47,15 @@ test: $(STAMP) browser lint
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_import_fuzz.py tests/test_one_active_address.py \
 	  tests/test_fuzz_events_segments.py tests/test_events_atomic.py
+
+# Mutation testing (mutmut 3.3.1, a dev dependency) of the modules that hold the README's rules: settings in
+# setup.cfg [mutmut], results in docs/quality.md. Not part of `make test` (an hour or more on 2 cores). Narrow it
+# with MUTATE='workbench.ingest.export.*' (mutant names, fnmatch); MUTATE_MINUTES=20 stops it after that long.
+# mutants/ keeps the results between runs (`mutmut show NAME` prints one mutant's change); rm -rf it to restart.
+MUTATE ?=
+MUTATE_MINUTES ?= 0
+mutate: $(STAMP)
+	$(BIN)/python tests/mutmut_run.py --jobs 2 --max-minutes $(MUTATE_MINUTES) $(MUTATE)
 
 lab: $(STAMP)
 	WORKBENCH_PROJECT=$(abspath $(DEMO_PROJECT)) $(BIN)/jupyter lab --notebook-dir=notebooks

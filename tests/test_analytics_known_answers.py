@@ -67,11 +67,28 @@ def test_retention_rates(tp):
     assert col(a.week_n_retention(tp, 1, **R), "rate") == tiny.ref_retention(1, 7)
 
 
-def test_retention_is_null_until_the_follow_up_days_are_in_the_log(tp):
-    # the log ends on 10-20: day 10-15's seven-day follow-up (to 10-22) is not known yet
-    frame = a.retention_rate(tp, "2026-10-12", "2026-10-15")
-    assert col(frame, "rate") == [None, None, None, None]
-    assert col(frame, "active") == [0, 0, 0, 0]
+def test_retention_is_null_until_the_follow_up_days_are_in_the_log(tmp_path):
+    # The log ends on 10-20. With active endpoints on both days (a range without any would be null by division
+    # by zero whatever the rule): 10-13's follow-up (10-14..10-20) is in the log, 10-14's (to 10-21) is not.
+    project = tiny.build(tmp_path)
+    project.events.record(
+        [
+            {
+                "event_type": "_session.start",
+                "event_timestamp": ts,
+                "client": {"client_id": ep},
+                "event_id": eid,
+            }
+            for ep, ts, eid in [
+                ("e1", "2026-10-13T09:00:00Z", "x1"),
+                ("e2", "2026-10-14T09:00:00Z", "x2"),
+                ("e1", "2026-10-20T09:00:00Z", "x3"),
+            ]
+        ]
+    )
+    frame = a.retention_rate(project, "2026-10-13", "2026-10-14")
+    assert col(frame, "active") == [1, 1]
+    assert col(frame, "rate") == [1.0, None]
 
 
 def test_sticky_factor(tp):

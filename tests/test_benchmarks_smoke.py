@@ -6,6 +6,8 @@ breaking silently when the code they time changes shape.
 
 from __future__ import annotations
 
+import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,4 +50,37 @@ def test_benchmark_runs_at_a_tiny_size(script, tmp_path):
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    assert "ratio" in done.stdout or "target" in done.stdout, done.stdout[-2000:]
+    figures, ratios = printed_numbers(done.stdout)
+    assert figures, f"no figure (a number of seconds or messages per second) printed:\n{done.stdout[-2000:]}"
+    assert ratios, f"no ratio (a number followed by x) printed:\n{done.stdout[-2000:]}"
+    assert all(math.isfinite(f) and f >= 0 for f in figures), figures
+    assert all(math.isfinite(r) and r > 0 for r in ratios), ratios
+
+
+#: "1.234 s", "12,345 msgs/s": a measured figure; "ratio 1.23x", "0.85x": its ratio to the baseline
+_FIGURE = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?) (?:s|msgs/s)\b")
+_RATIO = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?|inf|nan)x\b")
+
+
+def printed_numbers(text: str) -> tuple[list[float], list[float]]:
+    """The figures and the ratios a benchmark printed, as numbers (a ratio "infx" or "nanx" reads as such)."""
+    figures = [float(m.replace(",", "")) for m in _FIGURE.findall(text)]
+    ratios = [float(m.replace(",", "")) for m in _RATIO.findall(text)]
+    return figures, ratios
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("count: 0.120 s; SELECT count(*): 0.100 s; ratio 1.20x  (target <= 2.0x: met)", True),
+        ("  smtp adapter + ledger + events: 1.50 s = 1,200 msgs/s\nratio 0.85x the bare loop's", True),
+        ("count: 0.120 s; SELECT count(*): 0.000 s; ratio infx", False),
+        ("count: 0.120 s; ratio nanx", False),
+        ("done; ratio x", False),
+        ("target met", False),
+    ],
+)
+def test_the_output_check_itself(text, ok):
+    figures, ratios = printed_numbers(text)
+    good = bool(figures) and bool(ratios) and all(math.isfinite(r) and r > 0 for r in ratios)
+    assert good == ok

@@ -251,21 +251,30 @@ def write_endpoints(
             pl.lit(None, dtype=pl.Int64).alias("__row"),
             pl.lit(False).alias("__exists"),
         )
-    incomplete = ~pl.col("__exists") & (
+    no_channel = ~pl.col("__exists") & (
         pl.col("ChannelType").is_null() if "ChannelType" in frame.columns else pl.lit(True)
-    ) | ~pl.col("__exists") & (pl.col("Address").is_null() if "Address" in frame.columns else pl.lit(True))
+    )
+    no_address = ~pl.col("__exists") & (
+        pl.col("Address").is_null() if "Address" in frame.columns else pl.lit(True)
+    )
     # masks first, then filter only when a row goes: filtering copies every column of a million-row frame
-    incomplete_mask = frame.select(incomplete.fill_null(False)).to_series()
+    masks = frame.select(no_channel.fill_null(False).alias("c"), no_address.fill_null(False).alias("a"))
+    channel_mask = masks.get_column("c") & ~masks.get_column("a")
+    incomplete_mask = masks.get_column("c") | masks.get_column("a")
     if incomplete_mask.any():
-        rejects.append(
-            rejects_of(
-                frame.select("__file", "__line", "Id").filter(incomplete_mask),
-                "Address",
-                reason_text(
-                    "no endpoint with Id '{}' exists, and a new endpoint needs Address and ChannelType", "Id"
-                ),
-            )
-        )
+        # the reject names the missing field: ChannelType when only it is missing, else Address
+        for field, mask in (("ChannelType", channel_mask), ("Address", incomplete_mask & ~channel_mask)):
+            if mask.any():
+                rejects.append(
+                    rejects_of(
+                        frame.select("__file", "__line", "Id").filter(mask),
+                        field,
+                        reason_text(
+                            "no endpoint with Id '{}' exists, and a new endpoint needs Address and ChannelType",
+                            "Id",
+                        ),
+                    )
+                )
         frame = frame.filter(~incomplete_mask)
 
     # at most 15 endpoints per user: endpoints the user already holds rank first, then file order

@@ -81,6 +81,8 @@ class Scope:
     """A resolved view scope: an inclusive date range and an endpoint filter (SQL over ``endpoints``, or None).
 
     ``data_start`` / ``data_end`` are the first and last days present in the event log (None when it is empty).
+    ``platform``, ``channel`` and ``where`` are the quick filters as given (they are also in ``endpoint_filter``),
+    so a page can name every filter in force.
     """
 
     start: date
@@ -89,6 +91,17 @@ class Scope:
     segment: str | None = None
     data_start: date | None = None
     data_end: date | None = None
+    platform: str | None = None
+    channel: str | None = None
+    where: str | None = None
+
+    def filters_in_words(self) -> list[str]:
+        """Every audience filter in force, in words: ``["segment vip", "platform iOS", "channel EMAIL"]``."""
+        words = [f"segment {self.segment}"] if self.segment else []
+        words += [f"platform {self.platform}"] if self.platform else []
+        words += [f"channel {self.channel.upper()}"] if self.channel else []
+        words += [f"endpoints where {self.where}"] if self.where else []
+        return words
 
     @property
     def days(self) -> int:
@@ -218,6 +231,9 @@ def resolve_scope(
         segment=name,
         data_start=first,
         data_end=last,
+        platform=platform or None,
+        channel=channel or None,
+        where=where or None,
     )
 
 

@@ -44,6 +44,7 @@ class Kpi:
     unit: str = "count"  # count | rate | ratio | currency
     family: str = "usage"
     accepts: tuple[str, ...] = ()  # extra keywords it takes, e.g. ("campaign", "journey", "event_type")
+    total_is: str = "over the range"  # what ``total`` is, in words, for tables that show it beside a tile
 
 
 @dataclass
@@ -194,6 +195,7 @@ def _builtin_kpis() -> list[Kpi]:
                 f"{word.capitalize()} with a _session.start that day (total: distinct over the range)",
                 _rows(u.daily_active, "active", who=who),
                 _distinct_active(who),
+                total_is="distinct over the range",
             )
         )
         kpis.append(
@@ -202,6 +204,7 @@ def _builtin_kpis() -> list[Kpi]:
                 f"{word.capitalize()} with a _session.start in the 30 days ending that day (total: the last day)",
                 _rows(u.monthly_active, "active", who=who),
                 _last,
+                total_is="on the last day",
             )
         )
         kpis.append(
@@ -210,9 +213,18 @@ def _builtin_kpis() -> list[Kpi]:
                 f"{word.capitalize()} whose first ever _session.start is that day",
                 _rows(u.new_active, "new", who=who),
                 _sum,
+                total_is="sum of the days",
             )
         )
-    kpis.append(Kpi("sessions", "Sessions (_session.start events)", _rows(u.sessions, "sessions"), _sum))
+    kpis.append(
+        Kpi(
+            "sessions",
+            "Sessions (_session.start events)",
+            _rows(u.sessions, "sessions"),
+            _sum,
+            total_is="sum of the days",
+        )
+    )
     for who in ("endpoint", "user"):
         kpis.append(
             Kpi(
@@ -221,6 +233,7 @@ def _builtin_kpis() -> list[Kpi]:
                 _rows(u.sessions, f"sessions_per_{who}"),
                 _summary_ratio("sessions", f"active_{who}s"),
                 unit="ratio",
+                total_is=f"sessions / distinct active {who}s",
             )
         )
     kpis.append(
@@ -231,6 +244,7 @@ def _builtin_kpis() -> list[Kpi]:
             _ratio_of_sums(u.retention_rate, "retained", "active", first_day=1, last_day=7),
             unit="rate",
             family="retention",
+            total_is="over the days whose follow-up is known",
         )
     )
     for n in (1, 3, 5, 7):
@@ -242,6 +256,7 @@ def _builtin_kpis() -> list[Kpi]:
                 _ratio_of_sums(u.retention_rate, "retained", "active", first_day=n, last_day=n),
                 unit="rate",
                 family="retention",
+                total_is="over the days whose follow-up is known",
             )
         )
     for n in (1, 2, 3):
@@ -254,6 +269,7 @@ def _builtin_kpis() -> list[Kpi]:
                 _ratio_of_sums(u.retention_rate, "retained", "active", first_day=lo, last_day=hi),
                 unit="rate",
                 family="retention",
+                total_is="over the days whose follow-up is known",
             )
         )
     kpis.append(
@@ -263,6 +279,7 @@ def _builtin_kpis() -> list[Kpi]:
             _sticky,
             _mean,
             unit="ratio",
+            total_is="mean of the days",
         )
     )
     for name, column, text in (
@@ -271,8 +288,22 @@ def _builtin_kpis() -> list[Kpi]:
         ("authentication-failures", "auth_failures", "_userauth.auth_fail events"),
     ):
         kpis.append(
-            Kpi(name, text.capitalize(), _rows(u.authentication, column), _sum, family="authentication")
+            Kpi(
+                name,
+                text.capitalize(),
+                _rows(u.authentication, column),
+                _sum,
+                family="authentication",
+                total_is="sum of the days",
+            )
         )
+    rev_totals = {
+        "revenue": "sum of the days",
+        "purchases": "sum of the days",
+        "units-sold": "sum of the days",
+        "paying-users": "distinct over the range",
+        "paying-endpoints": "distinct over the range",
+    }
     rev: list[tuple[str, str, str, TotalFn, str]] = [
         ("revenue", "revenue", "Sum of _item_price x _quantity of purchases", _sum, "currency"),
         ("purchases", "purchases", "_monetization.purchase events", _sum, "count"),
@@ -321,7 +352,17 @@ def _builtin_kpis() -> list[Kpi]:
         ),
     ]
     for name, column, text, total, unit in rev:
-        kpis.append(Kpi(name, text, _rows(r.revenue, column), total, unit=unit, family="revenue"))
+        kpis.append(
+            Kpi(
+                name,
+                text,
+                _rows(r.revenue, column),
+                total,
+                unit=unit,
+                family="revenue",
+                total_is=rev_totals.get(name, "over the range"),
+            )
+        )
     kpis.append(
         Kpi(
             "events",
@@ -329,6 +370,7 @@ def _builtin_kpis() -> list[Kpi]:
             _events_rows("events"),
             _sum,
             family="events",
+            total_is="sum of the days",
             accepts=("event_type",),
         )
     )
@@ -339,6 +381,7 @@ def _builtin_kpis() -> list[Kpi]:
             _events_rows("endpoints"),
             _event_total("endpoints"),
             family="events",
+            total_is="distinct over the range",
             accepts=("event_type",),
         )
     )

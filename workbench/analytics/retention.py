@@ -5,7 +5,13 @@ they *first* appear in the whole event log (``cohort="first_seen"``: any event) 
 ``start_event`` (``cohort="first_event"``); only cohorts that start inside the date range are shown. Period
 k counts the cohort members who perform ``return_event`` (default: any event) in the k-th period after the
 cohort's period; period 0 is the cohort period itself (by definition 100% when returning on any event).
-Periods that are not over by the last day of data are ``null`` rather than a falsely low rate.
+Period 0 is always shown, even while the cohort's period is still running (its members are known as soon as they
+appear); a later period that is not over by the last day of data is ``null`` rather than a falsely low rate, so
+the newest cohort shows period 0 and blanks after it.
+
+This is *cohort* retention ("week 1" = the calendar week after the cohort's first week). The day-based KPIs
+``day-N-retention-rate`` / ``week-N-retention-rate`` (usage.py: active on a day D and again N days, or 7(N-1)+1
+to 7N days, later) are another definition under other names.
 """
 
 from __future__ import annotations
@@ -83,7 +89,7 @@ def retention_cohorts(
         )
         SELECT CAST(z.cohort AS DATE) AS cohort, z.cohort_size, CAST(st.k AS INTEGER) AS period,
                coalesce(h.retained, 0) AS retained,
-               CASE WHEN z.cohort + to_{unit}s(CAST(st.k + 1 AS INTEGER)) - INTERVAL 1 DAY <= {sql_date(last)}
+               CASE WHEN st.k = 0 OR z.cohort + to_{unit}s(CAST(st.k + 1 AS INTEGER)) - INTERVAL 1 DAY <= {sql_date(last)}
                     THEN coalesce(h.retained, 0) / z.cohort_size END AS rate
         FROM sizes z CROSS JOIN steps st
         LEFT JOIN hits h ON h.cohort = z.cohort AND h.k = st.k

@@ -2,6 +2,9 @@
 
 The controls ask the dashboard itself to rebuild (``board.rebuild(...)``, same builder and options), so this
 module needs nothing from the dashboard modules: ``Dashboard.show()`` calls in here.
+
+Where widgets cannot run (a notebook exported to HTML, a viewer without a kernel), the controls show the
+dashboard as it was drawn first, with a line saying the controls need Jupyter, instead of a widget's text.
 """
 
 from __future__ import annotations
@@ -46,10 +49,34 @@ def _choices(project: Store) -> dict[str, list[str]]:
     }
 
 
+STATIC_NOTE = (
+    "<p style='color:#6b7280;font-size:12px'>In Jupyter, this dashboard has controls above it (dates, segment, "
+    "platform, channel) that re-query and redraw it.</p>"
+)
+
+
+def _static_html(board: Redrawable) -> str:
+    """The dashboard's own HTML display (whatever it shows in a notebook), for where widgets cannot run."""
+    from IPython.core.formatters import format_display_data
+
+    data, _ = format_display_data(board, include=["text/html"])
+    return data.get("text/html", "")
+
+
 def dashboard_controls(board: Redrawable):
-    """A VBox: a row of controls over an output area showing the dashboard; returns the widget."""
+    """A VBox: a row of controls over an output area showing the dashboard; returns the widget.
+
+    Its display also carries the dashboard's HTML, which a notebook exported to HTML shows in its place.
+    """
     import ipywidgets as w
-    from IPython.display import HTML, display
+    from IPython.display import display
+
+    class DashboardControls(w.VBox):
+        def _repr_mimebundle_(self, **kwargs):
+            bundle = super()._repr_mimebundle_(**kwargs)
+            if isinstance(bundle, dict) and "text/html" not in bundle:
+                bundle["text/html"] = STATIC_NOTE + _static_html(board)
+            return bundle
 
     choices = _choices(board.project)
     start = w.DatePicker(description="From", value=board.scope.start)
@@ -69,7 +96,7 @@ def dashboard_controls(board: Redrawable):
     def draw(current: Redrawable) -> None:
         out.clear_output(wait=True)
         with out:
-            display(HTML(current._repr_html_()))
+            display(current)  # the dashboard's own display: its charts render as they do anywhere else
 
     def redraw(_change=None) -> None:
         status.value = "<i>querying…</i>"
@@ -90,4 +117,4 @@ def dashboard_controls(board: Redrawable):
     for control in (start, end, segment, platform, channel):
         control.observe(redraw, names="value")
     draw(board)
-    return w.VBox([w.HBox([start, end]), w.HBox([segment, platform, channel, status]), out])
+    return DashboardControls([w.HBox([start, end]), w.HBox([segment, platform, channel, status]), out])

@@ -11,6 +11,7 @@ says "no data in this range" rather than 0.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -86,11 +87,23 @@ def _new(project: Store, scope: Scope, name: str, title: str, description: str) 
             if scope.data_start
             else "The event log is empty: import events first (workbench events import FILE)."
         )
-        who = f" for segment {scope.segment}" if scope.segment else ""
-        board.empty = (
-            f"No events between {scope.start} and {scope.end}{who}, so there is nothing to chart. {held}"
-        )
+        board.empty = empty_page_text(scope, held)
     return board, figures
+
+
+def empty_page_text(scope: Scope, held: str = "") -> str:
+    """What an empty page says: the dates and every filter in force (segment, platform, channel, where)."""
+    filters = scope.filters_in_words()
+    if not filters:
+        who = ""
+    elif len(filters) == 1:
+        who = f" for {filters[0]}"
+    else:
+        who = f" for {', '.join(filters[:-1])} and {filters[-1]}"
+    hint = " Widen the dates or clear a filter to see data." if filters else ""
+    return (
+        f"No events between {scope.start} and {scope.end}{who}, so there is nothing to chart.{hint} {held}"
+    ).strip()
 
 
 def _chart(board: Dashboard, title: str, chart) -> None:
@@ -386,7 +399,9 @@ def events(project: Store, scope: Scope, event_type: str | None = None) -> Dashb
         f.tile("Event types", types.height),
         f.tile(
             "Events per session",
-            _ratio(total["events"].sum(), total["sessions"].sum()),
+            # the KPI's own range figure (events / distinct sessions), not a ratio of daily sums: a session
+            # that crosses midnight would count twice
+            a.KPIS["events-per-session"].total(project, scope, total, event_type=event_type),
             "number",
             kpi="events-per-session",
         ),
@@ -533,17 +548,25 @@ def retention(
     if board.empty:
         return board
     cohorts = a.retention_cohorts(project, scope, period=period, return_event=return_event, periods=6)
+    # Two definitions, two names: the day-based KPIs (active on a day D, again N days later) are named by their
+    # days; "week 1" is the cohort table's and heat map's: the calendar period after the cohort's first one.
     rates = {}
-    for name, (lo, hi) in {"day 1": (1, 1), "day 7": (7, 7), "week 1": (1, 7), "week 2": (8, 14)}.items():
+    for label, kpi, (lo, hi) in (
+        ("Day 1 retention", "day-1-retention-rate", (1, 1)),
+        ("Day 7 retention", "day-7-retention-rate", (7, 7)),
+        ("7-day retention rate", "seven-day-retention-rate", (1, 7)),
+        ("Days 8-14 retention", "week-2-retention-rate", (8, 14)),
+    ):
         frame = a.retention_rate(project, scope, first_day=lo, last_day=hi).filter(
             pl.col("rate").is_not_null()
         )
-        rates[name] = _ratio(frame["retained"].sum(), frame["active"].sum())
-    board.tiles = [
-        f.tile(f"{k.capitalize()} retention", v, "rate", kpi=f"{k.replace(' ', '-')}-retention-rate")
-        for k, v in rates.items()
-    ]
-    board.tiles.append(f.tile("Cohorts", cohorts.get_column("cohort").n_unique()))
+        rates[label] = (kpi, _ratio(frame["retained"].sum(), frame["active"].sum()))
+    board.tiles = [f.tile(label, v, "rate", kpi=kpi) for label, (kpi, v) in rates.items()]
+    board.tiles.append(
+        f.tile(f"{period.capitalize()} 1 retention (cohorts)", cohort_period_rate(cohorts, 1), "rate")
+    )
+    # the rows the heat map draws: a cohort shows as soon as its period 0 is known
+    board.tiles.append(f.tile("Cohorts", cohorts.filter(pl.col("rate").is_not_null())["cohort"].n_unique()))
     daily = (
         a.retention_rate(project, scope, first_day=1, last_day=1)
         .select("date", pl.col("rate").alias("day_1"))
@@ -568,7 +591,98 @@ def retention(
         wide = wide.rename({c: f"{period.capitalize()} {c}" for c in wide.columns[2:]})
         formats = {"cohort_size": "count", **{c: "rate" for c in wide.columns[2:]}}
         board.tables.append(TableItem("Cohort table (share retained per period)", wide, formats))
+    board.notes.append(
+        f"{period.capitalize()} N (heat map, cohort table, the cohorts tile): of the endpoints first seen in a "
+        f"{period}, the share active again in the {period} N {period}s later; blank until that {period} is over. "
+        "Day-N retention: of the endpoints active on a day, the share active again N days later; 7-day: on "
+        "any of the next 7 days."
+    )
     return board
+
+
+def cohort_period_rate(cohorts: pl.DataFrame, period: int) -> float | None:
+    """The share of cohort members retained in ``period``, over the cohorts whose ``period`` is known (the
+    heat map's column, weighted by cohort size); None when no cohort has reached it yet."""
+    known = cohorts.filter((pl.col("period") == period) & pl.col("rate").is_not_null())
+    return _ratio(known["retained"].sum(), known["cohort_size"].sum())
+
+
+#: KPIs whose tiles show the mean of the days rather than the KPI's ``total`` (which, for daily actives, is the
+#: distinct count over the range: the monthly figure for a 30-day range, not a daily one).
+MEAN_OF_THE_DAYS = frozenset({"daily-active-endpoints", "daily-active-users"})
+
+
+def tile_figure(result: a.KpiResult) -> tuple[Any, str]:
+    """The figure a dashboard tile shows for a KPI, and what it is in words: the mean per day for daily
+    actives, the KPI's ``total`` otherwise."""
+    if result.kpi in MEAN_OF_THE_DAYS:
+        values = result.rows.get_column("value").drop_nulls()
+        return (float(values.mean()) if values.len() else None), "mean per day"
+    return result.total, a.KPIS[result.kpi].total_is
+
+
+def kpi_table(
+    project: Store, names: list[str], start=None, end=None, segment=None, **filters: Any
+) -> pl.DataFrame:
+    """One row per KPI: ``kpi``, ``value`` (the figure its dashboard tile shows), ``figure`` (what that value is:
+    "sum of the days", "mean per day", "distinct over the range", ...), ``unit`` and ``description``.
+
+    Every row comes from ``kpi()``: a table and the tile beside it never disagree under one name.
+    """
+    rows = []
+    for name in names:
+        value, figure = tile_figure(a.kpi(project, name, start, end, segment, **filters))
+        spec = a.KPIS[name]
+        rows.append(
+            {
+                "kpi": name,
+                "value": value,
+                "figure": figure,
+                "unit": spec.unit,
+                "description": re.sub(
+                    r"\s*\(total: [^)]*\)", "", spec.description
+                ),  # the Which figure column says it
+            }
+        )
+    schema = {
+        "kpi": pl.String,
+        "value": pl.Float64,
+        "figure": pl.String,
+        "unit": pl.String,
+        "description": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def format_kpi_table(frame: pl.DataFrame, *, currency: str = DEFAULT_CURRENCY):
+    """:func:`kpi_table` as a great_tables table, every row shown: each value formatted by its KPI's unit (counts
+    as whole numbers, rates as percentages, money in ``currency``), beside what the figure is."""
+    from .tables import format_table
+
+    shown = frame.select(
+        "kpi",
+        pl.Series(
+            "value",
+            [
+                # a mean of counts keeps its decimals, as on its tile ("80.63", not "81")
+                format_value(v, "number" if figure == "mean per day" else unit, currency=currency)
+                for v, unit, figure in zip(frame["value"], frame["unit"], frame["figure"], strict=True)
+            ],
+            dtype=pl.String,
+        ),
+        "figure",
+        "description",
+    )
+    return format_table(
+        shown,
+        labels={
+            "kpi": "KPI (workbench kpi NAME)",
+            "value": "Figure",
+            "figure": "Which figure",
+            "description": "What it counts",
+        },
+        max_rows=max(shown.height, 1),
+    ).cols_align("right", "c1")
 
 
 def _ratio(num, den) -> float | None:

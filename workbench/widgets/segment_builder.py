@@ -2,14 +2,21 @@
 
 Fields come from the project's own data (custom attributes, user attributes and metrics found in the catalog,
 plus Pinpoint's demographic and location dimensions, app-session recency and event types from the log), with
-value suggestions from each field's most frequent values. Every change re-counts after a short pause
-(``debounce`` seconds); the count is one DuckDB query over the catalog, so it stays quick on a million endpoints.
+value suggestions from each field's most frequent values. Every change re-counts once typing pauses for
+``debounce`` seconds (0.4 by default: a half-typed value such as "iO" is never counted, and a count that
+finishes after a newer change is dropped, so the count shown is always the one for the last value typed); the
+count is one DuckDB query over the catalog, so it stays quick on a million endpoints.
+
+The sample of members fits the notebook's width: long values (push tokens, e-mail addresses) are shortened
+with an ellipsis and show whole on hover. The Name box and the Save button sit above the sample, so they stay
+in view.
 
 Drive it from Python (as the tests do)::
 
-    builder = SegmentBuilder(project, debounce=0)
+    builder = SegmentBuilder(project)
     row = builder.add_condition("Attributes.plan", "INCLUSIVE", "pro, team")
     builder.combine.value = "ANY"
+    builder.wait()            # the count for the last change (debounce=0 counts on every change instead)
     builder.counts            # SegmentCount(endpoints=..., users=...); users estimated above 200k endpoints
     builder.save("pro-plans")
 """
@@ -64,6 +71,13 @@ METRIC_OPERATORS = {
 }
 RECENCY_OPERATORS = {"active in the last": "ACTIVE", "not active in the last": "INACTIVE"}
 EXACT_USERS_UP_TO = 200_000  # endpoints; above this the live user count is an estimate
+#: Seconds of quiet after a keystroke before the builder counts (long enough for a typing pause, short enough to
+#: feel live).
+DEFAULT_DEBOUNCE = 0.4
+#: Characters of a sample value shown before it is shortened with "…" (the whole value shows on hover).
+SAMPLE_CHARS = 32
+#: What the builder says when Save is pressed without a name.
+NAME_NEEDED = "Type a name for the segment in the Name box, then press Save."
 EVENT_OPERATORS = {"at least": "AT_LEAST", "at most": "AT_MOST", "exactly": "EXACTLY"}
 
 
@@ -159,7 +173,7 @@ class SegmentBuilder(w.VBox):
         project: Store,
         *,
         now: datetime | str | None = None,
-        debounce: float = 0.3,
+        debounce: float = DEFAULT_DEBOUNCE,
         sample_size: int = 10,
         sample_columns: tuple[str, ...] = ("Id", "ChannelType", "Address", "User.UserId"),
         exact_users: bool | None = None,
@@ -181,6 +195,8 @@ class SegmentBuilder(w.VBox):
         self._suggestions: dict[str, list[str]] = {}
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
+        self._counting = threading.Lock()  # one count at a time
+        self._change = 0  # bumped by every edit: a count started before the latest edit is not shown
         self._ready = False
         self.counts: SegmentCount | None = None
         self.sample = None
@@ -193,7 +209,7 @@ class SegmentBuilder(w.VBox):
         self.count_label = w.HTML()
         self.status = w.HTML()
         self.sample_view = w.HTML()
-        self.name = w.Text(placeholder="segment name", description="Name")
+        self.name = w.Text(placeholder="a name for the segment", description="Name")
         self.save_button = w.Button(description="save segment", button_style="primary")
         self.combine.observe(lambda _: self.changed(), names="value")
         self.add_button.on_click(lambda _: self.add_condition())
@@ -205,9 +221,11 @@ class SegmentBuilder(w.VBox):
                 self.add_button,
                 self.count_label,
                 self.status,
-                self.sample_view,
+                # above the sample, so a tall sample never pushes it out of view
                 w.HBox([self.name, self.save_button]),
-            ]
+                self.sample_view,
+            ],
+            layout=w.Layout(max_width="100%", overflow="hidden"),
         )
         self._ready = True
         self.refresh()
@@ -293,53 +311,104 @@ class SegmentBuilder(w.VBox):
     # --- live count ---------------------------------------------------------------------------------------------
 
     def changed(self) -> None:
-        """Called on every edit: re-count now (debounce 0) or after a pause, dropping superseded requests."""
+        """Called on every edit: re-count now (debounce 0) or once edits pause, dropping superseded requests."""
         if not self._ready:
             return
-        if self.debounce <= 0:
-            self.refresh()
-            return
         with self._lock:
+            self._change += 1
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer = threading.Timer(self.debounce, self.refresh)
-            self._timer.daemon = True
-            self._timer.start()
+                self._timer = None
+            if self.debounce > 0:
+                self._timer = threading.Timer(self.debounce, self._refresh_after_pause)
+                self._timer.daemon = True
+                self._timer.start()
+        if self.debounce <= 0:
+            self.refresh()
+        else:
+            self.count_label.value = _counting(self.count_label.value)
+
+    def _refresh_after_pause(self) -> None:
+        with self._lock:
+            self._timer = None
+        self.refresh()
+
+    def wait(self, timeout: float = 30.0) -> SegmentCount | None:
+        """Count a pending change now (no need to wait for the pause) and return the count for the last edit."""
+        with self._lock:
+            pending = self._timer is not None
+            if pending:
+                self._timer.cancel()
+                self._timer = None
+        if pending:
+            self.refresh()
+        # a count started by a timer that had already fired finishes on its thread: wait for it
+        if self._counting.acquire(timeout=timeout):
+            self._counting.release()
+        return self.counts
 
     def refresh(self) -> SegmentCount | None:
-        """Count the current condition and show a sample of members."""
-        try:
-            segment = Segment(self.project, self.condition(), now=self.now)
-            select_sample = ", ".join(f"endpoints.{schema.quote(c)}" for c in self.sample_columns)
-            users_sql = "count(DISTINCT" if self.exact_users else "approx_count_distinct("
-            with self.project.reading() as con:  # the checks and both queries on one connection
-                n, users = con.execute(
-                    segment.sql(f'count(*), {users_sql} endpoints."User.UserId")')
-                ).fetchall()[0]
-                sample = con.sql(segment.sql(select_sample) + f" LIMIT {int(self.sample_size)}").pl()
-        except (WorkbenchError, ValueError) as err:
-            self.error = str(err)
-            self.status.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
-            return None
-        self.error = None
-        incomplete = sum(1 for row in self.rows if not (row.values.value or "").strip())
-        self.status.value = (
-            f"<small>{incomplete} incomplete condition(s) left out</small>" if incomplete else ""
-        )
-        self.counts = SegmentCount(int(n), int(users))
-        self.sample = sample
-        about = "" if self.exact_users else "about "
-        self.count_label.value = (
-            f"<b>{self.counts.endpoints:,}</b> endpoints, {about}<b>{self.counts.users:,}</b> users"
-        )
-        self.sample_view.value = _table(sample)
-        return self.counts
+        """Count the current condition and show a sample of members.
+
+        A count that finishes after a newer edit is dropped (the newer edit counts next), so the figure shown
+        always belongs to the last value typed.
+        """
+        with self._counting:
+            change = self._change
+            try:
+                segment = Segment(self.project, self.condition(), now=self.now)
+                select_sample = ", ".join(f"endpoints.{schema.quote(c)}" for c in self.sample_columns)
+                users_sql = "count(DISTINCT" if self.exact_users else "approx_count_distinct("
+                with self.project.reading() as con:  # the checks and both queries on one connection
+                    n, users = con.execute(
+                        segment.sql(f'count(*), {users_sql} endpoints."User.UserId")')
+                    ).fetchall()[0]
+                    sample = con.sql(segment.sql(select_sample) + f" LIMIT {int(self.sample_size)}").pl()
+            except (WorkbenchError, ValueError) as err:
+                if change != self._change:
+                    return None
+                self.error = str(err)
+                self.status.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
+                self.count_label.value = _settled(self.count_label.value)
+                return None
+            if change != self._change:  # edited while counting: this count is for an older value
+                return None
+            self.error = None
+            incomplete = sum(1 for row in self.rows if not (row.values.value or "").strip())
+            self.status.value = (
+                f"<small>{incomplete} incomplete condition(s) left out</small>" if incomplete else ""
+            )
+            self.counts = SegmentCount(int(n), int(users))
+            self.sample = sample
+            about = "" if self.exact_users else "about "
+            self.count_label.value = (
+                f"<b>{self.counts.endpoints:,}</b> endpoints, {about}<b>{self.counts.users:,}</b> users"
+            )
+            self.sample_view.value = sample_table(sample)
+            return self.counts
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The widget, plus its count and sample as HTML for where widgets cannot run (a notebook exported to
+        HTML), instead of a widget's text."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict) and "text/html" not in bundle:
+            conditions = "".join(
+                f"<li>{html.escape(r.field.value)} {html.escape(r.operator.value)} {html.escape(r.values.value)}</li>"
+                for r in self.rows
+            )
+            bundle["text/html"] = (
+                f"<div><b>SegmentBuilder</b> (match {self.combine.value}; point and click in Jupyter)"
+                f"<ul>{conditions}</ul>{self.count_label.value}{self.sample_view.value}</div>"
+            )
+        return bundle
 
     # --- saving -------------------------------------------------------------------------------------------------
 
     def save(self, name: str | None = None) -> Segment:
         """Save the current condition as a named dynamic segment (a new version when the name exists)."""
-        name = name or self.name.value.strip()
+        name = (name or self.name.value).strip()
+        if not name:
+            raise InputError(NAME_NEEDED, field="Name")
         self.saved = Segment(self.project, self.condition(), name=name, now=self.now).save(
             name, source="widget"
         )
@@ -347,16 +416,52 @@ class SegmentBuilder(w.VBox):
         return self.saved
 
     def _save_clicked(self) -> None:
+        if not self.name.value.strip():
+            self.status.value = f"<span style='color:#b00'>{html.escape(NAME_NEEDED)}</span>"
+            return
         try:
             self.save()
         except WorkbenchError as err:
             self.status.value = f"<span style='color:#b00'>{html.escape(str(err))}</span>"
 
 
-def _table(frame: Any) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
-        for row in frame.iter_rows()
+_DIM = "opacity:0.45"
+
+
+def _counting(label: str) -> str:
+    """The last count, greyed while the next one waits for typing to pause (never a half-typed value's count)."""
+    if not label or label.startswith(f"<span style='{_DIM}'"):
+        return label
+    return f"<span style='{_DIM}' title='counting after you stop typing'>{label}</span>"
+
+
+def _settled(label: str) -> str:
+    prefix = f"<span style='{_DIM}' title='counting after you stop typing'>"
+    return label[len(prefix) : -len("</span>")] if label.startswith(prefix) else label
+
+
+def _short(text: str, limit: int = SAMPLE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def sample_table(frame: Any, limit: int = SAMPLE_CHARS) -> str:
+    """The sample of members as an HTML table that fits the notebook's width.
+
+    Each value longer than ``limit`` characters is shortened with "…"; the whole value is its cell's ``title``
+    (shown on hover). Cells never wrap, and the table never grows wider than the output area.
+    """
+    cell = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:16em;padding:2px 8px;text-align:left"
+    head = "".join(f"<th style='{cell}'>{html.escape(c)}</th>" for c in frame.columns)
+    rows = []
+    for row in frame.iter_rows():
+        cells = []
+        for value in row:
+            text = "" if value is None else str(value)
+            title = f" title='{html.escape(text, quote=True)}'" if len(text) > limit else ""
+            cells.append(f"<td style='{cell}'{title}>{html.escape(_short(text, limit))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        "<div style='max-width:100%;overflow-x:auto'>"
+        f"<table style='border-collapse:collapse;font-size:12px;max-width:100%'><tr>{head}</tr>{''.join(rows)}"
+        "</table></div>"
     )
-    return f"<table><tr>{head}</tr>{body}</table>"

@@ -11,8 +11,8 @@ command), made absolute against the caller's working directory before the notebo
 inside the notebook :func:`report_project_path` resolves it the same way, so the notebooks run from any
 working directory. Reports only read the project.
 
-The HTML hides code, keeps outputs (charts render from Vega inlined once per page) and requests nothing from
-any host. A failing cell stops the run with an error naming the notebook, the cell and the exception; the
+The HTML hides code, keeps outputs (each chart output, a Vega-Lite spec that JupyterLab draws itself, becomes a
+block drawn by Vega inlined once per page) and requests nothing from any host. A failing cell stops the run with an error naming the notebook, the cell and the exception; the
 executed notebook is kept next to the HTML for inspection. Schedule it with cron, e.g. every Monday at 06:00::
 
     0 6 * * 1  cd /srv/workbench && .venv/bin/workbench report --all --project /srv/acme --out /srv/reports/$(date +\\%F)
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .dashboards import dashboard, dashboard_names
-from .dashboards.export import BUNDLE_MARKER, write_atomic
+from .dashboards.export import BUNDLE_MARKER, VEGALITE_MIME_PATTERN, chart_block, vega_bundle, write_atomic
 from .errors import InputError, UnknownNameError, WorkbenchError, suggest
 from .progress import progress_bar
 
@@ -345,12 +345,16 @@ _EMPTY_SCRIPT = re.compile(r'<script[^>]*\bsrc=""[^>]*>\s*</script>', re.IGNOREC
 
 
 def export_html(notebook: Path, out: Path) -> Path:
-    """Export an executed notebook to HTML: code hidden, outputs kept, nothing loaded from other hosts."""
+    """Export an executed notebook to HTML: code hidden, outputs kept, nothing loaded from other hosts.
+
+    Chart outputs (Vega-Lite specs) become chart blocks, and the page inlines Vega once, ahead of them all.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook), as_version=4)
     nb.metadata.pop("widgets", None)  # widget state would make the page load the widget manager from a CDN
+    _charts_as_blocks(nb)
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
@@ -361,24 +365,36 @@ def export_html(notebook: Path, out: Path) -> Path:
     body, _ = exporter.from_notebook_node(nb)
     body = _EXTERNAL.sub("", body)
     body = _EMPTY_SCRIPT.sub("", body)  # the template's slots for the CDN URLs we blanked
-    body = _keep_first_bundle(body, BUNDLE_MARKER)
+    body = _one_bundle(body, BUNDLE_MARKER)
     write_atomic(out, body)
     return out
 
 
-def _keep_first_bundle(page: str, marker: str) -> str:
-    """Several outputs each carry the inlined Vega bundle; one copy per page is enough."""
+def _charts_as_blocks(nb) -> None:
+    """Replace each Vega-Lite output (what notebooks draw natively; nbconvert would print its text) by an HTML
+    chart block that draws with the page's one copy of Vega."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data") or {}
+            mime = next((m for m in data if VEGALITE_MIME_PATTERN.match(m)), None)
+            if mime is None:
+                continue
+            spec = data[mime]
+            if isinstance(spec, str):  # some writers store JSON outputs as text
+                spec = json.loads(spec)
+            output["data"] = {"text/html": chart_block(spec)}
+
+
+def _one_bundle(page: str, marker: str) -> str:
+    """The page with exactly one inlined Vega bundle, in its head, when anything on it draws a chart (older
+    outputs each carried their own copy: they are removed); none when nothing draws."""
     pattern = re.compile(r"<script " + re.escape(marker) + r'(?:="")?>.*?</script>', re.DOTALL)
-    seen = False
-
-    def keep_first(match: re.Match[str]) -> str:
-        nonlocal seen
-        if seen:
-            return ""
-        seen = True
-        return match.group(0)
-
-    return pattern.sub(keep_first, page)
+    page = pattern.sub("", page)
+    if "vegaEmbed" not in page:
+        return page
+    script = f"<script {marker}>{vega_bundle()}</script>"
+    at = page.find("</head>")
+    return page[:at] + script + page[at:] if at >= 0 else script + page
 
 
 def write_demo_reports(project: Store, out_dir: Path, progress: bool = True) -> list[Path]:

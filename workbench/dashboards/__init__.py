@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from .board import Dashboard, Tile
 from .dashboard import dashboard
-from .export import chart_fragment, vega_bundle
+from .export import chart_mimebundle, vega_bundle
 from .views import DASHBOARDS, dashboard_names, register_dashboard
 
 
 def _offline_renderer(spec: dict, **_metadata) -> dict:
-    return {"text/html": chart_fragment(spec)}
+    from .charts import notebook_spec
+
+    return chart_mimebundle(notebook_spec(spec))
 
 
 def enable_offline_charts() -> None:
-    """Make Altair charts in this notebook render offline (Vega inlined), so exported reports need no CDN."""
+    """Make Altair charts in this notebook draw without the internet: as Vega-Lite outputs that JupyterLab draws
+    with its own renderer (Altair 6's default fetches Vega from a CDN; its "mimetype" renderer writes a Vega-Lite 6
+    type JupyterLab 4 does not draw). ``workbench report`` exports them with Vega inlined once per page."""
     import altair as alt
 
     if "workbench" not in alt.renderers.names():

@@ -5,7 +5,7 @@ builder over the resolved dates and audience and remembers it, so the dashboard 
 dates (``rebuild()``, the controls of ``show()``).
 
 >>> d = dashboard(project, "overview", start="2026-10-01", end="2026-10-29", segment="vip-users")
->>> d                      # in Jupyter: shows itself (offline charts)
+>>> d                      # in Jupyter: shows itself (charts drawn by JupyterLab's own Vega-Lite renderer)
 >>> d.show()               # with date, segment, platform and channel controls that re-query and redraw
 >>> d.save("overview.html"); d.save("overview.png")
 """
@@ -136,14 +136,45 @@ class Dashboard:
     # --- showing ------------------------------------------------------------------------------------------
 
     def to_html(self) -> str:
-        """The standalone, offline HTML page."""
+        """The standalone, offline HTML page (Vega inlined once)."""
         return self._page(fragment=False)
 
-    def _repr_html_(self) -> str:
-        return self._page(fragment=True)
+    def _ipython_display_(self) -> None:
+        """In Jupyter: :meth:`notebook_outputs`, one display each."""
+        from IPython.display import display
 
-    def _page(self, *, fragment: bool) -> str:
-        """The page (or, with ``fragment``, a block to show inside a notebook)."""
+        for output in self.notebook_outputs():
+            display(output, raw=True)
+
+    def notebook_outputs(self) -> list[dict[str, Any]]:
+        """The dashboard as notebook outputs (MIME bundles): its title, filters and tiles as HTML, each chart as a
+        Vega-Lite output drawn by the notebook's own renderer (JupyterLab's), then its tables and notes.
+
+        No output carries JavaScript: a notebook saved with its outputs stays small, and the page never loads
+        a second copy of Vega. ``workbench report`` exports the charts with Vega inlined once per page.
+        """
+        currency = self.currency
+        text = repr(self)
+        outputs = [{"text/html": self._page(fragment=True, part="top", bundle=False), "text/plain": text}]
+        if not self.empty:
+            outputs += [
+                export.chart_mimebundle(charts.notebook_spec(c.spec(), currency=currency), c.title)
+                for c in self.charts
+            ]
+        outputs.append(
+            {"text/html": self._page(fragment=True, part="bottom", bundle=False), "text/plain": ""}
+        )
+        return outputs
+
+    def _repr_html_(self) -> str:
+        """The whole dashboard as one HTML block without the Vega script, for a page that loads Vega once itself
+        (a report exported by reports.py). Jupyter shows :meth:`notebook_outputs` instead; a file of its own is
+        :meth:`to_html`."""
+        return self._page(fragment=True, bundle=False)
+
+    def _page(self, *, fragment: bool, part: str = "all", bundle: bool = True) -> str:
+        """The page (or, with ``fragment``, a block to show inside a notebook); ``part`` is "all", or "top" /
+        "bottom" for the HTML around a notebook's chart outputs; ``bundle`` inlines Vega."""
         currency = self.currency
         return export.render(
             "dashboard.html.j2",
@@ -151,13 +182,18 @@ class Dashboard:
             tiles=[(t, t.display(currency)) for t in self.tiles],
             charts=export.chart_blocks(
                 [(c.title, charts.page_spec(c.spec(), currency=currency)) for c in self.charts]
-            ),
+            )
+            if part == "all"
+            else [],
             # great_tables (tables.py): labelled columns, money in the project's currency, no dtype row
-            tables=[(t.title, tables.table_html(t.frame, t.formats, currency=currency)) for t in self.tables],
+            tables=[(t.title, tables.table_html(t.frame, t.formats, currency=currency)) for t in self.tables]
+            if part != "top"
+            else [],
             params=self.parameter_rows(),
-            bundle=export.vega_bundle(),
+            bundle=export.vega_bundle() if bundle and part == "all" else "",
             marker=export.BUNDLE_MARKER,
             fragment=fragment,
+            part=part,
         )
 
     def __repr__(self) -> str:

@@ -452,6 +452,19 @@ def page_spec(spec: Mapping[str, Any], *, currency: str = "USD") -> dict[str, An
     return out
 
 
+def notebook_spec(spec: Mapping[str, Any], *, currency: str = "USD") -> dict[str, Any]:
+    """A chart's spec for a notebook output, drawn by the notebook's own Vega-Lite renderer: fixed width, money
+    in ``currency``, no ``$schema``.
+
+    JupyterLab 4 draws with its own Vega-Lite 5: a ``width: "container"`` spec makes its renderer resize and
+    redraw without end (the tab freezes), and a Vega-Lite 6 ``$schema`` makes it warn on every draw. The charts
+    here use nothing Vega-Lite 5 lacks, so without the schema both versions draw them the same.
+    """
+    out = _with_locale(spec, currency)
+    out.pop("$schema", None)
+    return out
+
+
 def image_spec(
     spec: Mapping[str, Any], *, currency: str = "USD", caption: list[str] | None = None
 ) -> dict[str, Any]:

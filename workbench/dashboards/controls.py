@@ -56,11 +56,12 @@ STATIC_NOTE = (
 
 
 def _static_html(board: Redrawable) -> str:
-    """The dashboard's own HTML display (whatever it shows in a notebook), for where widgets cannot run."""
-    from IPython.core.formatters import format_display_data
+    """The dashboard as one HTML block, for where widgets cannot run (an exported report loads Vega once for it).
 
-    data, _ = format_display_data(board, include=["text/html"])
-    return data.get("text/html", "")
+    Not IPython's formatters: a dashboard displays itself as several outputs (``_ipython_display_``), which
+    would land in the cell beside the controls and show the dashboard twice.
+    """
+    return board._repr_html_()
 
 
 def dashboard_controls(board: Redrawable):

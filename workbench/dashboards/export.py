@@ -3,6 +3,15 @@
 The pieces of a page (the bundle, chart blocks, tables, templates) and the atomic file writes; a ``Dashboard``
 (board.py) puts its page together from them.
 
+Two ways a chart reaches a reader:
+
+- **In a notebook** a chart is a Vega-Lite output (:func:`chart_mimebundle`, MIME type :data:`VEGALITE_MIME`)
+  that the notebook draws with its own renderer (JupyterLab's): no output carries JavaScript, so a notebook
+  saved with its outputs stays small and no second copy of Vega is ever loaded into the page.
+- **In an HTML file** (``Dashboard.save``, ``workbench dashboard --out``, a report exported by reports.py) the
+  page inlines :func:`vega_bundle` exactly once and each chart is a block (:func:`chart_block`) that draws
+  itself with it.
+
 The written page requests nothing from any host: the JavaScript is in the file, the chart data is in the file,
 and there are no web fonts or images to fetch. The bundle is built once by vl-convert (about a second) and kept
 in the user's cache folder, keyed by the library versions.
@@ -13,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,6 +34,9 @@ from ..errors import InputError
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 #: Marks the inlined bundle so that report pages holding several outputs can keep a single copy.
 BUNDLE_MARKER = "data-workbench-vega-bundle"
+#: The Vega-Lite output type notebooks draw natively. JupyterLab 4 registers v3, v4 and v5 only; Altair 6's own
+#: "mimetype" renderer says ``application/vnd.vegalite.v6.json``, which JupyterLab shows as plain text.
+VEGALITE_MIME = "application/vnd.vegalite.v5+json"
 
 
 def _cache_dir() -> Path:
@@ -33,7 +46,22 @@ def _cache_dir() -> Path:
 
 @functools.cache
 def vega_bundle() -> str:
-    """The JavaScript defining ``vegaEmbed``, ``vega`` and ``vegaLite`` globally (no imports, no network)."""
+    """The JavaScript defining ``vegaEmbed``, ``vega`` and ``vegaLite`` globally (no imports, no network).
+
+    Loading it twice on one page is harmless: vl-convert's bundle declares its names with top-level ``const``
+    (a second copy would throw "Identifier ... has already been declared"), so it runs inside a function, and
+    only when the page has no ``vegaEmbed`` yet.
+    """
+    return (
+        "if(typeof window.vegaEmbed!=='function'){(function(){\n"
+        + _vl_convert_bundle()
+        + "\n}).call(window);}"
+    )
+
+
+@functools.cache
+def _vl_convert_bundle() -> str:
+    """vl-convert's bundle as it comes (it assigns ``window.vegaEmbed``, ``window.vega``, ``window.vegaLite``)."""
     import vl_convert as vlc
 
     key = f"vega-{vlc.get_vega_version()}-embed-{vlc.get_vega_embed_version()}-vlc-{vlc.__version__}.js"
@@ -82,20 +110,49 @@ def render(template: str, **context: Any) -> str:
     return _env().get_template(template).render(**context)
 
 
-def chart_fragment(spec: dict[str, Any]) -> str:
-    """One chart as an HTML block with the bundle inlined (Altair's renderer in offline notebooks)."""
+#: A blank 1x1 PNG that goes with every chart output. JupyterLab's Vega renderer stores its own PNG of a chart
+#: that has none, by setting the output's data and so drawing the chart again; while more outputs of the same
+#: cell arrive, that second draw can repeat without end and freeze the tab (06_funnel_deep_dive did, every time).
+#: With a PNG present it draws once; it also keeps JupyterLab from saving a 20-40 kB picture per chart.
+BLANK_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+
+
+def chart_mimebundle(spec: dict[str, Any], title: str = "") -> dict[str, Any]:
+    """One chart as a notebook output: the Vega-Lite spec under :data:`VEGALITE_MIME`, drawn by the notebook's
+    own renderer, a line of text for viewers that draw nothing (a terminal, a diff), and :data:`BLANK_PNG`."""
+    return {
+        VEGALITE_MIME: spec,
+        "text/plain": f"<chart{': ' + title if title else ''}>",
+        "image/png": BLANK_PNG,
+    }
+
+
+#: The output types that hold a Vega-Lite chart, whichever version or library wrote them.
+VEGALITE_MIME_PATTERN = re.compile(r"^application/vnd\.vegalite\.v\d+(?:\+|\.)json$")
+
+
+def chart_block(spec: dict[str, Any]) -> str:
+    """One chart as an HTML block for a page that inlines :func:`vega_bundle` once (an exported notebook): the
+    element, its spec as JSON and the call that draws it. The bundle itself is not in the block."""
     block = chart_blocks([("", spec)])[0]
     return (
-        f"<script {BUNDLE_MARKER}>{vega_bundle()}</script>"
-        f'<div id="{block["id"]}"></div>'
+        f'<div class="wb-chart" id="{block["id"]}"></div>'
         f'<script type="application/json" id="{block["id"]}-spec">{block["spec"]}</script>'
         f"<script>{_EMBED_ONE % {'id': block['id']}}</script>"
     )
 
 
+def chart_fragment(spec: dict[str, Any]) -> str:
+    """One chart as a self-contained HTML block, the bundle inlined (for a page of its own, not a notebook)."""
+    return f"<script {BUNDLE_MARKER}>{vega_bundle()}</script>{chart_block(spec)}"
+
+
 _EMBED_ONE = """(function(){var el=document.getElementById('%(id)s');
 var spec=JSON.parse(document.getElementById('%(id)s-spec').textContent);
-vegaEmbed(el,spec,{actions:false,renderer:'svg'}).catch(function(e){console.error('chart failed: '+e);});})();"""
+if(typeof vegaEmbed!=='function'){el.textContent='(a chart: this page does not load Vega)';return;}
+vegaEmbed(el,spec,{actions:false,renderer:'svg',mode:'vega-lite'})
+.then(function(){window.__workbenchCharts=(window.__workbenchCharts||0)+1;})
+.catch(function(e){console.error('chart failed: '+e);});})();"""
 
 
 def save_image(spec: dict[str, Any], path: Path, *, scale: float = 2.0) -> Path:

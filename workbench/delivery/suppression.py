@@ -254,7 +254,9 @@ class SuppressionList:
 
 def _read_lines(text: str, file: str) -> Iterable[tuple[int, str, str | None, str | None]]:
     """(line, address, reason, channel) of each non-blank line of a text file or a CSV with a header."""
-    lines = text.splitlines()
+    # only \n, \r\n and \r end a line (str.splitlines also breaks at \x1c-\x1e, \x85, \u2028..., which an
+    # address or a CSV cell may hold: the line numbers would not be the file's)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     first = next((ln for ln in lines if ln.strip()), "")
     header = [h.strip().lower() for h in next(csv.reader([first]))] if first else []
     has_header = "address" in header or (

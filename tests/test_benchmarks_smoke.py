@@ -54,7 +54,7 @@ def test_benchmark_runs_at_a_tiny_size(script, tmp_path):
     assert figures, f"no figure (a number of seconds or messages per second) printed:\n{done.stdout[-2000:]}"
     assert ratios, f"no ratio (a number followed by x) printed:\n{done.stdout[-2000:]}"
     assert all(math.isfinite(f) and f >= 0 for f in figures), figures
-    assert all(math.isfinite(r) and r > 0 for r in ratios), ratios
+    assert all(math.isfinite(r) and r >= 0 for r in ratios)  # a tiny stage can print 0.00x, ratios
 
 
 #: "1.234 s", "12,345 msgs/s": a measured figure; "ratio 1.23x", "0.85x": its ratio to the baseline
@@ -82,5 +82,7 @@ def printed_numbers(text: str) -> tuple[list[float], list[float]]:
 )
 def test_the_output_check_itself(text, ok):
     figures, ratios = printed_numbers(text)
-    good = bool(figures) and bool(ratios) and all(math.isfinite(r) and r > 0 for r in ratios)
+    good = (
+        bool(figures) and bool(ratios) and all(math.isfinite(r) and r >= 0 for r in ratios)
+    )  # a tiny stage can print 0.00x
     assert good == ok

@@ -32,6 +32,10 @@ SMALL = {
     "bench_dashboard_export.py": [
         *("--endpoints", "2000", "--events", "20000", "--runs", "1", "--data", "{tmp}/dashboard"),
     ],
+    "bench_dashboards.py": [
+        *("--endpoints", "2000", "--events", "20000", "--repeats", "1", "--only", "overview", "events"),
+        *("--data", "{tmp}/dashboards"),
+    ],
 }
 
 

@@ -11,7 +11,7 @@ Every view takes ``start``/``end`` (inclusive dates; default the last 30 days of
 
 from ._common import DIMENSIONS, Scope, parse_duration, resolve_scope, segment_filter
 from .demographics import distribution
-from .events import EventSpec, event_counts, event_types, metric_summary
+from .events import EventSpec, daily_counts, event_counts, event_types, metric_summary
 from .funnels import FunnelResult, funnel
 from .kpis import KPIS, Kpi, KpiResult, kpi, kpi_names, register_kpi
 from .retention import retention_cohorts
@@ -40,6 +40,7 @@ __all__ = [
     "Scope",
     "authentication",
     "daily_active",
+    "daily_counts",
     "day_n_retention",
     "distribution",
     "event_counts",

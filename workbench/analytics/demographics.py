@@ -14,10 +14,18 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ..store.schema import quote
-from ._common import check_column, scope_of
+from ._common import Scope, check_column, scope_of
 
 if TYPE_CHECKING:
     from ..store import Store
+
+
+def active_endpoints(project: Store, scope: Scope) -> str:
+    """The scope's endpoints with an event in its date range, every column: a relation, computed once inside
+    ``reading()`` (a dashboard splits it by a dozen columns; ``Store.shared_table``)."""
+    return project.shared_table(
+        f"SELECT * FROM {scope.endpoints()} x WHERE Id IN (SELECT DISTINCT client_id FROM {scope.events()})"
+    )
 
 
 def distribution(
@@ -42,8 +50,7 @@ def distribution(
     col = check_column(project, column)
     dtype = project.query(f"SELECT typeof({quote(col)}) AS t FROM endpoints LIMIT 1")
     sqltype = dtype.item() if dtype.height else "VARCHAR"
-    active = f" AND Id IN (SELECT DISTINCT client_id FROM {s.events()})" if active_only else ""
-    base = f"(SELECT * FROM {s.endpoints()} x WHERE true{active})"
+    base = active_endpoints(project, s) if active_only else s.endpoints()
     if sqltype.endswith("[]"):
         values = f"SELECT unnest(coalesce(nullif({quote(col)}, []), [NULL])) AS value FROM {base}"
         sql = f"SELECT coalesce(CAST(value AS VARCHAR), '(none)') AS value, count(*) AS endpoints FROM ({values}) GROUP BY 1"

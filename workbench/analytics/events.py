@@ -169,6 +169,25 @@ def event_counts(
     return project.query(sql)
 
 
+def daily_counts(project: Store, types: list[str], start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+    """Events per day of each event type in ``types``, counts only: ``date`` and one column per type (0 on a day
+    without one). Cheaper than :func:`event_counts` per type, which also counts distinct endpoints and sessions."""
+    s = scope_of(project, start, end, segment, **kw)
+    counts = project.query(
+        f"SELECT date, event_type, count(*) AS events FROM {s.events(event_types=types)} GROUP BY ALL"
+    )
+    spine = project.query(f"SELECT date FROM {day_spine(s.start, s.end)} ORDER BY date")
+    wide = spine.with_columns(pl.lit(0, dtype=pl.Int64).alias(t) for t in types)
+    if counts.height:
+        pivot = counts.pivot(on="event_type", index="date", values="events")
+        present = [t for t in types if t in pivot.columns]
+        wide = wide.drop(present).join(
+            pivot.select("date", *present), on="date", how="left", maintain_order="left"
+        )
+        wide = wide.select("date", *(pl.col(t).fill_null(0).cast(pl.Int64) for t in types))
+    return wide
+
+
 def event_types(project: Store, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
     """One row per event type in the range: ``event_type, events, endpoints, sessions, events_per_session``."""
     s = scope_of(project, start, end, segment, **kw)
@@ -197,6 +216,7 @@ def metric_summary(
 __all__ = [
     "EventSpec",
     "EventTypeWarning",
+    "daily_counts",
     "event_counts",
     "event_types",
     "known_event_types",

@@ -24,7 +24,7 @@ from ..errors import InputError, UnknownNameError, suggest
 from . import events as _events
 from . import revenue as _revenue
 from . import usage as _usage
-from ._common import SESSION_START, Scope, resolve_scope, user_key
+from ._common import Scope, resolve_scope
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -133,12 +133,7 @@ def _summary(fn: Callable[..., dict], key: str) -> TotalFn:
 def _distinct_active(who: str) -> TotalFn:
     def total(project: Store, scope: Scope, rows: pl.DataFrame, **_: Any) -> int:
         key = "active_endpoints" if who == "endpoint" else "active_users"
-        frame = project.query(
-            f"SELECT count(DISTINCT {'e.client_id' if who == 'endpoint' else user_key()}) AS {key} "
-            f"FROM {scope.events(event_types=[SESSION_START])} e "
-            "LEFT JOIN endpoints ep ON ep.Id = e.client_id",
-        )
-        return int(frame.item())
+        return int(_usage.usage_totals(project, scope)[key])
 
     return total
 
@@ -174,12 +169,12 @@ def _rev_total(key: str) -> TotalFn:
 def _event_total(column: str) -> TotalFn:
     def total(project: Store, scope: Scope, rows: pl.DataFrame, event_type: str | None = None, **_: Any):
         where = _events.EventSpec.parse(event_type).condition("e") if event_type else "true"
-        frame = project.query(
-            f"SELECT count(*) AS events, count(DISTINCT client_id) AS endpoints, "
-            f"count(*) / nullif(count(DISTINCT session_id), 0) AS events_per_session "
-            f"FROM {scope.events()} e WHERE {where}",
-        )
-        return frame.get_column(column).item()
+        figure = {
+            "events": "count(*)",
+            "endpoints": "count(DISTINCT client_id)",
+            "events_per_session": "count(*) / nullif(count(DISTINCT session_id), 0)",
+        }[column]  # only the figure asked for: each distinct count is a pass over the range's events
+        return project.query(f"SELECT {figure} AS value FROM {scope.events()} e WHERE {where}").item()
 
     return total
 

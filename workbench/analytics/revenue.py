@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ..store.schema import quote
-from ._common import PURCHASE, SESSION_START, check_column, day_spine, scope_of, sql_str, user_key
+from ._common import PURCHASE, Scope, check_column, day_spine, scope_of, sql_date, sql_str, user_key
+from .usage import session_days
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -83,6 +84,20 @@ def revenue_note(project: Store, start=None, end=None, segment=None, **kw) -> st
 EVENT_GROUPS = {"product": "e.attributes['_product_id']", "currency": "e.attributes['_currency']"}
 
 
+def purchases(project: Store, scope: Scope) -> str:
+    """The scope's purchases over the whole log, one row per ``_monetization.purchase`` event: a relation of
+    ``date, client_id, user_key, qty, price`` and the event groupings (``product``, ``currency``).
+
+    Every revenue view reads it, filtered by date; inside ``reading()`` (a dashboard) it is computed once
+    (``Store.shared_table``).
+    """
+    groups = ", ".join(f"{sql} AS {name}" for name, sql in EVENT_GROUPS.items())
+    return project.shared_table(f"""
+        SELECT e.date, e.client_id, {user_key()} AS user_key, {_price_and_quantity(project)}, {groups}
+        FROM {scope.events(event_types=[PURCHASE], all_days=True)} e
+        LEFT JOIN endpoints ep ON ep.Id = e.client_id""")
+
+
 def revenue(project: Store, start=None, end=None, segment=None, *, by: str = "date", **kw) -> pl.DataFrame:
     """Revenue figures grouped ``by`` ``"date"`` (one row per day), ``"product"``, ``"currency"`` or any endpoint
     column (``"platform"``, ``"country"``, ``"Attributes.plan"``...).
@@ -94,16 +109,17 @@ def revenue(project: Store, start=None, end=None, segment=None, *, by: str = "da
     if by == "date":
         group, name, join_ep = "e.date", "date", False
     elif by in EVENT_GROUPS:
-        group, name, join_ep = EVENT_GROUPS[by], by, False
+        group, name, join_ep = f"e.{by}", by, False
     else:
         column = check_column(project, by)
         group, name, join_ep = f"ep.{quote(column)}", column, True
     active_group = "NULL" if by in EVENT_GROUPS else group
+    endpoint = "LEFT JOIN endpoints ep ON ep.Id = e.client_id" if join_ep else ""
+    in_range = f"e.date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)}"
     sql = f"""
         WITH p AS (
-            SELECT {group} AS grp, e.client_id, {user_key()} AS user_key,
-                   {_price_and_quantity(project)}
-            FROM {s.events(event_types=[PURCHASE])} e LEFT JOIN endpoints ep ON ep.Id = e.client_id
+            SELECT {group} AS grp, e.client_id, e.user_key, e.qty, e.price
+            FROM {purchases(project, s)} e {endpoint} WHERE {in_range}
         ),
         agg AS (
             -- rounded: no float noise such as 1165.6000000000001 in KPI rows
@@ -113,7 +129,7 @@ def revenue(project: Store, start=None, end=None, segment=None, *, by: str = "da
         ),
         act AS (
             SELECT {active_group} AS grp, count(DISTINCT e.client_id) AS active_endpoints
-            FROM {s.events(event_types=[SESSION_START])} e {"LEFT JOIN endpoints ep ON ep.Id = e.client_id" if join_ep else ""}
+            FROM {session_days(project, s)} e {endpoint} WHERE {in_range}
             GROUP BY 1
         ),
         groups AS ({f"SELECT date AS grp FROM {day_spine(s.start, s.end)}" if by == "date" else "SELECT grp FROM agg"})
@@ -135,12 +151,10 @@ def revenue_summary(
 ) -> dict[str, float | int | None]:
     """Range totals for KPI tiles (distinct counts over the whole range, not sums of daily ones)."""
     s = scope_of(project, start, end, segment, **kw)
+    in_range = f"date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)}"
     sql = f"""
-        WITH p AS (
-            SELECT e.client_id, {user_key()} AS user_key, {_price_and_quantity(project)}
-            FROM {s.events(event_types=[PURCHASE])} e LEFT JOIN endpoints ep ON ep.Id = e.client_id
-        ),
-        a AS (SELECT count(DISTINCT client_id) AS active_endpoints FROM {s.events(event_types=[SESSION_START])})
+        WITH p AS (SELECT client_id, user_key, qty, price FROM {purchases(project, s)} WHERE {in_range}),
+        a AS (SELECT count(DISTINCT client_id) AS active_endpoints FROM {session_days(project, s)} WHERE {in_range})
         SELECT agg.*, a.active_endpoints FROM (
             SELECT coalesce(round(sum(price * qty), 4), 0) AS revenue, count(*) AS purchases,
                    coalesce(sum(qty), 0) AS units_sold, count(DISTINCT user_key) AS paying_users,

@@ -39,16 +39,61 @@ AUTH_EVENTS = {
 
 
 def _actor(who: Who) -> str:
+    """The column of :func:`session_days` that names an active endpoint or user."""
     if who not in ("endpoint", "user"):
         raise InputError(f"count by 'endpoint' or 'user', not {who!r}", field="who")
-    return "e.client_id" if who == "endpoint" else user_key()
+    return "client_id" if who == "endpoint" else "user_key"
 
 
-def activity_sql(scope: Scope, who: Who, start, end, event_types=(SESSION_START,)) -> str:
-    """SQL: distinct (actor, date) pairs with one of ``event_types`` between ``start`` and ``end``."""
-    src = scope.events(event_types=list(event_types) if event_types else None, start=start, end=end)
+#: Days after the range that the usage views' slice of the log covers (retention looks up to 14 days ahead on
+#: the dashboards); a view that looks further asks for a wider slice.
+DAYS_AFTER = 31
+
+
+def session_days(project: Store, scope: Scope, days_after: int = DAYS_AFTER) -> str:
+    """The days each endpoint and user started a session, from 29 days before the range (monthly actives look
+    back) to ``days_after`` days after it (retention looks ahead), for the scope's audience.
+
+    A relation of ``date, client_id, user_key, sessions`` (``sessions``: the ``_session.start`` events of that
+    endpoint and user on that day). The usage views read it, filtered by date; inside ``reading()`` (a
+    dashboard) it is computed once (``Store.shared_table``).
+    """
+    lo = scope.start - timedelta(days=MONTH_DAYS - 1)
+    hi = scope.end + timedelta(days=max(days_after, DAYS_AFTER))
+    return project.shared_table(f"""
+        SELECT e.date, e.client_id, {user_key()} AS user_key, count(*) AS sessions
+        FROM {scope.events(event_types=[SESSION_START], start=lo, end=hi)} e
+        LEFT JOIN endpoints ep ON ep.Id = e.client_id
+        GROUP BY ALL""")
+
+
+def active_days(project: Store, scope: Scope, who: Who, days_after: int = DAYS_AFTER) -> str:
+    """The days each endpoint (or user) was active, in :func:`session_days`' slice: a relation of ``actor, date``
+    and ``next_date`` (the actor's next active day in the slice, null after the last)."""
+    return project.shared_table(f"""
+        SELECT actor, date, lead(date) OVER (PARTITION BY actor ORDER BY date) AS next_date
+        FROM (SELECT DISTINCT {_actor(who)} AS actor, date FROM {session_days(project, scope, days_after)})""")
+
+
+def activity_sql(project: Store, scope: Scope, who: Who, start, end) -> str:
+    """SQL: the (actor, date) pairs with a ``_session.start`` between ``start`` (at least 29 days before the
+    range) and ``end``, each once, with the actor's ``next_date``."""
+    days_after = (end - scope.end).days
+    return (
+        f"SELECT actor, date, next_date FROM {active_days(project, scope, who, days_after)} "
+        f"WHERE date BETWEEN {sql_date(start)} AND {sql_date(end)}"
+    )
+
+
+def first_days(project: Store, scope: Scope, who: Who) -> str:
+    """Each endpoint's (or user's) first ever ``_session.start`` day up to the range's end (the whole log
+    counts): a relation of ``actor, first_day``."""
+    src = scope.events(event_types=[SESSION_START], start=scope.data_start or scope.start, end=scope.end)
+    actor = "e.client_id" if _actor(who) == "client_id" else user_key()
     join = " LEFT JOIN endpoints ep ON ep.Id = e.client_id" if who == "user" else ""
-    return f"SELECT DISTINCT {_actor(who)} AS actor, e.date FROM {src} e{join}"
+    return project.shared_table(
+        f"SELECT {actor} AS actor, min(e.date) AS first_day FROM {src} e{join} GROUP BY 1"
+    )
 
 
 def daily_active(
@@ -57,7 +102,7 @@ def daily_active(
     """Daily active endpoints (or users): ``date, active``."""
     s = scope_of(project, start, end, segment, **kw)
     sql = f"""
-        WITH act AS ({activity_sql(s, who, s.start, s.end)})
+        WITH act AS ({activity_sql(project, s, who, s.start, s.end)})
         SELECT d.date, count(act.actor) AS active
         FROM {day_spine(s.start, s.end)} d LEFT JOIN act ON act.date = d.date
         GROUP BY d.date ORDER BY d.date"""
@@ -70,13 +115,13 @@ def monthly_active(
     """Monthly active endpoints (or users) on each day: active at least once in the 30 days ending that day.
 
     Computed in one pass: each active day of an actor covers the days up to 29 later or up to its next active
-    day, whichever comes first; a running sum of +1/-1 at interval ends gives the count per day.
+    day, whichever comes first; a running sum of +1/-1 at interval ends gives the count per day. (A next
+    active day after the range only moves a -1 past its end.)
     """
     s = scope_of(project, start, end, segment, **kw)
     lo = s.start - timedelta(days=MONTH_DAYS - 1)
     sql = f"""
-        WITH act AS ({activity_sql(s, who, lo, s.end)}),
-        nxt AS (SELECT actor, date, lead(date) OVER (PARTITION BY actor ORDER BY date) AS next_date FROM act),
+        WITH nxt AS ({activity_sql(project, s, who, lo, s.end)}),
         deltas AS (
             SELECT date AS d, 1 AS delta FROM nxt
             UNION ALL
@@ -97,12 +142,9 @@ def new_active(
 ) -> pl.DataFrame:
     """New endpoints (or users) per day: their first ever ``_session.start`` is on that day. ``date, new``."""
     s = scope_of(project, start, end, segment, **kw)
-    src = s.events(event_types=[SESSION_START], start=s.data_start or s.start, end=s.end)
-    join = " LEFT JOIN endpoints ep ON ep.Id = e.client_id" if who == "user" else ""
     sql = f"""
-        WITH firsts AS (SELECT {_actor(who)} AS actor, min(e.date) AS first_day FROM {src} e{join} GROUP BY 1)
         SELECT d.date, count(f.actor) AS new
-        FROM {day_spine(s.start, s.end)} d LEFT JOIN firsts f ON f.first_day = d.date
+        FROM {day_spine(s.start, s.end)} d LEFT JOIN {first_days(project, s, who)} f ON f.first_day = d.date
         GROUP BY d.date ORDER BY d.date"""
     return project.query(sql)
 
@@ -114,14 +156,11 @@ def sessions(project: Store, start=None, end=None, segment=None, **kw) -> pl.Dat
     """
     s = scope_of(project, start, end, segment, **kw)
     sql = f"""
-        WITH st AS (
-            SELECT e.date, e.client_id, {user_key()} AS user_key
-            FROM {s.events(event_types=[SESSION_START])} e LEFT JOIN endpoints ep ON ep.Id = e.client_id
-        ),
-        per_day AS (
-            SELECT date, count(*) AS sessions, count(DISTINCT client_id) AS active_endpoints,
+        WITH per_day AS (
+            SELECT date, CAST(sum(sessions) AS BIGINT) AS sessions, count(DISTINCT client_id) AS active_endpoints,
                    count(DISTINCT user_key) AS active_users
-            FROM st GROUP BY date
+            FROM {session_days(project, s)}
+            WHERE date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)} GROUP BY date
         )
         SELECT d.date, coalesce(p.sessions, 0) AS sessions,
                coalesce(p.active_endpoints, 0) AS active_endpoints, coalesce(p.active_users, 0) AS active_users,
@@ -151,7 +190,7 @@ def retention_rate(
     s = scope_of(project, start, end, segment, **kw)
     last_data = s.data_end or s.end
     sql = f"""
-        WITH act AS ({activity_sql(s, who, s.start, s.end + timedelta(days=last_day))}),
+        WITH act AS ({activity_sql(project, s, who, s.start, s.end + timedelta(days=last_day))}),
         base AS (SELECT actor, date FROM act WHERE date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)}),
         back AS (
             SELECT b.date, count(*) AS retained FROM base b
@@ -233,12 +272,9 @@ def usage_totals(project: Store, start=None, end=None, segment=None, **kw) -> di
     """Sessions and distinct active endpoints and users over the whole range."""
     s = scope_of(project, start, end, segment, **kw)
     sql = f"""
-        WITH st AS (
-            SELECT e.client_id, {user_key()} AS user_key
-            FROM {s.events(event_types=[SESSION_START])} e LEFT JOIN endpoints ep ON ep.Id = e.client_id
-        )
-        SELECT count(*) AS sessions, count(DISTINCT client_id) AS active_endpoints,
-               count(DISTINCT user_key) AS active_users FROM st"""
+        SELECT CAST(coalesce(sum(sessions), 0) AS BIGINT) AS sessions, count(DISTINCT client_id) AS active_endpoints,
+               count(DISTINCT user_key) AS active_users
+        FROM {session_days(project, s)} WHERE date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)}"""
     return project.query(sql).row(0, named=True)
 
 

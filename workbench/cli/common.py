@@ -43,6 +43,17 @@ def open_project(args: argparse.Namespace) -> Project:
     return Project.open(path)
 
 
+def skip_iri_grammar() -> None:
+    """Keep jsonschema from building its IRI grammar when Altair imports it: about 1 s of every chart command.
+
+    Speed: ``benchmarks/bench_dashboards.py`` (the dashboard commands; about a quarter of the smaller ones).
+    jsonschema imports the optional ``rfc3987_syntax`` (installed for JupyterLab), which compiles a Lark grammar
+    at import, only to offer an "iri" format check; Altair never checks formats. Marking the module absent in this
+    command's own process makes jsonschema skip that check, as it does when the package is not installed.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def emit(args: argparse.Namespace, payload: dict[str, Any], text: str | None = None) -> None:
     """Print one JSON object (with --json) or the human text."""
     if getattr(args, "json", False):

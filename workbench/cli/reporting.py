@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .common import add_common, emit, open_project, project_dir, warnings_to_stderr
+from .common import add_common, emit, open_project, project_dir, skip_iri_grammar, warnings_to_stderr
 
 
 def _scope_args(p: argparse.ArgumentParser, segment: bool = True, country: bool = True) -> None:
@@ -126,6 +126,7 @@ def _funnel_lines(steps: list[dict[str, Any]]) -> list[str]:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    skip_iri_grammar()
     from ..dashboards import dashboard
 
     board = dashboard(

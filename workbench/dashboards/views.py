@@ -391,26 +391,24 @@ def events(project: Store, scope: Scope, event_type: str | None = None) -> Dashb
     if board.empty:
         return board
     types = a.event_types(project, scope)
-    total = a.event_counts(project, event_type, scope)
+    # the KPIs' own range figures (events / distinct sessions), not ratios of daily sums: a session that
+    # crosses midnight would count twice
+    total = (
+        a.event_counts(project, event_type, scope)["events"].sum() if event_type else types["events"].sum()
+    )
     board.tiles = [
-        f.tile(
-            "Events" + (f" ({event_type})" if event_type else ""), int(total["events"].sum()), kpi="events"
-        ),
+        f.tile("Events" + (f" ({event_type})" if event_type else ""), int(total), kpi="events"),
         f.tile("Event types", types.height),
         f.tile(
             "Events per session",
-            # the KPI's own range figure (events / distinct sessions), not a ratio of daily sums: a session
-            # that crosses midnight would count twice
-            a.KPIS["events-per-session"].total(project, scope, total, event_type=event_type),
+            # its total reads the event log, not per-day rows
+            a.KPIS["events-per-session"].total(project, scope, pl.DataFrame(), event_type=event_type),
             "number",
             kpi="events-per-session",
         ),
     ]
     top = types.get_column("event_type").head(6).to_list()
-    per_type = [a.event_counts(project, t, scope).select("date", pl.col("events").alias(t)) for t in top]
-    wide = per_type[0]
-    for frame in per_type[1:]:
-        wide = wide.join(frame, on="date", maintain_order="left")
+    wide = a.daily_counts(project, top, scope)
     _chart(board, "Events per day", ch.time_series(wide, {t: t for t in top}, "Events per day (top 6 types)"))
     _chart(board, "Events by type", ch.bar(types, "event_type", "events", "Events by type"))
     _chart(

@@ -226,10 +226,31 @@ class Store:
             return
         with self.connect(read_only=True) as con:
             self._shared.connection = con
+            self._shared.tables = {}
             try:
                 yield con
             finally:
                 self._shared.connection = None
+                self._shared.tables = {}
+
+    def shared_table(self, sql: str) -> str:
+        """A relation to read ``sql`` from: inside ``reading()``, a temporary table computed by the first caller and
+        read by the rest of the block (dropped with its connection); outside, ``sql`` itself as a subquery.
+
+        Speed: ``benchmarks/bench_dashboards.py``. A dashboard's views ask for the same slices of the event log
+        (the days each endpoint started a session, the purchases, the active endpoints) a dozen times; each
+        slice is now one scan per dashboard instead of one per view. Filter it by date outside: on a subquery,
+        DuckDB pushes a filter on a grouped column down to the event log's day folders.
+        """
+        tables = getattr(self._shared, "tables", None)
+        con = getattr(self._shared, "connection", None)
+        if con is None or tables is None:
+            return f"({sql})"
+        if sql not in tables:
+            name = f"shared_{len(tables) + 1}"
+            con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
+            tables[sql] = name
+        return tables[sql]
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run read-only SQL on the catalog (view ``endpoints``, ``events``, tables ``segments``...) as Polars.

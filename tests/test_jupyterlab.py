@@ -10,6 +10,8 @@ project, in their numbered order, as a new user would run them.
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import json
 import os
 import re
@@ -95,10 +97,38 @@ def lab_root(demo_project_path, tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def lab(lab_root, tmp_path_factory):
-    """JupyterLab on 127.0.0.1 (a free port, a random token), its settings, runtime and workspaces private."""
-    work = tmp_path_factory.mktemp("lab-server")
+#: prctl's option: the signal the kernel sends this process when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+
+
+def _dies_with_this_process():
+    """On Linux, a ``preexec_fn`` that has the OS send the child SIGTERM when this process ends, however it
+    ends (SIGKILL included, where no ``finally`` or ``atexit`` runs); elsewhere None.
+
+    The OS sends it when the *thread* that started the child ends: start the server from the main thread.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork: the child only makes the call
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # this process died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
+def start_lab(root: Path, work: Path) -> tuple[subprocess.Popen, str, str]:
+    """JupyterLab serving ``root`` on 127.0.0.1 (a free port, a random token), its settings, runtime and
+    workspaces under ``work``: (the server process, its base URL, its token), once it answers.
+
+    It never outlives this process: it runs in its own session (``stop_lab`` ends it and nothing else), an
+    ``atexit`` hook stops it when Python exits without reaching the caller's ``finally``, and on Linux the OS
+    sends it SIGTERM when this process dies even by SIGKILL. On SIGTERM the server shuts its kernels down, and
+    a kernel whose server is gone ends itself (ipykernel's parent poller, within a second or so).
+    """
     settings = work / "settings" / "@jupyterlab"
     # every cell in the page (none detached while off screen, so every chart can be counted), and no news or
     # update checks (they fetch from the internet)
@@ -118,7 +148,7 @@ def lab(lab_root, tmp_path_factory):
     log = work / "lab.log"
     command = [
         str(JUPYTER), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-        f"--ServerApp.token={token}", f"--ServerApp.root_dir={lab_root}", "--ServerApp.allow_root=True",
+        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.allow_root=True",
         f"--LabApp.user_settings_dir={work / 'settings'}", f"--LabApp.workspaces_dir={work / 'workspaces'}",
         "--LabApp.news_url=", "--LabApp.extension_manager=readonly",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
@@ -126,27 +156,112 @@ def lab(lab_root, tmp_path_factory):
     ]  # fmt: skip
     with log.open("w") as out:
         server = subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_dies_with_this_process(),
         )
+    atexit.register(stop_lab, server)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         while True:
             try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).close()
                 break
             except OSError:
                 assert server.poll() is None, f"JupyterLab exited: {log.read_text()}"
                 assert time.monotonic() < deadline, f"JupyterLab did not start: {log.read_text()}"
                 time.sleep(0.2)
+    except BaseException:
+        stop_lab(server)
+        raise
+    return server, base, token
+
+
+def stop_lab(server: subprocess.Popen) -> None:
+    """Stop a server ``start_lab`` started: SIGTERM to its session (it shuts its kernels down), SIGKILL after
+    20 s. Safe to call again."""
+    if server.returncode is not None:  # stopped already (the fixture's finaliser, then atexit)
+        return
+    try:
+        os.killpg(server.pid, signal.SIGTERM)  # the server's session: the server, nothing else of ours
+        server.wait(timeout=20)
+    except ProcessLookupError:
+        server.wait()
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+@pytest.fixture(scope="module")
+def lab(lab_root, tmp_path_factory):
+    """JupyterLab on 127.0.0.1 serving the notebooks' copy (see ``start_lab``): (base URL, token)."""
+    server, base, token = start_lab(lab_root, tmp_path_factory.mktemp("lab-server"))
+    try:
         yield base, token
     finally:
-        os.killpg(server.pid, signal.SIGTERM)  # the server and the kernels it started, nothing else
+        stop_lab(server)
+
+
+#: Run in a child Python: start JupyterLab with start_lab and a kernel in it, say so, then wait to be killed.
+_KILLED_HOLDER = """
+import json, sys, time, urllib.request
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from test_jupyterlab import start_lab
+work = Path(sys.argv[2])
+server, base, token = start_lab(work / "root", work / "server")
+request = urllib.request.Request(f"{base}/api/kernels?token={token}", data=b"{}", method="POST")
+urllib.request.urlopen(request).close()
+print("ready", flush=True)
+time.sleep(600)
+"""
+
+
+def _running_under(folder: Path) -> dict[int, str]:
+    """Processes (not zombies) whose command line names ``folder``: pid -> command line."""
+    found = {}
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue  # gone meanwhile
+        if str(folder) in cmdline and state != "Z":
+            found[int(proc.name)] = cmdline
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc (Linux)")
+def test_the_server_and_its_kernels_stop_when_the_test_process_is_killed(tmp_path):
+    """A test run killed with SIGKILL (no finaliser, no atexit) leaves no JupyterLab and no kernel running."""
+    (tmp_path / "root").mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_HOLDER, str(Path(__file__).parent), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        started = _running_under(
+            tmp_path
+        )  # the server (root_dir) and the kernel (connection file in runtime/)
+        assert any("jupyter" in c and "lab" in c for c in started.values()), started
+        assert any("ipykernel" in c for c in started.values()), started
+        holder.kill()
+        holder.wait()
+        deadline = time.monotonic() + 30
+        while _running_under(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _running_under(tmp_path) == {}, "still running after the test process was killed"
+    finally:
+        holder.kill()
+        holder.wait()
+        for pid in _running_under(tmp_path):  # only what this test started (named by its own folder)
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")

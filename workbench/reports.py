@@ -11,9 +11,10 @@ command), made absolute against the caller's working directory before the notebo
 inside the notebook :func:`report_project_path` resolves it the same way, so the notebooks run from any
 working directory. Reports only read the project.
 
-The HTML hides code, keeps outputs (each chart output, a Vega-Lite spec that JupyterLab draws itself, becomes a
-block drawn by Vega inlined once per page) and requests nothing from any host. A failing cell stops the run with an error naming the notebook, the cell and the exception; the
-executed notebook is kept next to the HTML for inspection. Schedule it with cron, e.g. every Monday at 06:00::
+The HTML hides code, keeps outputs and requests nothing from any host: each chart output (a Vega-Lite spec,
+which JupyterLab draws itself) becomes a block drawn by the one copy of Vega the page inlines. A failing cell
+stops the run with an error naming the notebook, the cell and the exception; the executed notebook is kept
+next to the HTML for inspection. Schedule it with cron, e.g. every Monday at 06:00::
 
     0 6 * * 1  cd /srv/workbench && .venv/bin/workbench report --all --project /srv/acme --out /srv/reports/$(date +\\%F)
 """
@@ -365,7 +366,7 @@ def export_html(notebook: Path, out: Path) -> Path:
     body, _ = exporter.from_notebook_node(nb)
     body = _EXTERNAL.sub("", body)
     body = _EMPTY_SCRIPT.sub("", body)  # the template's slots for the CDN URLs we blanked
-    body = _one_bundle(body, BUNDLE_MARKER)
+    body = _one_bundle(body)
     write_atomic(out, body)
     return out
 
@@ -385,14 +386,17 @@ def _charts_as_blocks(nb) -> None:
             output["data"] = {"text/html": chart_block(spec)}
 
 
-def _one_bundle(page: str, marker: str) -> str:
-    """The page with exactly one inlined Vega bundle, in its head, when anything on it draws a chart (older
-    outputs each carried their own copy: they are removed); none when nothing draws."""
-    pattern = re.compile(r"<script " + re.escape(marker) + r'(?:="")?>.*?</script>', re.DOTALL)
-    page = pattern.sub("", page)
+_BUNDLE_SCRIPT = re.compile(r"<script " + re.escape(BUNDLE_MARKER) + r'(?:="")?>.*?</script>', re.DOTALL)
+
+
+def _one_bundle(page: str) -> str:
+    """The page with exactly one inlined Vega bundle, in its head, when anything on it draws a chart (every chart
+    block calls ``vegaEmbed``); none when nothing draws. Copies the outputs carry (notebooks saved before charts
+    were Vega-Lite outputs inlined one per output) are taken out."""
+    page = _BUNDLE_SCRIPT.sub("", page)
     if "vegaEmbed" not in page:
         return page
-    script = f"<script {marker}>{vega_bundle()}</script>"
+    script = f"<script {BUNDLE_MARKER}>{vega_bundle()}</script>"
     at = page.find("</head>")
     return page[:at] + script + page[at:] if at >= 0 else script + page
 

@@ -8,10 +8,11 @@ Three rules every chart here keeps, each in one place:
   ``Demographic``, drawn as ``undefined``). :func:`_vega_frame` renames the data the same way.
 - **Formats**: a value column is a *kind* (:data:`KINDS`: count, money, rate, ratio) and its axis, tooltip and
   labels follow the kind: counts tick in whole numbers, rates as percentages, money with the currency symbol
-  (the symbol comes from ``config.locale``, set by :func:`page_spec` / :func:`image_spec` from the project's
-  ``[reporting] currency``).
+  (the symbol comes from ``config.locale``, set by :func:`page_spec` / :func:`notebook_spec` /
+  :func:`image_spec` from the project's ``[reporting] currency``).
 - **Size**: charts are built at a fixed width (images need one); :func:`page_spec` makes a chart fill its card
-  in a page (``width: "container"``, ``autosize: fit-x``), so nothing scrolls sideways inside a card.
+  in a page (``width: "container"``, ``autosize: fit-x``), so nothing scrolls sideways inside a card. In a
+  notebook (:func:`notebook_spec`) a chart keeps its fixed width: JupyterLab's renderer cannot fit a container.
 
 Dates travel as ISO text and are read back as UTC days, so the specs are plain JSON and no reader's time zone
 moves a day. Daily series are bars or straight lines: no smoothing that would draw values that are not there.
@@ -452,15 +453,16 @@ def page_spec(spec: Mapping[str, Any], *, currency: str = "USD") -> dict[str, An
     return out
 
 
-def notebook_spec(spec: Mapping[str, Any], *, currency: str = "USD") -> dict[str, Any]:
-    """A chart's spec for a notebook output, drawn by the notebook's own Vega-Lite renderer: fixed width, money
-    in ``currency``, no ``$schema``.
+def notebook_spec(spec: Mapping[str, Any], *, currency: str | None = None) -> dict[str, Any]:
+    """A chart's spec for a notebook output, drawn by the notebook's own Vega-Lite renderer: the width it was
+    built at, money in ``currency`` (None, for any Altair chart shown in a notebook: the chart's own locale,
+    else d3's default, US dollars), no ``$schema``.
 
     JupyterLab 4 draws with its own Vega-Lite 5: a ``width: "container"`` spec makes its renderer resize and
     redraw without end (the tab freezes), and a Vega-Lite 6 ``$schema`` makes it warn on every draw. The charts
     here use nothing Vega-Lite 5 lacks, so without the schema both versions draw them the same.
     """
-    out = _with_locale(spec, currency)
+    out = copy.deepcopy(dict(spec)) if currency is None else _with_locale(spec, currency)
     out.pop("$schema", None)
     return out
 

@@ -32,11 +32,13 @@ import jinja2
 from ..errors import InputError
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-#: Marks the inlined bundle so that report pages holding several outputs can keep a single copy.
+#: Marks an inlined bundle, so that an exported report can take out every copy its outputs carry and put one back.
 BUNDLE_MARKER = "data-workbench-vega-bundle"
 #: The Vega-Lite output type notebooks draw natively. JupyterLab 4 registers v3, v4 and v5 only; Altair 6's own
 #: "mimetype" renderer says ``application/vnd.vegalite.v6.json``, which JupyterLab shows as plain text.
 VEGALITE_MIME = "application/vnd.vegalite.v5+json"
+#: The output types that hold a Vega-Lite chart, whichever version or library wrote them.
+VEGALITE_MIME_PATTERN = re.compile(r"^application/vnd\.vegalite\.v\d+(?:\+|\.)json$")
 
 
 def _cache_dir() -> Path:
@@ -48,9 +50,9 @@ def _cache_dir() -> Path:
 def vega_bundle() -> str:
     """The JavaScript defining ``vegaEmbed``, ``vega`` and ``vegaLite`` globally (no imports, no network).
 
-    Loading it twice on one page is harmless: vl-convert's bundle declares its names with top-level ``const``
-    (a second copy would throw "Identifier ... has already been declared"), so it runs inside a function, and
-    only when the page has no ``vegaEmbed`` yet.
+    vl-convert's bundle declares its names with top-level ``const``, so a second copy on one page would throw
+    "Identifier ... has already been declared". Here it runs inside a function, and only when the page has no
+    ``vegaEmbed`` yet: a page that loads it twice draws as if it had loaded it once.
     """
     return (
         "if(typeof window.vegaEmbed!=='function'){(function(){\n"
@@ -127,10 +129,6 @@ def chart_mimebundle(spec: dict[str, Any], title: str = "") -> dict[str, Any]:
     }
 
 
-#: The output types that hold a Vega-Lite chart, whichever version or library wrote them.
-VEGALITE_MIME_PATTERN = re.compile(r"^application/vnd\.vegalite\.v\d+(?:\+|\.)json$")
-
-
 def chart_block(spec: dict[str, Any]) -> str:
     """One chart as an HTML block for a page that inlines :func:`vega_bundle` once (an exported notebook): the
     element, its spec as JSON and the call that draws it. The bundle itself is not in the block."""
@@ -140,11 +138,6 @@ def chart_block(spec: dict[str, Any]) -> str:
         f'<script type="application/json" id="{block["id"]}-spec">{block["spec"]}</script>'
         f"<script>{_EMBED_ONE % {'id': block['id']}}</script>"
     )
-
-
-def chart_fragment(spec: dict[str, Any]) -> str:
-    """One chart as a self-contained HTML block, the bundle inlined (for a page of its own, not a notebook)."""
-    return f"<script {BUNDLE_MARKER}>{vega_bundle()}</script>{chart_block(spec)}"
 
 
 _EMBED_ONE = """(function(){var el=document.getElementById('%(id)s');

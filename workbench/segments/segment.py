@@ -21,6 +21,7 @@ from ..store import schema
 from . import _tree as t
 from ._polars import PolarsCompiler
 from ._sql import filter_sql, member_query
+from .sample_html import sample_table
 from .spec import MAX_TREE_DEPTH, SegmentSpec
 from .versions import read_catalog, save_dynamic_segment, save_imported_segment
 
@@ -354,12 +355,7 @@ class Segment:
             counts = self.count()
             sample = self.members(["Id", "ChannelType", "Address", "User.UserId"]).head(5)
             counts_html = f"<p><b>{counts.endpoints:,}</b> endpoints, <b>{counts.users:,}</b> users</p>"
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                for row in sample.iter_rows()
-            )
-            head = "".join(f"<th>{html.escape(c)}</th>" for c in sample.columns)
-            sample_html = f"<table><tr>{head}</tr>{rows}</table>"
+            sample_html = sample_table(sample)  # long values (push tokens) shortened, whole on hover
         except Exception as err:  # the display must not raise: show what went wrong instead
             counts_html = f"<p style='color:#b00'>cannot evaluate: {html.escape(str(err))}</p>"
             sample_html = ""

@@ -27,7 +27,7 @@ import html
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
@@ -46,6 +46,10 @@ from ..segments import (
     performed,
     resolve_now,
 )
+
+# the sample table is shared with a Segment's own display; SAMPLE_CHARS is re-exported for callers of this module
+from ..segments.sample_html import SAMPLE_CHARS as SAMPLE_CHARS
+from ..segments.sample_html import sample_table
 from ..segments.spec import SET_DIMENSION_COLUMNS
 from ..store import schema
 
@@ -74,8 +78,6 @@ EXACT_USERS_UP_TO = 200_000  # endpoints; above this the live user count is an e
 #: Seconds of quiet after a keystroke before the builder counts (long enough for a typing pause, short enough to
 #: feel live).
 DEFAULT_DEBOUNCE = 0.4
-#: Characters of a sample value shown before it is shortened with "…" (the whole value shows on hover).
-SAMPLE_CHARS = 32
 #: What the builder says when Save is pressed without a name.
 NAME_NEEDED = "Type a name for the segment in the Name box, then press Save."
 EVENT_OPERATORS = {"at least": "AT_LEAST", "at most": "AT_MOST", "exactly": "EXACTLY"}
@@ -438,30 +440,3 @@ def _counting(label: str) -> str:
 def _settled(label: str) -> str:
     prefix = f"<span style='{_DIM}' title='counting after you stop typing'>"
     return label[len(prefix) : -len("</span>")] if label.startswith(prefix) else label
-
-
-def _short(text: str, limit: int = SAMPLE_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def sample_table(frame: Any, limit: int = SAMPLE_CHARS) -> str:
-    """The sample of members as an HTML table that fits the notebook's width.
-
-    Each value longer than ``limit`` characters is shortened with "…"; the whole value is its cell's ``title``
-    (shown on hover). Cells never wrap, and the table never grows wider than the output area.
-    """
-    cell = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:16em;padding:2px 8px;text-align:left"
-    head = "".join(f"<th style='{cell}'>{html.escape(c)}</th>" for c in frame.columns)
-    rows = []
-    for row in frame.iter_rows():
-        cells = []
-        for value in row:
-            text = "" if value is None else str(value)
-            title = f" title='{html.escape(text, quote=True)}'" if len(text) > limit else ""
-            cells.append(f"<td style='{cell}'{title}>{html.escape(_short(text, limit))}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        "<div style='max-width:100%;overflow-x:auto'>"
-        f"<table style='border-collapse:collapse;font-size:12px;max-width:100%'><tr>{head}</tr>{''.join(rows)}"
-        "</table></div>"
-    )

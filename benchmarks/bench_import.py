@@ -3,8 +3,10 @@ process, start-up included) of a 1M-endpoint Pinpoint CSV, against a process tha
 the same file. Interleaved, the median of ``--repeats`` runs each; every import goes into a fresh, empty
 project made beforehand (creating one is not part of an import).
 
-Also prints the in-process figure (``project.endpoints.import_files`` against ``pl.read_csv`` in this process)
-and the command's own stage timings, for orientation.
+Also prints the CPU time (user + sys, all threads) of both processes: on a 2-core machine the command can be
+at most 3x the ``read_csv`` process only if it needs less than 2 x 3 = 6 times that process's wall time in CPU,
+whatever overlaps what (docs/internals.md, "The endpoint import"). And, for orientation, the in-process figure
+(``project.endpoints.import_files`` against ``pl.read_csv`` in this process) and the command's stage timings.
 
 Usage: python benchmarks/bench_import.py [--endpoints N] [--repeats N] [--dir DIR] [--no-in-process]
 """
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -47,10 +51,20 @@ def demo_csv(directory: Path, endpoints: int) -> Path:
     return path
 
 
-def _timed(argv: list[str]) -> tuple[float, str]:
+def _children_cpu() -> float:
+    """CPU seconds (user + sys) of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(argv: list[str], cpu: list[float] | None = None) -> tuple[float, str]:
+    """Wall seconds and stdout of one process; its CPU seconds are appended to ``cpu``."""
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
+    if cpu is not None:
+        cpu.append(_children_cpu() - cpu_before)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return seconds, done.stdout
@@ -78,20 +92,24 @@ def main() -> None:
         outputs: list[str] = []
 
         def whole_command() -> None:
-            seconds, out = _timed([*command, "import", str(csv), "--project", str(projects.pop()), "--json"])
+            seconds, out = _timed(
+                [*command, "import", str(csv), "--project", str(projects.pop()), "--json"], cpu_command
+            )
             outputs.append(out)
             times_command.append(seconds)
 
         def read_csv_process() -> None:
-            times_base.append(_timed(baseline_argv)[0])
+            times_base.append(_timed(baseline_argv, cpu_base)[0])
 
         times_command: list[float] = []
         times_base: list[float] = []
+        cpu_command: list[float] = []
+        cpu_base: list[float] = []
         # a warm-up run of each: the file and the interpreter in the page cache
         whole_command()
         read_csv_process()
-        times_command.clear()
-        times_base.clear()
+        for measured in (times_command, times_base, cpu_command, cpu_base):
+            measured.clear()
         for _ in range(args.repeats):
             whole_command()
             read_csv_process()
@@ -105,6 +123,14 @@ def main() -> None:
         )
         print(f"  command runs: {', '.join(f'{t:.2f}' for t in times_command)}")
         print(f"  read_csv process runs: {', '.join(f'{t:.2f}' for t in times_base)}")
+        cores = os.cpu_count() or 1
+        budget = cores * TARGET * statistics.median(times_base)
+        print(
+            f"  CPU time (user + sys): command {statistics.median(cpu_command):.2f} s, read_csv process "
+            f"{statistics.median(cpu_base):.2f} s ({statistics.median(cpu_command) / statistics.median(cpu_base):.2f}x); "
+            f"at the target the command has at most {cores} cores x {TARGET:g} x the read_csv process's wall time = "
+            f"{budget:.2f} CPU-s (a bound only on a quiet machine: load stretches the wall time)"
+        )
         report(
             "workbench import (whole command)",
             statistics.median(times_command),

@@ -276,6 +276,16 @@ def test_staged_cells_match_the_csv_module_trimmed(tmp_path_factory, rows, final
     assert staged.blank_lines == len(reference_cells(text)) - len(expected)
 
 
+def test_a_row_blank_once_the_export_quote_is_undone_is_a_blank_line(tmp_path):
+    """Our export writes a cell holding a tab as "'<tab>": once the prefix is undone the row is blank, and is
+    skipped and counted like any blank line (found by the property test above)."""
+    with pytest.raises(InputError, match="only a header"):
+        stage(tmp_path, "Id,Demographic.Model,Attributes.x\n,,'\t\n", "only.csv")
+    staged = stage(tmp_path, "Id,Demographic.Model,Attributes.x\na,,\n,'\t,\nb,,\n", "some.csv")
+    assert staged.frame.get_column("__line").to_list() == [2, 4]
+    assert staged.blank_lines == 1
+
+
 def test_quoted_line_breaks_and_crlf_take_the_exact_reader(tmp_path):
     text = 'Id,ChannelType,Address,Attributes.note\na,EMAIL,a@example.com,"two\nlines"\nb,EMAIL, b@example.com ,x\n'
     staged = stage(tmp_path, text)

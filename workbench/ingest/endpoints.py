@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,6 +133,10 @@ def import_endpoint_files(
         if not staged:
             result.seconds = time.perf_counter() - started
             return result
+        # the files are parsed: keep only what the import record needs, so that the text (a whole file each)
+        # is not held through the checks and the write
+        new = [replace(t, data=b"") for t in new]
+        del texts, text  # (``text``: the last file of the loops above)
 
         result.timings["read"] = time.perf_counter() - started
         endpoint_frames = [s.frame for s in staged if s.user_ids is None and s.frame.width]
@@ -148,6 +153,7 @@ def import_endpoint_files(
             result.ignored_columns.extend(c for c in s.ignored_columns if c not in result.ignored_columns)
         result.rows = sum(f.height for f in [*endpoint_frames, *user_id_frames]) + len(read_rejects)
         valid, rejects = _check_rows(endpoint_frames, read_rejects, default_region, bar)
+        del staged, endpoint_frames  # the rows before the checks are not held through the write
         bar.update(sum(t.path.stat().st_size for t in new))
         bar.set_postfix_str("writing")
         result.timings["check"] = time.perf_counter() - started - result.timings["read"]

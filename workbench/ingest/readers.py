@@ -190,12 +190,13 @@ def read_csv(text: InputText) -> Staged:
         )
     else:
         frame, rejects = _read_csv_slow(data[start:], names, header, file, header_line + 1)
+    # the export's ' prefix is undone first: a row holding only "'<tab>" is blank, as its exporter saw it
+    frame = _undo_export_quote(frame, len(header))
     frame, blank_lines = _drop_blank_rows(frame, names)
     if not frame.height and not rejects:
         raise InputError(
             "the file holds only a header and no endpoints (its other lines are blank)", file=file
         )
-    frame = _undo_export_quote(frame, len(header))
     if frame.get_column("__extra").null_count() < frame.height:
         ragged = frame.filter(pl.col("__extra").is_not_null())
         for line in ragged.get_column("__line").to_list():

@@ -239,11 +239,14 @@ def write_endpoints(
     # the stored endpoints with where each lives (part, row): what the lookups join and a patch needs
     stored_sql = views.view_sql(con, root, located=True) if stored else ""
     existing = _lookup(stored_sql, valid) if stored else pl.DataFrame()
-    if existing.height:
+    any_stored = existing.height > 0
+    if any_stored:
         found = endpoint_parts.spread(existing.drop("__i"), existing.get_column("__i"), valid.height)
+        del existing  # its rows are in ``found`` now: not held through the write (benchmarks/bench_update.py)
         frame = valid.with_columns(
             *found.get_columns(), found.get_column("__part").is_not_null().alias("__exists")
         )
+        del found
     else:  # a fresh project, or only new endpoints: skip the join
         frame = valid.with_columns(
             pl.lit(None, dtype=pl.String).alias("__old_user"),
@@ -283,7 +286,7 @@ def write_endpoints(
         ~pl.col("__exists") | pl.col("__old_user").is_null() | (pl.col("User.UserId") != pl.col("__old_user"))
     )
     if "User.UserId" in frame.columns and frame.select(gains.any()).item():
-        uid = pl.coalesce("User.UserId", "__old_user") if existing.height else pl.col("User.UserId")
+        uid = pl.coalesce("User.UserId", "__old_user") if any_stored else pl.col("User.UserId")
         frame = frame.with_columns(uid.alias("__uid"))
         others = pl.DataFrame(schema={"__uid": pl.String, "__held": pl.Int64})
         if stored:

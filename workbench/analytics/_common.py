@@ -120,15 +120,13 @@ class Scope:
         start: date | None = None,
         end: date | None = None,
         extra: str | None = None,
-        all_days: bool = False,
     ) -> str:
         """SQL for the scope's events (all columns of the ``events`` view) as a parenthesised subquery.
 
-        ``start``/``end`` override the scope's range (e.g. to look back 29 days for monthly actives);
-        ``all_days`` takes every day of the log (for a slice shared by views of different ranges).
+        ``start``/``end`` override the scope's range (e.g. to look back 29 days for monthly actives).
         """
         lo, hi = start or self.start, end or self.end
-        conds = ["true" if all_days else f"date BETWEEN {sql_date(lo)} AND {sql_date(hi)}"]
+        conds = [f"date BETWEEN {sql_date(lo)} AND {sql_date(hi)}"]
         if event_types:
             conds.append("event_type IN (" + ", ".join(sql_str(t) for t in event_types) + ")")
         if self.endpoint_filter:

@@ -68,18 +68,20 @@ def retention_cohorts(
     return_cond = f"e.event_type = {sql_str(return_event)}" if return_event else "true"
     unit = period
     last = s.data_end or s.end
+    # One pass over the events: each actor's periods, and whether the actor entered or returned in each (the
+    # first entered period is the cohort: the period of the first entry day).
     sql = f"""
-        WITH ev AS (SELECT {actor} AS actor, e.date, e.event_type FROM {all_events} e{join}),
-        firsts AS (
-            SELECT actor, date_trunc('{unit}', min(date)) AS cohort FROM ev e WHERE {entry_cond} GROUP BY actor
+        WITH periods AS (
+            SELECT {actor} AS actor, date_trunc('{unit}', e.date) AS p,
+                   bool_or({entry_cond}) AS entered, bool_or({return_cond}) AS returned
+            FROM {all_events} e{join} GROUP BY 1, 2
         ),
+        firsts AS (SELECT actor, min(p) AS cohort FROM periods WHERE entered GROUP BY actor),
         members AS (
             SELECT * FROM firsts
             WHERE cohort BETWEEN date_trunc('{unit}', {sql_date(s.start)}) AND {sql_date(s.end)}
         ),
-        returns AS (
-            SELECT DISTINCT e.actor, date_trunc('{unit}', e.date) AS p FROM ev e WHERE {return_cond}
-        ),
+        returns AS (SELECT actor, p FROM periods WHERE returned),
         steps AS (SELECT range AS k FROM range(0, {periods + 1})),
         sizes AS (SELECT cohort, count(*) AS cohort_size FROM members GROUP BY cohort),
         hits AS (

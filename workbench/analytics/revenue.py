@@ -85,16 +85,15 @@ EVENT_GROUPS = {"product": "e.attributes['_product_id']", "currency": "e.attribu
 
 
 def purchases(project: Store, scope: Scope) -> str:
-    """The scope's purchases over the whole log, one row per ``_monetization.purchase`` event: a relation of
+    """The scope's purchases in its date range, one row per ``_monetization.purchase`` event: a relation of
     ``date, client_id, user_key, qty, price`` and the event groupings (``product``, ``currency``).
 
-    Every revenue view reads it, filtered by date; inside ``reading()`` (a dashboard) it is computed once
-    (``Store.shared_table``).
+    Every revenue view reads it; inside ``reading()`` (a dashboard) it is computed once (``Store.shared_table``).
     """
     groups = ", ".join(f"{sql} AS {name}" for name, sql in EVENT_GROUPS.items())
     return project.shared_table(f"""
         SELECT e.date, e.client_id, {user_key()} AS user_key, {_price_and_quantity(project)}, {groups}
-        FROM {scope.events(event_types=[PURCHASE], all_days=True)} e
+        FROM {scope.events(event_types=[PURCHASE])} e
         LEFT JOIN endpoints ep ON ep.Id = e.client_id""")
 
 

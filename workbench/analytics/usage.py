@@ -86,14 +86,28 @@ def activity_sql(project: Store, scope: Scope, who: Who, start, end) -> str:
 
 
 def first_days(project: Store, scope: Scope, who: Who) -> str:
-    """Each endpoint's (or user's) first ever ``_session.start`` day up to the range's end (the whole log
-    counts): a relation of ``actor, first_day``."""
-    src = scope.events(event_types=[SESSION_START], start=scope.data_start or scope.start, end=scope.end)
-    actor = "e.client_id" if _actor(who) == "client_id" else user_key()
-    join = " LEFT JOIN endpoints ep ON ep.Id = e.client_id" if who == "user" else ""
-    return project.shared_table(
-        f"SELECT {actor} AS actor, min(e.date) AS first_day FROM {src} e{join} GROUP BY 1"
+    """Each endpoint's (or user's) first ever ``_session.start`` day up to the range's end (the whole log counts):
+    a relation of ``actor, first_day``.
+
+    Read from :func:`session_days`' slice, less the actors already active before the slice starts; the log
+    before it is read for those actors' ids alone (nothing to read when the log starts inside the slice).
+    """
+    lo = scope.start - timedelta(days=MONTH_DAYS - 1)
+    before = scope.events(
+        event_types=[SESSION_START], start=scope.data_start or lo, end=lo - timedelta(days=1)
     )
+    earlier = project.shared_table(
+        f"SELECT DISTINCT e.client_id, {user_key()} AS user_key FROM {before} e "
+        "LEFT JOIN endpoints ep ON ep.Id = e.client_id"
+    )
+    actor = _actor(who)
+    return project.shared_table(f"""
+        SELECT f.actor, f.first_day
+        FROM (
+            SELECT {actor} AS actor, min(date) AS first_day FROM {session_days(project, scope)}
+            WHERE date <= {sql_date(scope.end)} GROUP BY 1
+        ) f
+        ANTI JOIN {earlier} x ON x.{actor} = f.actor""")
 
 
 def daily_active(

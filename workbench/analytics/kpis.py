@@ -168,7 +168,9 @@ def _rev_total(key: str) -> TotalFn:
 
 def _event_total(column: str) -> TotalFn:
     def total(project: Store, scope: Scope, rows: pl.DataFrame, event_type: str | None = None, **_: Any):
-        where = _events.EventSpec.parse(event_type).condition("e") if event_type else "true"
+        if not event_type:
+            return _events.event_totals(project, scope)[column]
+        where = _events.EventSpec.parse(event_type).condition("e")
         figure = {
             "events": "count(*)",
             "endpoints": "count(DISTINCT client_id)",

@@ -548,16 +548,18 @@ def retention(
     cohorts = a.retention_cohorts(project, scope, period=period, return_event=return_event, periods=6)
     # Two definitions, two names: the day-based KPIs (active on a day D, again N days later) are named by their
     # days; "week 1" is the cohort table's and heat map's: the calendar period after the cohort's first one.
+    per_day = {
+        days: a.retention_rate(project, scope, first_day=days[0], last_day=days[1])
+        for days in ((1, 1), (7, 7), (1, 7), (8, 14))
+    }
     rates = {}
-    for label, kpi, (lo, hi) in (
+    for label, kpi, days in (
         ("Day 1 retention", "day-1-retention-rate", (1, 1)),
         ("Day 7 retention", "day-7-retention-rate", (7, 7)),
         ("7-day retention rate", "seven-day-retention-rate", (1, 7)),
         ("Days 8-14 retention", "week-2-retention-rate", (8, 14)),
     ):
-        frame = a.retention_rate(project, scope, first_day=lo, last_day=hi).filter(
-            pl.col("rate").is_not_null()
-        )
+        frame = per_day[days].filter(pl.col("rate").is_not_null())
         rates[label] = (kpi, _ratio(frame["retained"].sum(), frame["active"].sum()))
     board.tiles = [f.tile(label, v, "rate", kpi=kpi) for label, (kpi, v) in rates.items()]
     board.tiles.append(
@@ -566,15 +568,9 @@ def retention(
     # the rows the heat map draws: a cohort shows as soon as its period 0 is known
     board.tiles.append(f.tile("Cohorts", cohorts.filter(pl.col("rate").is_not_null())["cohort"].n_unique()))
     daily = (
-        a.retention_rate(project, scope, first_day=1, last_day=1)
+        per_day[(1, 1)]
         .select("date", pl.col("rate").alias("day_1"))
-        .join(
-            a.retention_rate(project, scope, first_day=7, last_day=7).select(
-                "date", pl.col("rate").alias("day_7")
-            ),
-            on="date",
-            maintain_order="left",
-        )
+        .join(per_day[(7, 7)].select("date", pl.col("rate").alias("day_7")), on="date", maintain_order="left")
     )
     if cohorts.height:
         _chart(board, "Cohorts", ch.cohort_heatmap(cohorts, f"Retention by {period} cohort (first seen)"))

@@ -163,25 +163,36 @@ def new_active(
     return project.query(sql)
 
 
-def sessions(project: Store, start=None, end=None, segment=None, **kw) -> pl.DataFrame:
+def sessions(project: Store, start=None, end=None, segment=None, *, users: bool = True, **kw) -> pl.DataFrame:
     """Sessions per day, and sessions per active endpoint and per active user.
 
-    Columns: ``date, sessions, active_endpoints, active_users, sessions_per_endpoint, sessions_per_user``.
+    Columns: ``date, sessions, active_endpoints, active_users, sessions_per_endpoint, sessions_per_user``
+    (``users=False``: without the two user columns).
     """
     s = scope_of(project, start, end, segment, **kw)
+    in_range = f"date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)}"
     sql = f"""
         WITH per_day AS (
-            SELECT date, CAST(sum(sessions) AS BIGINT) AS sessions, count(DISTINCT client_id) AS active_endpoints,
-                   count(DISTINCT user_key) AS active_users
-            FROM {session_days(project, s)}
-            WHERE date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)} GROUP BY date
-        )
+            SELECT date, CAST(sum(sessions) AS BIGINT) AS sessions FROM {session_days(project, s)}
+            WHERE {in_range} GROUP BY date
+        ),
+        -- the active days are one row per actor and day already: a count, not a distinct count
+        ep AS (SELECT date, count(*) AS n FROM {active_days(project, s, "endpoint")} WHERE {
+        in_range
+    } GROUP BY date),
+        us AS ({
+        f"SELECT date, count(*) AS n FROM {active_days(project, s, 'user')} WHERE {in_range} GROUP BY date"
+        if users
+        else "SELECT NULL::DATE AS date, NULL::BIGINT AS n WHERE false"
+    })
         SELECT d.date, coalesce(p.sessions, 0) AS sessions,
-               coalesce(p.active_endpoints, 0) AS active_endpoints, coalesce(p.active_users, 0) AS active_users,
-               p.sessions / nullif(p.active_endpoints, 0) AS sessions_per_endpoint,
-               p.sessions / nullif(p.active_users, 0) AS sessions_per_user
-        FROM {day_spine(s.start, s.end)} d LEFT JOIN per_day p ON p.date = d.date ORDER BY d.date"""
-    return project.query(sql)
+               coalesce(ep.n, 0) AS active_endpoints, coalesce(us.n, 0) AS active_users,
+               p.sessions / nullif(ep.n, 0) AS sessions_per_endpoint,
+               p.sessions / nullif(us.n, 0) AS sessions_per_user
+        FROM {day_spine(s.start, s.end)} d LEFT JOIN per_day p ON p.date = d.date
+        LEFT JOIN ep ON ep.date = d.date LEFT JOIN us ON us.date = d.date ORDER BY d.date"""
+    frame = project.query(sql)
+    return frame if users else frame.drop("active_users", "sessions_per_user")
 
 
 def retention_rate(
@@ -282,33 +293,44 @@ def authentication(project: Store, start=None, end=None, segment=None, **kw) -> 
     return project.query(sql)
 
 
-def usage_totals(project: Store, start=None, end=None, segment=None, **kw) -> dict[str, int]:
-    """Sessions and distinct active endpoints and users over the whole range."""
+def usage_totals(
+    project: Store, start=None, end=None, segment=None, *, users: bool = True, **kw
+) -> dict[str, int]:
+    """Sessions and distinct active endpoints and (unless ``users=False``) users over the whole range."""
     s = scope_of(project, start, end, segment, **kw)
     sql = f"""
-        SELECT CAST(coalesce(sum(sessions), 0) AS BIGINT) AS sessions, count(DISTINCT client_id) AS active_endpoints,
-               count(DISTINCT user_key) AS active_users
+        SELECT CAST(coalesce(sum(sessions), 0) AS BIGINT) AS sessions, count(DISTINCT client_id) AS active_endpoints
+               {", count(DISTINCT user_key) AS active_users" if users else ""}
         FROM {session_days(project, s)} WHERE date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)}"""
     return project.query(sql).row(0, named=True)
 
 
-def usage_summary(project: Store, start=None, end=None, segment=None, **kw) -> dict[str, float | int | None]:
-    """Range totals for KPI tiles: distinct active endpoints/users, new ones, sessions, retention, stickiness."""
+def usage_summary(
+    project: Store, start=None, end=None, segment=None, *, users: bool = True, **kw
+) -> dict[str, float | int | None]:
+    """Range totals for KPI tiles: distinct active endpoints/users, new ones, sessions, retention, stickiness.
+
+    ``users=False`` leaves out the user figures (``active_users``, ``new_users``, ``daily_active_users``,
+    ``monthly_active_users``), for a page that shows endpoints only.
+    """
     s = scope_of(project, start, end, segment, **kw)
-    totals = usage_totals(project, s)
+    totals = usage_totals(project, s, users=users)
     ret = retention_rate(project, s)
     known = ret.filter(pl.col("rate").is_not_null())
     sticky = sticky_factor(project, s)
-    daily_users = daily_active(project, s, who="user")
-    monthly_users = monthly_active(project, s, who="user")
+    user_figures = {}
+    if users:
+        user_figures = {
+            "new_users": int(new_active(project, s, who="user").get_column("new").sum()),
+            "daily_active_users": _mean(daily_active(project, s, who="user").get_column("active")),
+            "monthly_active_users": _last(monthly_active(project, s, who="user").get_column("active")),
+        }
     return {
         **totals,
+        **user_figures,
         "new_endpoints": int(new_active(project, s).get_column("new").sum()),
-        "new_users": int(new_active(project, s, who="user").get_column("new").sum()),
         "daily_active_endpoints": _mean(sticky.get_column("daily_active")),
         "monthly_active_endpoints": _last(sticky.get_column("monthly_active")),
-        "daily_active_users": _mean(daily_users.get_column("active")),
-        "monthly_active_users": _last(monthly_users.get_column("active")),
         "sticky_factor": _mean(sticky.get_column("sticky_factor")),
         "seven_day_retention_rate": (
             known.get_column("retained").sum() / known.get_column("active").sum()

@@ -120,7 +120,7 @@ def overview(project: Store, scope: Scope) -> Dashboard:
     )
     if board.empty:
         return board
-    usage = a.usage_summary(project, scope)
+    usage = a.usage_summary(project, scope, users=False)  # this page shows endpoints only
     money = a.revenue_summary(project, scope)
     ses, buy = SESSION_START, PURCHASE
     board.tiles = [
@@ -162,7 +162,9 @@ def overview(project: Store, scope: Scope) -> Dashboard:
         ch.time_series(a.new_active(project, scope), {"new": "new"}, "New endpoints", mark="bar"),
     )
     _chart(
-        board, "Sessions", ch.time_series(a.sessions(project, scope), {"sessions": "sessions"}, "Sessions")
+        board,
+        "Sessions",
+        ch.time_series(a.sessions(project, scope, users=False), {"sessions": "sessions"}, "Sessions"),
     )
     _chart(
         board,

@@ -18,6 +18,7 @@ than a falsely low number. Every function returns a Polars DataFrame with one ro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -212,24 +213,63 @@ def retention_rate(
     ``first_day=last_day=N`` is day-N retention; ``(7(N-1)+1, 7N)`` is week-N; ``(1, 7)`` the console's
     seven-day retention rate.
     """
+    window = (first_day, last_day)
+    return retention_rates(project, [window], start, end, segment, who=who, **kw)[window]
+
+
+def retention_rates(
+    project: Store,
+    windows: Sequence[tuple[int, int]],
+    start=None,
+    end=None,
+    segment=None,
+    *,
+    who: Who = "endpoint",
+    **kw,
+) -> dict[tuple[int, int], pl.DataFrame]:
+    """:func:`retention_rate` for several ``(first_day, last_day)`` windows, each frame keyed by its window.
+
+    One pass for them all: each active day is joined once with the actor's active days up to the furthest
+    window's end, and each window is a flag on that join.
+    """
     s = scope_of(project, start, end, segment, **kw)
+    windows = list(dict.fromkeys(windows))
+    for lo, hi in windows:
+        if not 1 <= lo <= hi:
+            raise InputError(f"a retention window runs from day 1 or later to a later day, not {lo}..{hi}")
+    near, far = min(lo for lo, _ in windows), max(hi for _, hi in windows)
     last_data = s.data_end or s.end
+    flags = ", ".join(
+        f"bool_or(a.date BETWEEN b.date + {lo} AND b.date + {hi}) AS w{i}"
+        for i, (lo, hi) in enumerate(windows)
+    )
+    retained = ", ".join(f"count(*) FILTER (WHERE w{i}) AS r{i}" for i in range(len(windows)))
+    figures = ", ".join(
+        f"coalesce(r.r{i}, 0) AS retained_{i}, CASE WHEN d.date + {hi} <= {sql_date(last_data)} "
+        f"THEN coalesce(r.r{i}, 0) / nullif(a.active, 0) END AS rate_{i}"
+        for i, (_, hi) in enumerate(windows)
+    )
     sql = f"""
-        WITH act AS ({activity_sql(project, s, who, s.start, s.end + timedelta(days=last_day))}),
+        WITH act AS ({activity_sql(project, s, who, s.start, s.end + timedelta(days=far))}),
         base AS (SELECT actor, date FROM act WHERE date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)}),
-        back AS (
-            SELECT b.date, count(*) AS retained FROM base b
-            SEMI JOIN act a ON a.actor = b.actor AND a.date BETWEEN b.date + {first_day} AND b.date + {last_day}
-            GROUP BY b.date
+        hits AS (
+            SELECT b.date, {flags} FROM base b
+            JOIN act a ON a.actor = b.actor AND a.date BETWEEN b.date + {near} AND b.date + {far}
+            GROUP BY b.date, b.actor
         ),
+        back AS (SELECT date, {retained} FROM hits GROUP BY date),
         active AS (SELECT date, count(*) AS active FROM base GROUP BY date)
-        SELECT d.date, coalesce(a.active, 0) AS active, coalesce(r.retained, 0) AS retained,
-               CASE WHEN d.date + {last_day} <= {sql_date(last_data)}
-                    THEN coalesce(r.retained, 0) / nullif(a.active, 0) END AS rate
+        SELECT d.date, coalesce(a.active, 0) AS active, {figures}
         FROM {day_spine(s.start, s.end)} d
         LEFT JOIN active a ON a.date = d.date LEFT JOIN back r ON r.date = d.date
         ORDER BY d.date"""
-    return project.query(sql)
+    frame = project.query(sql)
+    return {
+        window: frame.select(
+            "date", "active", pl.col(f"retained_{i}").alias("retained"), pl.col(f"rate_{i}").alias("rate")
+        )
+        for i, window in enumerate(windows)
+    }
 
 
 def day_n_retention(project: Store, n: int, start=None, end=None, segment=None, **kw) -> pl.DataFrame:

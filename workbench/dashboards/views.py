@@ -252,8 +252,9 @@ def usage(project: Store, scope: Scope) -> Dashboard:
         )
     )
     sessions = a.sessions(project, scope)
-    seven = a.retention_rate(project, scope).rename({"rate": "seven_day"})
-    day1 = a.day_n_retention(project, 1, scope).select("date", pl.col("rate").alias("day_1"))
+    rates = a.retention_rates(project, [(1, 7), (1, 1)], scope)
+    seven = rates[(1, 7)].rename({"rate": "seven_day"})
+    day1 = rates[(1, 1)].select("date", pl.col("rate").alias("day_1"))
     retention = seven.join(day1, on="date", maintain_order="left")
     _chart(
         board,
@@ -550,10 +551,7 @@ def retention(
     cohorts = a.retention_cohorts(project, scope, period=period, return_event=return_event, periods=6)
     # Two definitions, two names: the day-based KPIs (active on a day D, again N days later) are named by their
     # days; "week 1" is the cohort table's and heat map's: the calendar period after the cohort's first one.
-    per_day = {
-        days: a.retention_rate(project, scope, first_day=days[0], last_day=days[1])
-        for days in ((1, 1), (7, 7), (1, 7), (8, 14))
-    }
+    per_day = a.retention_rates(project, [(1, 1), (7, 7), (1, 7), (8, 14)], scope)
     rates = {}
     for label, kpi, days in (
         ("Day 1 retention", "day-1-retention-rate", (1, 1)),

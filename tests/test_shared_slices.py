@@ -99,3 +99,20 @@ def test_retention_looking_past_the_shared_slice_counts_the_later_days(demo_proj
     assert got.height and got["retained"].sum() > 0
     assert_frame_equal(got, direct, check_dtypes=False)
     assert isinstance(scope.start, date)
+
+
+def test_several_retention_windows_in_one_pass_equal_each_window_alone(demo_project):
+    windows = [(1, 1), (7, 7), (1, 7), (8, 14), (29, 35)]
+    together = a.retention_rates(demo_project, windows)
+    for lo, hi in windows:
+        alone = a.retention_rate(demo_project, first_day=lo, last_day=hi)
+        assert_frame_equal(together[(lo, hi)], alone)
+    assert sum(together[(1, 7)]["retained"]) > 0
+
+
+@pytest.mark.parametrize("window", [(0, 7), (8, 7), (-1, 1)])
+def test_a_retention_window_runs_forward_from_day_one(demo_project, window):
+    from workbench.errors import InputError
+
+    with pytest.raises(InputError, match="retention window"):
+        a.retention_rates(demo_project, [window])

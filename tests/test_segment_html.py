@@ -55,3 +55,16 @@ def test_the_segment_and_the_builder_show_the_same_table(tokens):
     segment = Segment(tokens, channel.any_of("GCM"))
     sample = segment.members(["Id", "ChannelType", "Address", "User.UserId"]).head(5)
     assert sample_table(sample) in segment._repr_html_()
+
+
+def test_a_send_result_shortens_a_push_token_and_keeps_it_on_hover():
+    from workbench.delivery.transactional import DeliveryResult, SendOutcome
+
+    token = "f" * 150
+    outcome = SendOutcome(
+        "r1", "adhoc", "push", [DeliveryResult(token, "SUCCESSFUL", 200, "accepted", "m1", "e1")]
+    )
+    page = outcome._repr_html_()
+    assert token not in page.replace(f"title='{token}'", "")  # whole only in the title
+    assert f"title='{token}'" in page and "f" * 31 + "…" in page
+    assert "<td>accepted</td>" in page  # short values unchanged

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError, UnknownNameError, WorkbenchError
+from ..segments.sample_html import shorten
 from .compose import compose_message, email_sender
 from .keys import normalise_address, send_key, suppression_form
 from .ledger import Ledger, LedgerRow, PlannedMessage
@@ -131,9 +132,18 @@ class SendOutcome:
 
     def _repr_html_(self) -> str:
         esc = _html.escape
+
+        def cell(text: str) -> str:  # a push token is ~150 characters: shortened, whole on hover
+            short = shorten(text)
+            return (
+                f"<td title='{esc(text, quote=True)}'>{esc(short)}</td>"
+                if short != text
+                else f"<td>{esc(text)}</td>"
+            )
+
         rows = "".join(
-            f"<tr><td>{esc(r.endpoint_id or '')}</td><td>{esc(r.address)}</td><td><b>{esc(r.delivery_status)}</b>"
-            f"</td><td>{r.status_code}</td><td>{esc(r.status_message)}</td><td>{esc(r.message_id or '')}</td></tr>"
+            f"<tr><td>{esc(r.endpoint_id or '')}</td>{cell(r.address)}<td><b>{esc(r.delivery_status)}</b>"
+            f"</td><td>{r.status_code}</td>{cell(r.status_message)}<td>{esc(r.message_id or '')}</td></tr>"
             for r in self.results
         )
         counts = ", ".join(f"{k}: {v}" for k, v in self.counts.items())

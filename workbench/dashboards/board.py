@@ -167,14 +167,16 @@ class Dashboard:
         return outputs
 
     def _repr_html_(self) -> str:
-        """The whole dashboard as one HTML block without the Vega script, for a page that loads Vega once itself
-        (a report exported by reports.py). Jupyter shows :meth:`notebook_outputs` instead; a file of its own is
-        :meth:`to_html`."""
+        """The whole dashboard as one HTML block without the Vega script, for a front end that shows HTML but not
+        :meth:`notebook_outputs` (the controls' fallback). Jupyter shows :meth:`notebook_outputs`; a file of its
+        own is :meth:`to_html`."""
         return self._page(fragment=True, bundle=False)
 
     def _page(self, *, fragment: bool, part: str = "all", bundle: bool = True) -> str:
         """The page (or, with ``fragment``, a block to show inside a notebook); ``part`` is "all", or "top" /
         "bottom" for the HTML around a notebook's chart outputs; ``bundle`` inlines Vega."""
+        if part not in ("all", "top", "bottom"):
+            raise ValueError(f"part is 'all', 'top' or 'bottom', not {part!r}")
         currency = self.currency
         return export.render(
             "dashboard.html.j2",

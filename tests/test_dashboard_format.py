@@ -230,3 +230,14 @@ def test_the_dashboard_page_shows_its_tables_through_great_tables(tiny):
 
     page = dashboard(tiny, "revenue", tiny_data.START, tiny_data.END).to_html()
     assert "gt_table" in page and ">Units sold<" in page and "$17.00" in page
+
+
+def test_the_cohort_table_has_no_column_of_dashes_only(demo_project):
+    """Periods no cohort has reached are left out of the table, as the heat map leaves them out."""
+    board = dashboard(demo_project, "retention")
+    table = next(t for t in board.tables if t.title.startswith("Cohort table"))
+    periods = [c for c in table.frame.columns if c.startswith("Week ")]
+    assert periods[0] == "Week 0"
+    assert all(table.frame[c].null_count() < table.frame.height for c in periods)
+    # the newest cohort's row is week 0 then blanks: its later weeks are not over
+    assert table.frame.sort("cohort")[-1, "Week 0"] == 1.0

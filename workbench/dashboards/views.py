@@ -581,6 +581,10 @@ def retention(
     )
     if cohorts.height:
         wide = cohorts.pivot(on="period", index=["cohort", "cohort_size"], values="rate")
+        # periods no cohort has reached yet would be columns of dashes only (the heat map leaves them out too)
+        wide = wide.select(
+            wide.columns[:3] + [c for c in wide.columns[3:] if wide[c].null_count() < wide.height]
+        )
         # The pivot names period columns by number ("0", "1", ...): head them "Week 0", "Week 1".
         wide = wide.rename({c: f"{period.capitalize()} {c}" for c in wide.columns[2:]})
         formats = {"cohort_size": "count", **{c: "rate" for c in wide.columns[2:]}}

@@ -233,11 +233,17 @@ def test_the_dashboard_page_shows_its_tables_through_great_tables(tiny):
 
 
 def test_the_cohort_table_has_no_column_of_dashes_only(demo_project):
-    """Periods no cohort has reached are left out of the table, as the heat map leaves them out."""
-    board = dashboard(demo_project, "retention")
+    """Periods no cohort has reached are left out of the table, as the heat map leaves them out: over the last
+    two weeks of data, only weeks 0 and 1 can be known."""
+    from datetime import timedelta
+
+    from workbench.analytics import resolve_scope
+
+    last = resolve_scope(demo_project).data_end
+    board = dashboard(demo_project, "retention", last - timedelta(days=13), last)
     table = next(t for t in board.tables if t.title.startswith("Cohort table"))
     periods = [c for c in table.frame.columns if c.startswith("Week ")]
-    assert periods[0] == "Week 0"
+    assert periods and periods[0] == "Week 0" and len(periods) <= 2
     assert all(table.frame[c].null_count() < table.frame.height for c in periods)
     # the newest cohort's row is week 0 then blanks: its later weeks are not over
     assert table.frame.sort("cohort")[-1, "Week 0"] == 1.0

@@ -8,11 +8,14 @@ processes (started fresh, never forked) each run ``pytest.main`` once per mutant
 naming it, on only the tests that call the mutated function. Settings: the ``[mutmut]`` section of setup.cfg.
 
     python tests/mutmut_run.py [--jobs 2] [--timeout 120] [GLOB ...]   # e.g. 'workbench.ingest.export.*'
+    python tests/mutmut_run.py --reuse-stats --tests tests/test_x.py::test_y NAME   # a new test against one mutant
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import json
 import os
 import signal
@@ -122,6 +125,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--reuse-stats", action="store_true", help="keep the test-to-function map of a last run"
     )
+    parser.add_argument(
+        "--only-unchecked",
+        action="store_true",
+        help="with GLOBs: skip the mutants an earlier run decided (as a run without GLOBs does)",
+    )
+    parser.add_argument(
+        "--tests",
+        action="append",
+        metavar="TEST",
+        help="run these tests (ids or files) against each selected mutant instead of the mapped ones: checks a new "
+        "test against named mutants without collecting the map again (repeat for more tests)",
+    )
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     if args.stats:
@@ -151,9 +166,11 @@ def main(argv: list[str]) -> int:
     mutants, by_path = mm.collect_source_file_mutation_data(mutant_names=args.globs)
     todo: list[tuple[str, list[str]]] = []
     for m, name, result in mutants:
-        if result is not None and not args.globs:
+        if result is not None and (not args.globs or args.only_unchecked):
             continue  # already decided in an earlier run (rm -rf mutants to start again)
-        tests = sorted(mutmut.tests_by_mangled_function_name.get(mm.mangled_name_from_mutant_name(name), []))
+        tests = args.tests or sorted(
+            mutmut.tests_by_mangled_function_name.get(mm.mangled_name_from_mutant_name(name), [])
+        )
         if tests:
             todo.append((name, sorted(tests, key=lambda t: mutmut.duration_by_test.get(t, 0))))
         else:
@@ -204,7 +221,8 @@ def main(argv: list[str]) -> int:
 def report(by_path) -> int:
     """Per module: killed, survived, timeout, no tests, and the score; then every surviving mutant."""
     print(
-        f"\n{'module':45} {'mutants':>7} {'killed':>7} {'timeout':>7} {'survived':>8} {'no tests':>8} {'score':>6}"
+        f"\n{'module':45} {'mutants':>7} {'killed':>7} {'timeout':>7} {'survived':>8} {'no tests':>8} "
+        f"{'unchecked':>9} {'score':>6}"
     )
     survivors = []
     for path, m in sorted(by_path.items()):
@@ -218,17 +236,34 @@ def report(by_path) -> int:
         print(f"{path:45} {len(m.exit_code_by_key):7} {counts['killed']:7} {counts['timeout']:7} "
               f"{counts['survived']:8} {counts['no tests']:8} {counts['not checked']:9} {score:>6}")  # fmt: skip
     print("\nsurviving mutants (the changed lines; `mutmut show NAME` prints the whole diff):")
-    _, mm = _mutmut()
+    bodies: dict[str, dict[str, list[str]]] = {}
     for name in survivors:
         print("  " + name)
-        try:
-            diff = mm.get_diff_for_mutant(name)
-        except Exception as err:  # a mutant of a file changed since: name it, go on
-            diff = f"(no diff: {err})"
-        for line in diff.splitlines():
+        module, _, function = name.rpartition(".")
+        path = ROOT / "mutants" / (module.replace(".", "/") + ".py")
+        if str(path) not in bodies:
+            bodies[str(path)] = _function_bodies(path)
+        functions = bodies[str(path)]
+        original = functions.get(function.split("__mutmut_")[0] + "__mutmut_orig")
+        if original is None or function not in functions:
+            print("      (no diff: a method or a file changed since; `mutmut show NAME`)")
+            continue
+        for line in difflib.unified_diff(original, functions[function], lineterm="", n=0):
             if line[:1] in "-+" and line[:3] not in ("---", "+++"):
                 print("      " + line.strip()[:150])
     return 0
+
+
+def _function_bodies(path: Path) -> dict[str, list[str]]:
+    """The body lines of each top-level function of a mutated file, parsed once (mutmut's own diff re-parses the
+    whole file per mutant: minutes for a module with a thousand mutants)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+    except (OSError, SyntaxError):
+        return {}
+    lines = text.splitlines()
+    return {n.name: lines[n.lineno : n.end_lineno] for n in tree.body if isinstance(n, ast.FunctionDef)}
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
+
 from ..errors import InputError, UnknownNameError, suggest
 from ..segments import segment_sql_filter
 from ..store.schema import sql_string as sql_str  # the short name reads better inside SQL f-strings
@@ -296,6 +298,15 @@ def parse_duration(value: str | int | float | timedelta, what: str = "window") -
     if seconds <= 0:
         raise InputError(f"{value!r}: a duration must be positive", field=what)
     return timedelta(seconds=seconds)
+
+
+def shared_answer(project: Store, sql: str) -> pl.DataFrame:
+    """The answer to ``sql``, computed once per ``reading()`` block (``Store.shared_table``) and read by every
+    view that asks again (a dashboard's tiles and charts ask for some figures twice); outside a block, the query.
+
+    Speed: ``benchmarks/bench_dashboards.py`` (the Usage and Retention dashboards).
+    """
+    return project.query(f"SELECT * FROM {project.shared_table(sql)}")
 
 
 # --- SQL pieces ------------------------------------------------------------------------------------------

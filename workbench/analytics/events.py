@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ..errors import EventTypeWarning, InputError, unknown_event_type_message
-from ._common import Scope, check_event_type, day_spine, known_event_types, scope_of, sql_str
+from ._common import Scope, check_event_type, day_spine, known_event_types, scope_of, shared_answer, sql_str
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -242,7 +242,7 @@ def _figures_by_type(project: Store, s: Scope) -> tuple[pl.DataFrame, dict[str, 
             f"SELECT count(*) AS total, {per_type} FROM "
             f"(SELECT {key}, {masks} FROM {s.events()} WHERE {where} GROUP BY {key})"
         )
-        return [int(v) for v in project.query(f"SELECT * FROM {project.shared_table(sql)}").row(0)]
+        return [int(v) for v in shared_answer(project, sql).row(0)]
 
     endpoints = grouped("client_id")
     sessions = grouped("session_id", "session_id IS NOT NULL")

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from ..errors import InputError
-from ._common import SESSION_START, Scope, day_spine, scope_of, sql_date, sql_str, user_key
+from ._common import SESSION_START, Scope, day_spine, scope_of, shared_answer, sql_date, sql_str, user_key
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -45,6 +45,10 @@ def _actor(who: Who) -> str:
         raise InputError(f"count by 'endpoint' or 'user', not {who!r}", field="who")
     return "client_id" if who == "endpoint" else "user_key"
 
+
+#: The retention windows of the usage figures: seven-day (the console's) and day 1, asked for together so that
+#: a page showing both computes them in one pass.
+USAGE_RETENTION = ((1, 7), (1, 1))
 
 #: Days after the range that the usage views' slice of the log covers (retention looks up to 14 days ahead on
 #: the dashboards); a view that looks further asks for a wider slice.
@@ -69,19 +73,19 @@ def session_days(project: Store, scope: Scope, days_after: int = DAYS_AFTER) -> 
 
 
 def active_days(project: Store, scope: Scope, who: Who, days_after: int = DAYS_AFTER) -> str:
-    """The days each endpoint (or user) was active, in :func:`session_days`' slice: a relation of ``actor, date``
-    and ``next_date`` (the actor's next active day in the slice, null after the last)."""
-    return project.shared_table(f"""
-        SELECT actor, date, lead(date) OVER (PARTITION BY actor ORDER BY date) AS next_date
-        FROM (SELECT DISTINCT {_actor(who)} AS actor, date FROM {session_days(project, scope, days_after)})""")
+    """The days each endpoint (or user) was active, in :func:`session_days`' slice: a relation of ``actor, date``,
+    one row per actor and day."""
+    return project.shared_table(
+        f"SELECT DISTINCT {_actor(who)} AS actor, date FROM {session_days(project, scope, days_after)}"
+    )
 
 
 def activity_sql(project: Store, scope: Scope, who: Who, start, end) -> str:
     """SQL: the (actor, date) pairs with a ``_session.start`` between ``start`` (at least 29 days before the
-    range) and ``end``, each once, with the actor's ``next_date``."""
+    range) and ``end``, each once."""
     days_after = (end - scope.end).days
     return (
-        f"SELECT actor, date, next_date FROM {active_days(project, scope, who, days_after)} "
+        f"SELECT actor, date FROM {active_days(project, scope, who, days_after)} "
         f"WHERE date BETWEEN {sql_date(start)} AND {sql_date(end)}"
     )
 
@@ -130,13 +134,14 @@ def monthly_active(
     """Monthly active endpoints (or users) on each day: active at least once in the 30 days ending that day.
 
     Computed in one pass: each active day of an actor covers the days up to 29 later or up to its next active
-    day, whichever comes first; a running sum of +1/-1 at interval ends gives the count per day. (A next
-    active day after the range only moves a -1 past its end.)
+    day, whichever comes first; a running sum of +1/-1 at interval ends gives the count per day. Answered once
+    per ``reading()`` block (the sticky factor asks for it again).
     """
     s = scope_of(project, start, end, segment, **kw)
     lo = s.start - timedelta(days=MONTH_DAYS - 1)
     sql = f"""
-        WITH nxt AS ({activity_sql(project, s, who, lo, s.end)}),
+        WITH act AS ({activity_sql(project, s, who, lo, s.end)}),
+        nxt AS (SELECT actor, date, lead(date) OVER (PARTITION BY actor ORDER BY date) AS next_date FROM act),
         deltas AS (
             SELECT date AS d, 1 AS delta FROM nxt
             UNION ALL
@@ -149,7 +154,7 @@ def monthly_active(
         )
         SELECT date, CAST(active AS BIGINT) AS active FROM running
         WHERE date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)} ORDER BY date"""
-    return project.query(sql)
+    return shared_answer(project, sql)
 
 
 def new_active(
@@ -263,7 +268,7 @@ def retention_rates(
         FROM {day_spine(s.start, s.end)} d
         LEFT JOIN active a ON a.date = d.date LEFT JOIN back r ON r.date = d.date
         ORDER BY d.date"""
-    frame = project.query(sql)
+    frame = shared_answer(project, sql)
     return {
         window: frame.select(
             "date", "active", pl.col(f"retained_{i}").alias("retained"), pl.col(f"rate_{i}").alias("rate")
@@ -355,7 +360,7 @@ def usage_summary(
     """
     s = scope_of(project, start, end, segment, **kw)
     totals = usage_totals(project, s, users=users)
-    ret = retention_rate(project, s)
+    ret = retention_rates(project, USAGE_RETENTION, s)[(1, 7)]
     known = ret.filter(pl.col("rate").is_not_null())
     sticky = sticky_factor(project, s)
     user_figures = {}

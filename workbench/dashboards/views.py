@@ -21,7 +21,7 @@ import polars as pl
 from .. import analytics as a
 from ..analytics import Scope
 from ..analytics._common import PURCHASE, SESSION_START
-from ..analytics.usage import AUTH_EVENTS
+from ..analytics.usage import AUTH_EVENTS, USAGE_RETENTION
 from . import charts as ch
 from .board import Builder, ChartItem, Dashboard, TableItem, Tile
 from .tables import DEFAULT_CURRENCY, NO_DATA, format_value, reporting_currency
@@ -252,7 +252,7 @@ def usage(project: Store, scope: Scope) -> Dashboard:
         )
     )
     sessions = a.sessions(project, scope)
-    rates = a.retention_rates(project, [(1, 7), (1, 1)], scope)
+    rates = a.retention_rates(project, USAGE_RETENTION, scope)  # the windows of the tiles: one pass for both
     seven = rates[(1, 7)].rename({"rate": "seven_day"})
     day1 = rates[(1, 1)].select("date", pl.col("rate").alias("day_1"))
     retention = seven.join(day1, on="date", maintain_order="left")

@@ -27,11 +27,11 @@ def overview_queries(project) -> None:
     with project.reading():
         scope = resolve_scope(project)
         project.query(f"SELECT count(*) AS n FROM {scope.events()}")
-        a.usage_summary(project, scope)
+        a.usage_summary(project, scope, users=False)
         a.revenue_summary(project, scope)
         a.sticky_factor(project, scope)
         a.new_active(project, scope)
-        a.sessions(project, scope)
+        a.sessions(project, scope, users=False)
         a.revenue(project, scope)
 
 

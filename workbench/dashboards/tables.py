@@ -100,6 +100,8 @@ def reporting_currency(store: Store | None) -> str:
     if store is None:
         return DEFAULT_CURRENCY
     value = store.setting("reporting.currency", DEFAULT_CURRENCY)
+    if value == DEFAULT_CURRENCY:
+        return value  # nothing to check (and no formatting library to load for a page without money)
     return check_currency(value, file=str(store.path / "workbench.toml"))
 
 

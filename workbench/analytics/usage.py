@@ -177,20 +177,21 @@ def sessions(project: Store, start=None, end=None, segment=None, *, users: bool 
     """
     s = scope_of(project, start, end, segment, **kw)
     in_range = f"date BETWEEN {sql_date(s.start)} AND {sql_date(s.end)}"
+
+    def actives(who: Who) -> str:
+        # the active days are one row per actor and day already: a count, not a distinct count
+        return (
+            f"SELECT date, count(*) AS n FROM {active_days(project, s, who)} WHERE {in_range} GROUP BY date"
+        )
+
+    no_users = "SELECT NULL::DATE AS date, NULL::BIGINT AS n WHERE false"
     sql = f"""
         WITH per_day AS (
             SELECT date, CAST(sum(sessions) AS BIGINT) AS sessions FROM {session_days(project, s)}
             WHERE {in_range} GROUP BY date
         ),
-        -- the active days are one row per actor and day already: a count, not a distinct count
-        ep AS (SELECT date, count(*) AS n FROM {active_days(project, s, "endpoint")} WHERE {
-        in_range
-    } GROUP BY date),
-        us AS ({
-        f"SELECT date, count(*) AS n FROM {active_days(project, s, 'user')} WHERE {in_range} GROUP BY date"
-        if users
-        else "SELECT NULL::DATE AS date, NULL::BIGINT AS n WHERE false"
-    })
+        ep AS ({actives("endpoint")}),
+        us AS ({actives("user") if users else no_users})
         SELECT d.date, coalesce(p.sessions, 0) AS sessions,
                coalesce(ep.n, 0) AS active_endpoints, coalesce(us.n, 0) AS active_users,
                p.sessions / nullif(ep.n, 0) AS sessions_per_endpoint,

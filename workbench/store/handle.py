@@ -217,6 +217,9 @@ class Store:
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Share one read-only connection among every read in the block (a dashboard runs a dozen queries).
 
+        The block reads the project as it was when it began (the views list the files present then), and the
+        tables made by :meth:`shared_table` live as long as the block.
+
         Only reads in this thread share it (a DuckDB connection serves one thread at a time); other threads, such
         as a widget's timer, open their own.
         """

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from workbench import Project
 from workbench.dashboards import dashboard
-from workbench.dashboards import tables as t
+from workbench.analytics import tables as t
 from workbench.errors import InputError
 
 # --- single figures, known answers ---------------------------------------------------------------------------
@@ -247,3 +247,15 @@ def test_the_cohort_table_has_no_column_of_dashes_only(demo_project):
     assert all(table.frame[c].null_count() < table.frame.height for c in periods)
     # the newest cohort's row is week 0 then blanks: its later weeks are not over
     assert table.frame.sort("cohort")[-1, "Week 0"] == 1.0
+
+
+def test_a_kpi_and_a_funnel_show_formatted_tables_in_a_notebook(demo_project):
+    """``project.kpi(...)`` and ``project.funnel(...)`` shown in Jupyter: great_tables, not a raw Polars frame
+    (no dtype row, no ``shape:``), money in the project's currency, rates as percentages."""
+    revenue = demo_project.kpi("revenue")
+    page = revenue._repr_html_()
+    assert "shape:" not in page and "<th>f64</th>" not in page and "str</th>" not in page
+    assert "$" in page and f"{revenue.total:,.2f}" in page  # the total as money
+    funnel = demo_project.funnel(["product.view", "cart.add"])
+    page = funnel._repr_html_()
+    assert "shape:" not in page and "Conversion (of step 1)" in page and "%" in page

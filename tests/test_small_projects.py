@@ -14,7 +14,7 @@ from helpers import write_csv
 
 from workbench.analytics import resolve_scope
 from workbench.dashboards import dashboard
-from workbench.dashboards.tables import NO_DATA
+from workbench.analytics.tables import NO_DATA
 
 FIRST, LAST = date(2026, 11, 1), date(2026, 11, 7)
 HEADER = ["Id", "ChannelType", "Address", "Demographic.Platform", "User.UserId", "Location.Country"]

@@ -56,6 +56,7 @@ from ._common import (
     user_key,
 )
 from .events import EventSpec, EventTypeWarning, no_data_note, unknown_event_types
+from .tables import table_html
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -118,7 +119,19 @@ class FunnelResult:
             f"{self.scope.start} to {self.scope.end})"
         )
         notes = "".join(f"<p>{html.escape(t)}</p>" for t in [self.note, *self.warnings] if t)
-        return head + notes + self.overall._repr_html_()
+        steps = self.overall.select(
+            "step", "label", "count", "conversion", "conversion_from_previous", "drop_off",
+            "median_seconds_from_previous",
+        )  # fmt: skip
+        formats = {
+            "step": "count",
+            "count": "count",
+            "conversion": "rate",
+            "conversion_from_previous": "rate",
+            "drop_off": "count",
+            "median_seconds_from_previous": "duration",
+        }
+        return head + notes + table_html(steps, formats, max_rows=max(steps.height, 1))
 
 
 def _step_dict(row: dict[str, Any]) -> dict[str, Any]:

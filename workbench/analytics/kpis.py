@@ -13,6 +13,7 @@ add theirs with :func:`register_kpi` (campaign and journey KPIs such as ``email-
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +26,7 @@ from . import events as _events
 from . import revenue as _revenue
 from . import usage as _usage
 from ._common import Scope, resolve_scope
+from .tables import DEFAULT_CURRENCY, format_value, reporting_currency, table_html
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -56,6 +58,8 @@ class KpiResult:
     total: Any
     scope: Scope
     unit: str = "count"
+    #: the project's ``[reporting] currency``, for money in the notebook display
+    currency: str = DEFAULT_CURRENCY
 
     def to_dict(self) -> dict[str, Any]:
         rows = [
@@ -85,10 +89,17 @@ class KpiResult:
         }
 
     def _repr_html_(self) -> str:
-        return (
-            f"<b>{self.kpi}</b>: {self.total} ({self.scope.start} to {self.scope.end})"
-            + self.rows._repr_html_()
+        """The KPI over the range, then its value per day, formatted as the dashboards format it (great_tables:
+        labelled columns, counts without decimals, rates as percentages, money in the project's currency)."""
+        total = format_value(self.total, self.unit, currency=self.currency)
+        head = (
+            f"<p><b>{html.escape(self.kpi)}</b>: {html.escape(total)} "
+            f"({self.scope.start} to {self.scope.end})</p>"
         )
+        per_day = table_html(
+            self.rows, {"value": self.unit}, max_rows=max(self.rows.height, 1), currency=self.currency
+        )
+        return head + per_day
 
 
 # --- helpers building the built-in KPIs --------------------------------------------------------------------
@@ -440,7 +451,8 @@ def kpi(
     filters = {k: options.pop(k) for k in ("platform", "channel", "where") if k in options}
     scope = resolve_scope(project, start, end, segment, **filters)
     rows = spec.rows(project, scope, **options)
-    return KpiResult(name, rows, spec.total(project, scope, rows, **options), scope, spec.unit)
+    total = spec.total(project, scope, rows, **options)
+    return KpiResult(name, rows, total, scope, spec.unit, currency=reporting_currency(project))
 
 
 # --- Pinpoint's transactional e-mail and SMS KPIs (txn-emails-*, txn-sms-*), from the send events --------------

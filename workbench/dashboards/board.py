@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ..analytics import Scope, resolve_scope
+from ..analytics import Scope, resolve_scope, tables
 from ..errors import InputError
-from . import charts, export, tables
+from . import charts, export
 from .controls import dashboard_controls
 
 if TYPE_CHECKING:

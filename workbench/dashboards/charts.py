@@ -61,7 +61,7 @@ def field_name(column: str) -> str:
 def currency_affixes(code: str = "USD") -> tuple[str, str]:
     """The text before and after an amount in ``code`` ("USD" -> ("$", "")), as the tables and tiles write it
     (tables.format_value), so an axis and the table beside it show the same symbol."""
-    from .tables import format_value
+    from ..analytics.tables import format_value
 
     sample = format_value(1.0, "currency", currency=code)  # "$1.00", "SFr.1.00", "¥1"
     at = sample.index("1")

@@ -21,10 +21,10 @@ import polars as pl
 from .. import analytics as a
 from ..analytics import Scope
 from ..analytics._common import PURCHASE, SESSION_START
+from ..analytics.tables import DEFAULT_CURRENCY, NO_DATA, format_value, reporting_currency
 from ..analytics.usage import AUTH_EVENTS, USAGE_RETENTION
 from . import charts as ch
 from .board import Builder, ChartItem, Dashboard, TableItem, Tile
-from .tables import DEFAULT_CURRENCY, NO_DATA, format_value, reporting_currency
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -655,7 +655,7 @@ def kpi_table(
 def format_kpi_table(frame: pl.DataFrame, *, currency: str = DEFAULT_CURRENCY):
     """:func:`kpi_table` as a great_tables table, every row shown: each value formatted by its KPI's unit (counts
     as whole numbers, rates as percentages, money in ``currency``), beside what the figure is."""
-    from .tables import format_table
+    from ..analytics.tables import format_table
 
     shown = frame.select(
         "kpi",

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench import Project
-from workbench.dashboards import dashboard
 from workbench.analytics import tables as t
+from workbench.dashboards import dashboard
 from workbench.errors import InputError
 
 # --- single figures, known answers ---------------------------------------------------------------------------

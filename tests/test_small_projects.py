@@ -13,8 +13,8 @@ import pytest
 from helpers import write_csv
 
 from workbench.analytics import resolve_scope
-from workbench.dashboards import dashboard
 from workbench.analytics.tables import NO_DATA
+from workbench.dashboards import dashboard
 
 FIRST, LAST = date(2026, 11, 1), date(2026, 11, 7)
 HEADER = ["Id", "ChannelType", "Address", "Demographic.Platform", "User.UserId", "Location.Country"]

@@ -17,6 +17,29 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
     return path
 
 
+def small_project(root: Path, header: list[str], endpoints: list[list[object]], events: list[dict]):
+    """A new project under ``root`` with these endpoints (CSV rows under ``header``) and these event-stream
+    records (see :func:`stream_event`): the known-answer tests' fixtures."""
+    from workbench import Project
+
+    project = Project.create(root / "p")
+    project.endpoints.import_files(write_csv(root / "e.csv", header, endpoints), progress=False)
+    project.events.record(events)
+    return project
+
+
+def stream_event(n: int, client: str, event_type: str, timestamp: str, **fields: object) -> dict:
+    """Event-stream record number ``n`` (its id) of endpoint ``client`` at ``timestamp`` (ISO, UTC), with any
+    other record fields (``metrics``, ``attributes``, ``session``)."""
+    return {
+        "event_type": event_type,
+        "event_timestamp": timestamp,
+        "client": {"client_id": client},
+        "event_id": f"ev{n}",
+        **fields,
+    }
+
+
 def email_rows(n: int, start: int = 0, user_every: int = 1) -> list[list[object]]:
     """n valid EMAIL endpoints: Id, ChannelType, Address, User.UserId, Attributes.plan, Metrics.score."""
     return [

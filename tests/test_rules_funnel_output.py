@@ -14,7 +14,7 @@ median seconds from the previous step -, 900 (600 and 1,200), 1,200; from the fi
 from __future__ import annotations
 
 import pytest
-from helpers import write_csv
+from helpers import small_project, stream_event
 
 from workbench.analytics import funnel
 from workbench.analytics.funnels import parse_window
@@ -26,28 +26,13 @@ KEYS = ["step", "event", "label", "count", "conversion", "conversion_from_previo
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    from workbench import Project
-
-    root = tmp_path_factory.mktemp("funnel-output")
-    project = Project.create(root / "p")
     rows = [["e1", "EMAIL", "e1@example.com", "iOS"], ["e2", "EMAIL", "e2@example.com", "Android"],
             ["e3", "EMAIL", "e3@example.com", "iOS"]]  # fmt: skip
     header = ["Id", "ChannelType", "Address", "Demographic.Platform"]
-    project.endpoints.import_files(write_csv(root / "e.csv", header, rows), progress=False)
     events = [("e1", "view", "10:00"), ("e1", "cart", "10:10"), ("e1", "buy", "10:30"), ("e2", "view", "10:00"),
               ("e2", "cart", "10:20"), ("e3", "view", "11:00")]  # fmt: skip
-    project.events.record(
-        [
-            {
-                "event_type": et,
-                "event_timestamp": f"2026-10-01T{hm}:00.000Z",
-                "client": {"client_id": ep},
-                "event_id": f"o{i}",
-            }
-            for i, (ep, et, hm) in enumerate(events)
-        ]
-    )
-    return project
+    records = [stream_event(i, ep, et, f"2026-10-01T{hm}:00.000Z") for i, (ep, et, hm) in enumerate(events)]
+    return small_project(tmp_path_factory.mktemp("funnel-output"), header, rows, records)
 
 
 def steps(*rows) -> list[dict]:

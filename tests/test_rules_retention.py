@@ -20,11 +20,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from helpers import write_csv
+from helpers import small_project, stream_event
 
 from workbench import analytics as a
 from workbench.errors import InputError, UnknownNameError
 
+HEADER = ["Id", "ChannelType", "Address", "User.UserId", "Demographic.Platform"]
 ENDPOINTS = [
     ["i1", "EMAIL", "i1@example.com", "u1", "iOS"],
     ["i2", "EMAIL", "i2@example.com", "u1", "iOS"],
@@ -50,24 +51,8 @@ EVENTS = [
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    from workbench import Project
-
-    root = tmp_path_factory.mktemp("retention-rules")
-    project = Project.create(root / "p")
-    header = ["Id", "ChannelType", "Address", "User.UserId", "Demographic.Platform"]
-    project.endpoints.import_files(write_csv(root / "e.csv", header, ENDPOINTS), progress=False)
-    project.events.record(
-        [
-            {
-                "event_type": et,
-                "event_timestamp": f"2026-{day}T12:00:00.000Z",
-                "client": {"client_id": ep},
-                "event_id": f"c{i}",
-            }
-            for i, (ep, et, day) in enumerate(EVENTS)
-        ]
-    )
-    return project
+    events = [stream_event(i, ep, et, f"2026-{day}T12:00:00.000Z") for i, (ep, et, day) in enumerate(EVENTS)]
+    return small_project(tmp_path_factory.mktemp("retention-rules"), HEADER, ENDPOINTS, events)
 
 
 def d(text: str) -> date:

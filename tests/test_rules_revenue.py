@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from helpers import configure, write_csv
+from helpers import configure, small_project, stream_event
 
 from workbench import analytics as a
 from workbench.analytics.revenue import revenue_note
@@ -26,6 +26,7 @@ from workbench.analytics.revenue import revenue_note
 R = {"start": date(2026, 10, 1), "end": date(2026, 10, 3)}
 U1 = {"segment": {"where": "\"User.UserId\" = 'u1'"}}
 ANDROID = {"platform": "android"}
+HEADER = ["Id", "ChannelType", "Address", "User.UserId", "Demographic.Platform"]
 ENDPOINTS = [
     ["i1", "EMAIL", "i1@example.com", "u1", "iOS"],
     ["i2", "EMAIL", "i2@example.com", "u1", "iOS"],
@@ -56,25 +57,13 @@ COLUMNS = ["revenue", "purchases", "units_sold", "paying_users", "paying_endpoin
 
 
 def build(root):
-    from workbench import Project
-
-    project = Project.create(root / "p")
-    header = ["Id", "ChannelType", "Address", "User.UserId", "Demographic.Platform"]
-    project.endpoints.import_files(write_csv(root / "e.csv", header, ENDPOINTS), progress=False)
-    project.events.record(
-        [
-            {
-                "event_type": et,
-                "event_timestamp": f"2026-10-{day:02d}T{hour:02d}:00:00.000Z",
-                "client": {"client_id": ep},
-                "metrics": metrics,
-                "attributes": attributes,
-                "event_id": f"r{i}",
-            }
-            for i, (ep, et, day, hour, metrics, attributes) in enumerate(EVENTS)
-        ]
-    )
-    return project
+    events = [
+        stream_event(
+            i, ep, et, f"2026-10-{day:02d}T{hour:02d}:00:00.000Z", metrics=metrics, attributes=attributes
+        )
+        for i, (ep, et, day, hour, metrics, attributes) in enumerate(EVENTS)
+    ]
+    return small_project(root, HEADER, ENDPOINTS, events)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from helpers import write_csv
+from helpers import small_project, stream_event, write_csv
 
 from workbench import analytics as a
 from workbench.analytics.usage import usage_totals
@@ -26,6 +26,7 @@ from workbench.analytics.usage import usage_totals
 START, END = date(2026, 10, 1), date(2026, 10, 7)
 R = {"start": START, "end": END}
 U1 = {"where": "\"User.UserId\" = 'u1'"}
+HEADER = ["Id", "ChannelType", "Address", "User.UserId", "Demographic.Platform"]
 ENDPOINTS = [
     ["i1", "EMAIL", "i1@example.com", "u1", "iOS"],
     ["i2", "SMS", "+14155550102", "u1", "iOS"],
@@ -54,24 +55,11 @@ EVENTS = [
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    from workbench import Project
-
-    root = tmp_path_factory.mktemp("usage-filters")
-    project = Project.create(root / "p")
-    header = ["Id", "ChannelType", "Address", "User.UserId", "Demographic.Platform"]
-    project.endpoints.import_files(write_csv(root / "e.csv", header, ENDPOINTS), progress=False)
-    project.events.record(
-        [
-            {
-                "event_type": et,
-                "event_timestamp": f"2026-10-{day:02d}T{hm}:00.000Z",
-                "client": {"client_id": ep},
-                "event_id": f"f{i}",
-            }
-            for i, (ep, et, day, hm) in enumerate(EVENTS)
-        ]
-    )
-    return project
+    events = [
+        stream_event(i, ep, et, f"2026-10-{day:02d}T{hm}:00.000Z")
+        for i, (ep, et, day, hm) in enumerate(EVENTS)
+    ]
+    return small_project(tmp_path_factory.mktemp("usage-filters"), HEADER, ENDPOINTS, events)
 
 
 def days(values: dict[int, object], default=0) -> dict[date, object]:

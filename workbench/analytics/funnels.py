@@ -67,6 +67,19 @@ _EPOCH = date(1970, 1, 1)
 _MISSED = np.iinfo(np.int64).min  # a step not reached (no time is this early)
 
 
+#: The steps table as a reader sees it (this result in a notebook, the Funnels dashboard): each column and how its
+#: figures read (analytics/tables.py kinds).
+STEP_TABLE = {
+    "step": "count",
+    "label": "text",
+    "count": "count",
+    "conversion": "rate",
+    "conversion_from_previous": "rate",
+    "drop_off": "count",
+    "median_seconds_from_previous": "duration",
+}
+
+
 @dataclass
 class FunnelResult:
     """A computed funnel: its definition and the per-step table (one block of rows per breakdown value)."""
@@ -119,19 +132,8 @@ class FunnelResult:
             f"{self.scope.start} to {self.scope.end})"
         )
         notes = "".join(f"<p>{html.escape(t)}</p>" for t in [self.note, *self.warnings] if t)
-        steps = self.overall.select(
-            "step", "label", "count", "conversion", "conversion_from_previous", "drop_off",
-            "median_seconds_from_previous",
-        )  # fmt: skip
-        formats = {
-            "step": "count",
-            "count": "count",
-            "conversion": "rate",
-            "conversion_from_previous": "rate",
-            "drop_off": "count",
-            "median_seconds_from_previous": "duration",
-        }
-        return head + notes + table_html(steps, formats, max_rows=max(steps.height, 1))
+        steps = self.overall.select(list(STEP_TABLE))
+        return head + notes + table_html(steps, STEP_TABLE, max_rows=max(steps.height, 1))
 
 
 def _step_dict(row: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import polars as pl
 from .. import analytics as a
 from ..analytics import Scope
 from ..analytics._common import PURCHASE, SESSION_START
+from ..analytics.funnels import STEP_TABLE
 from ..analytics.tables import DEFAULT_CURRENCY, NO_DATA, format_value, reporting_currency
 from ..analytics.usage import AUTH_EVENTS, USAGE_RETENTION
 from . import charts as ch
@@ -484,28 +485,7 @@ def funnels(
                 title=f"Conversion by {breakdown if isinstance(breakdown, str) else result.breakdown}",
             ),
         )
-    board.tables.append(
-        TableItem(
-            "Steps",
-            overall.select(
-                "step",
-                "label",
-                "count",
-                "conversion",
-                "conversion_from_previous",
-                "drop_off",
-                "median_seconds_from_previous",
-            ),
-            {
-                "step": "count",
-                "count": "count",
-                "conversion": "rate",
-                "conversion_from_previous": "rate",
-                "drop_off": "count",
-                "median_seconds_from_previous": "duration",
-            },
-        )
-    )
+    board.tables.append(TableItem("Steps", overall.select(list(STEP_TABLE)), STEP_TABLE))
     board.notes.append(
         "An endpoint enters with a step-1 event inside the date range; the window may run past the range's end."
     )

@@ -28,6 +28,7 @@ def test_import_notebook_runs_on_the_demo_project(demo_project_copy, tmp_path):
         kernel_name="workbench",
         cwd=str(ROOT / "notebooks"),
         progress_bar=False,
+        execution_timeout=600,  # a cell that hangs fails the test instead of holding CI
     )
     # papermill raises on any failing cell; here we check that the samples really went in
     assert demo_project_copy.endpoints.count().endpoints > before

@@ -21,6 +21,7 @@ def test_segments_notebook_runs(demo_project_copy, tmp_path):
         kernel_name="workbench",
         cwd=str(NOTEBOOK.parent),
         progress_bar=False,
+        execution_timeout=600,  # a cell that hangs fails the test instead of holding CI
     )
     cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
     printed = [

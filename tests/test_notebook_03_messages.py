@@ -24,6 +24,7 @@ def test_messages_notebook_runs_and_sends_through_the_outbox(demo_project_copy, 
         kernel_name="workbench",
         cwd=str(NOTEBOOK.parent),
         progress_bar=False,
+        execution_timeout=600,  # a cell that hangs fails the test instead of holding CI
     )
     cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
     printed = [

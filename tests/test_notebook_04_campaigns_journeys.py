@@ -22,6 +22,7 @@ def _run(name: str, project, tmp_path) -> tuple[dict, str]:
         kernel_name="workbench",
         cwd=str(NOTEBOOKS),
         progress_bar=False,
+        execution_timeout=600,  # a cell that hangs fails the test instead of holding CI
     )
     cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
     printed = [

@@ -26,6 +26,7 @@ def test_dashboards_notebook_saved_with_outputs_is_small(demo_project_path, tmp_
         kernel_name="workbench",
         cwd=str(NOTEBOOK.parent),
         progress_bar=False,
+        execution_timeout=600,  # a cell that hangs fails the test instead of holding CI
     )
     size = out.stat().st_size
     assert size < LIMIT, f"05_dashboards saved with its outputs is {size:,} bytes"

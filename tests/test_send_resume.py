@@ -137,7 +137,9 @@ batch_size = {BATCH}
                 ready, _, _ = select.select([proc.stdout], [], [], 120)
                 assert ready and proc.stdout.readline().strip() == "planned"
                 _wait_for_sending(project.path / "delivery.sqlite", proc, before)
-                time.sleep(rng.uniform(0.0, 0.6))
+                # a short while: the whole run sends in about a second here, so a kill after up to 0.6 s
+                # often found it done and the test lacked its third kill
+                time.sleep(rng.uniform(0.0, 0.15))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1

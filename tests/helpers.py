@@ -17,6 +17,39 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
     return path
 
 
+#: The notebooks the notebook tests run.
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def run_notebook(name: str, out: Path, **parameters: object) -> list[dict]:
+    """Run ``notebooks/NAME.ipynb`` with papermill (kernel "workbench", from the notebooks folder) with these
+    parameters, save it executed to ``out`` and return its cells. papermill raises on a failing cell; a cell that
+    hangs fails after 10 minutes instead of holding CI."""
+    import papermill
+
+    papermill.execute_notebook(
+        str(NOTEBOOKS / f"{name}.ipynb"),
+        str(out),
+        parameters=parameters,
+        kernel_name="workbench",
+        cwd=str(NOTEBOOKS),
+        progress_bar=False,
+        execution_timeout=600,
+    )
+    return json.loads(out.read_text(encoding="utf-8"))["cells"]
+
+
+def printed(cells: list[dict], stream: str | None = None) -> list[str]:
+    """What the code cells printed, one text per stream output (``stream``: "stdout" or "stderr" only)."""
+    return [
+        "".join(o["text"]) if isinstance(o["text"], list) else o["text"]
+        for c in cells
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "stream" and stream in (None, o.get("name"))
+    ]
+
+
 def small_project(root: Path, header: list[str], endpoints: list[list[object]], events: list[dict]):
     """A new project under ``root`` with these endpoints (CSV rows under ``header``) and these event-stream
     records (see :func:`stream_event`): the known-answer tests' fixtures."""

@@ -407,6 +407,11 @@ def test_every_notebook_is_listed():
 @pytest.mark.parametrize("name", PLAIN[:1])
 def test_import_notebook_runs_in_jupyterlab(browser, lab, lab_root, name):
     """01 first: it imports the sample files the later notebooks' project holds, as in `make demo`."""
+    _run_all_and_check(browser, lab, lab_root, name)
+
+
+def _run_all_and_check(browser, lab, lab_root, name: str) -> None:
+    """Open notebook ``name`` in JupyterLab, Run All Cells, save, and check its outputs and the page."""
     run = Run(browser, lab, lab_root, name)
     try:
         run.run_all()
@@ -501,12 +506,7 @@ def test_segments_notebook_and_its_builder(browser, lab, lab_root):
 
 @pytest.mark.parametrize("name", PLAIN[1:])
 def test_notebook_runs_in_jupyterlab(browser, lab, lab_root, name):
-    run = Run(browser, lab, lab_root, name)
-    try:
-        run.run_all()
-        _check(run, run.save())
-    finally:
-        run.close()
+    _run_all_and_check(browser, lab, lab_root, name)
 
 
 DASHBOARD_CONTROL_JS = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output .widget-vbox'))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import papermill
 import pytest
+from helpers import run_notebook
 from jupyter_client.kernelspec import KernelSpecManager
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,14 +21,11 @@ def test_import_notebook_runs_on_the_demo_project(demo_project_copy, tmp_path):
     out = tmp_path / "01.ipynb"
     before = demo_project_copy.endpoints.count().endpoints
     events_before = demo_project_copy.query("SELECT count(*) FROM events").item()
-    papermill.execute_notebook(
-        str(ROOT / "notebooks" / "01_import_endpoints.ipynb"),
-        str(out),
-        parameters={"project_path": str(demo_project_copy.path), "sample_dir": str(ROOT / "data" / "sample")},
-        kernel_name="workbench",
-        cwd=str(ROOT / "notebooks"),
-        progress_bar=False,
-        execution_timeout=600,  # a cell that hangs fails the test instead of holding CI
+    run_notebook(
+        "01_import_endpoints",
+        out,
+        project_path=str(demo_project_copy.path),
+        sample_dir=str(ROOT / "data" / "sample"),
     )
     # papermill raises on any failing cell; here we check that the samples really went in
     assert demo_project_copy.endpoints.count().endpoints > before

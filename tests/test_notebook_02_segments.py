@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_segments.ipynb"
+from helpers import printed, run_notebook
 
 
 @pytest.mark.slow
 def test_segments_notebook_runs(demo_project_copy, tmp_path):
-    papermill = pytest.importorskip("papermill")
     out = tmp_path / "02_segments.out.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
-        parameters={"project_path": str(demo_project_copy.path), "now": "2026-10-30T00:00:00Z"},
-        kernel_name="workbench",
-        cwd=str(NOTEBOOK.parent),
-        progress_bar=False,
-        execution_timeout=600,  # a cell that hangs fails the test instead of holding CI
+    cells = run_notebook(
+        "02_segments", out, project_path=str(demo_project_copy.path), now="2026-10-30T00:00:00Z"
     )
-    cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
-    printed = [
-        o["text"] if isinstance(o["text"], str) else "".join(o["text"])
-        for c in cells
-        if c["cell_type"] == "code"
-        for o in c.get("outputs", [])
-        if o.get("output_type") == "stream"
-    ]
-    summary = json.loads(printed[-1])
+    summary = json.loads(printed(cells)[-1])
     assert summary["widget"] == summary["python"] > 0
     assert summary["pinpoint_json"] > 0 and summary["imported"] > 0
     assert summary["versions"] == {"latest": 2, "pinned": 1}

@@ -6,35 +6,16 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-from pathlib import Path
 
-import papermill
 import pytest
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_messages.ipynb"
+from helpers import printed, run_notebook
 
 
 @pytest.mark.slow
 def test_messages_notebook_runs_and_sends_through_the_outbox(demo_project_copy, tmp_path):
     out = tmp_path / "03_messages.out.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
-        parameters={"project_path": str(demo_project_copy.path)},
-        kernel_name="workbench",
-        cwd=str(NOTEBOOK.parent),
-        progress_bar=False,
-        execution_timeout=600,  # a cell that hangs fails the test instead of holding CI
-    )
-    cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
-    printed = [
-        "".join(o["text"]) if isinstance(o["text"], list) else o["text"]
-        for c in cells
-        if c["cell_type"] == "code"
-        for o in c.get("outputs", [])
-        if o.get("output_type") == "stream" and o.get("name") == "stdout"
-    ]
-    summary = json.loads(printed[-1])
+    cells = run_notebook("03_messages", out, project_path=str(demo_project_copy.path))
+    summary = json.loads(printed(cells, "stdout")[-1])
     assert summary["template_version"] == 1 and summary["previews"] == 3
     assert summary["sms_parts"] == {"plain": 1, "curly apostrophe": 2}
     assert summary["status"] == ["SUCCESSFUL"] and summary["eml_files"] == 1

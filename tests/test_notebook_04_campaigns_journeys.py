@@ -5,37 +5,18 @@ journey is refused when broken, saved, simulated, activated and ticked."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import papermill
 import pytest
-
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from helpers import printed, run_notebook
 
 
 def _run(name: str, project, tmp_path) -> tuple[dict, str]:
     out = tmp_path / f"{name}.out.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOKS / f"{name}.ipynb"),
-        str(out),
-        parameters={"project_path": str(project.path)},
-        kernel_name="workbench",
-        cwd=str(NOTEBOOKS),
-        progress_bar=False,
-        execution_timeout=600,  # a cell that hangs fails the test instead of holding CI
-    )
-    cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
-    printed = [
-        "".join(o["text"]) if isinstance(o["text"], list) else o["text"]
-        for c in cells
-        if c["cell_type"] == "code"
-        for o in c.get("outputs", [])
-        if o.get("output_type") == "stream" and o.get("name") == "stdout"
-    ]
+    cells = run_notebook(name, out, project_path=str(project.path))
     html = "".join(
         "".join(o.get("data", {}).get("text/html", "")) for c in cells for o in c.get("outputs", [])
     )
-    return json.loads(printed[-1]), html
+    return json.loads(printed(cells, "stdout")[-1]), html
 
 
 @pytest.mark.slow

@@ -4,33 +4,25 @@ its charts Vega-Lite outputs that the notebook draws itself, no output carrying 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from helpers import run_notebook
 
 from workbench.dashboards.export import BUNDLE_MARKER, VEGALITE_MIME
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "05_dashboards.ipynb"
 #: The issue's ceiling for the saved dashboards notebook (it was 6.6 MB: every dashboard inlined Vega).
 LIMIT = 1_500_000
 
 
 @pytest.mark.slow
 def test_dashboards_notebook_saved_with_outputs_is_small(demo_project_path, tmp_path):
-    papermill = pytest.importorskip("papermill")
     out = tmp_path / "05_dashboards.out.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
-        parameters={"project_path": str(demo_project_path)},  # the notebook only reads the project
-        kernel_name="workbench",
-        cwd=str(NOTEBOOK.parent),
-        progress_bar=False,
-        execution_timeout=600,  # a cell that hangs fails the test instead of holding CI
-    )
+    cells = run_notebook(
+        "05_dashboards", out, project_path=str(demo_project_path)
+    )  # it only reads the project
     size = out.stat().st_size
     assert size < LIMIT, f"05_dashboards saved with its outputs is {size:,} bytes"
-    outputs = [o for c in json.loads(out.read_text(encoding="utf-8"))["cells"] for o in c.get("outputs", [])]
+    outputs = [o for c in cells for o in c.get("outputs", [])]
     charts = [o for o in outputs if VEGALITE_MIME in o.get("data", {})]
     assert len(charts) >= 20, f"{len(charts)} chart outputs"
     text = json.dumps(outputs)

@@ -22,7 +22,7 @@ from .. import analytics as a
 from ..analytics import Scope
 from ..analytics._common import PURCHASE, SESSION_START
 from ..analytics.funnels import STEP_TABLE
-from ..analytics.tables import DEFAULT_CURRENCY, NO_DATA, format_value, reporting_currency
+from ..analytics.tables import DEFAULT_CURRENCY, NO_DATA, format_table, format_value, reporting_currency
 from ..analytics.usage import AUTH_EVENTS, USAGE_RETENTION
 from . import charts as ch
 from .board import Builder, ChartItem, Dashboard, TableItem, Tile
@@ -395,8 +395,6 @@ def events(project: Store, scope: Scope, event_type: str | None = None) -> Dashb
     if board.empty:
         return board
     types = a.event_types(project, scope)
-    # the KPIs' own range figures (events / distinct sessions), not ratios of daily sums: a session that
-    # crosses midnight would count twice
     total = (
         a.event_counts(project, event_type, scope)["events"].sum() if event_type else types["events"].sum()
     )
@@ -405,7 +403,8 @@ def events(project: Store, scope: Scope, event_type: str | None = None) -> Dashb
         f.tile("Event types", types.height),
         f.tile(
             "Events per session",
-            # its total reads the event log, not per-day rows
+            # the KPI's own range figure (events / distinct sessions, read from the event log, not from per-day
+            # rows): a ratio of daily sums would count a session that crosses midnight twice
             a.KPIS["events-per-session"].total(project, scope, pl.DataFrame(), event_type=event_type),
             "number",
             kpi="events-per-session",
@@ -531,14 +530,15 @@ def retention(
     cohorts = a.retention_cohorts(project, scope, period=period, return_event=return_event, periods=6)
     # Two definitions, two names: the day-based KPIs (active on a day D, again N days later) are named by their
     # days; "week 1" is the cohort table's and heat map's: the calendar period after the cohort's first one.
-    per_day = a.retention_rates(project, [(1, 1), (7, 7), (1, 7), (8, 14)], scope)
-    rates = {}
-    for label, kpi, days in (
+    tiles = (
         ("Day 1 retention", "day-1-retention-rate", (1, 1)),
         ("Day 7 retention", "day-7-retention-rate", (7, 7)),
         ("7-day retention rate", "seven-day-retention-rate", (1, 7)),
         ("Days 8-14 retention", "week-2-retention-rate", (8, 14)),
-    ):
+    )
+    per_day = a.retention_rates(project, [days for _, _, days in tiles], scope)
+    rates = {}
+    for label, kpi, days in tiles:
         frame = per_day[days].filter(pl.col("rate").is_not_null())
         rates[label] = (kpi, _ratio(frame["retained"].sum(), frame["active"].sum()))
     board.tiles = [f.tile(label, v, "rate", kpi=kpi) for label, (kpi, v) in rates.items()]
@@ -635,8 +635,6 @@ def kpi_table(
 def format_kpi_table(frame: pl.DataFrame, *, currency: str = DEFAULT_CURRENCY):
     """:func:`kpi_table` as a great_tables table, every row shown: each value formatted by its KPI's unit (counts
     as whole numbers, rates as percentages, money in ``currency``), beside what the figure is."""
-    from ..analytics.tables import format_table
-
     shown = frame.select(
         "kpi",
         pl.Series(

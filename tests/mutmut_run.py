@@ -26,6 +26,9 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# A test slower than this is left out of the per-mutant runs: the slow ones start a subprocess (a CLI run, a
+# killed import), where the mutant is not active anyway, or fuzz at length; each would cost every survivor that long.
+SLOW_TEST_SECONDS = 5.0
 EXIT = {0: "survived", 1: "killed", 33: "no tests", 36: "timeout", None: "not checked"}
 
 
@@ -168,9 +171,11 @@ def main(argv: list[str]) -> int:
     for m, name, result in mutants:
         if result is not None and (not args.globs or args.only_unchecked):
             continue  # already decided in an earlier run (rm -rf mutants to start again)
-        tests = args.tests or sorted(
-            mutmut.tests_by_mangled_function_name.get(mm.mangled_name_from_mutant_name(name), [])
-        )
+        tests = args.tests or [
+            test
+            for test in mutmut.tests_by_mangled_function_name.get(mm.mangled_name_from_mutant_name(name), [])
+            if mutmut.duration_by_test.get(test, 0) <= SLOW_TEST_SECONDS
+        ]
         if tests:
             todo.append((name, sorted(tests, key=lambda t: mutmut.duration_by_test.get(t, 0))))
         else:

@@ -152,8 +152,10 @@ def main(argv: list[str]) -> int:
         return report(mm.collect_source_file_mutation_data(mutant_names=args.globs)[1])
     os.environ["MUTANT_UNDER_TEST"] = "mutant_generation"
     Path("mutants").mkdir(exist_ok=True)
+    earlier = _results_so_far()
     mm.copy_src_dir()
     mm.create_mutants(args.jobs)
+    _keep_results(earlier)
     mm.copy_also_copy_files()
     me = [sys.executable, str(Path(__file__).resolve())]
     env = dict(os.environ, MUTANT_UNDER_TEST="")
@@ -220,7 +222,44 @@ def main(argv: list[str]) -> int:
             owner[name].exit_code_by_key[name] = code
     for m in by_path.values():
         m.save()
+    SOURCES.write_text(json.dumps({str(p): _digest(p) for p in by_path}, indent=0))
     return report(by_path)
+
+
+SOURCES = ROOT / "mutants" / "run" / "sources.json"  # each mutated file's SHA-256 when its results were saved
+
+
+def _digest(path: str | Path) -> str:
+    import hashlib
+
+    return hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
+
+
+def _results_so_far() -> dict[str, dict[str, int | None]]:
+    """The saved results of every mutated file whose source has not changed since they were saved."""
+    try:
+        digests = json.loads(SOURCES.read_text())
+    except (OSError, ValueError):
+        return {}
+    kept = {}
+    for path, digest in digests.items():
+        meta = ROOT / "mutants" / (path + ".meta")
+        if (ROOT / path).exists() and meta.exists() and _digest(path) == digest:
+            kept[path] = json.loads(meta.read_text())["exit_code_by_key"]
+    return kept
+
+
+def _keep_results(earlier: dict[str, dict[str, int | None]]) -> None:
+    """Give back the results that mutmut 3.3.1 forgets: it regenerates every file's mutants on each run (the
+    same names for an unchanged file), so without this a run of one module would drop every other's results."""
+    for path, codes in earlier.items():
+        meta = ROOT / "mutants" / (path + ".meta")
+        data = json.loads(meta.read_text())
+        now = data["exit_code_by_key"]
+        data["exit_code_by_key"] = {
+            name: codes.get(name, code) if code is None else code for name, code in now.items()
+        }
+        meta.write_text(json.dumps(data))
 
 
 def report(by_path) -> int:

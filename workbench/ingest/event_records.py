@@ -198,7 +198,7 @@ def record_to_row(record: dict[str, Any], now: datetime, window: TimeWindow | No
             )
         try:
             number = float(value) if not isinstance(value, bool) and value is not None else math.nan
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # (OverflowError: an integer past float's range)
             number = math.nan
         if not math.isfinite(number):
             raise ValueError(f"metrics.{name}: not a number ({value!r})")
@@ -241,7 +241,8 @@ _CONSUMED_PATHS = {
     ("client", "client_id"),
     ("client", "user_id"),
     *(
-        ("session", k)
+        (session, k)
+        for session in ("session", "Session")
         for k in ("session_id", "start_timestamp", "stop_timestamp", "Id", "StartTimestamp", "StopTimestamp")
     ),
 }
@@ -320,8 +321,13 @@ def iter_json_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, A
         except (ValueError, RecursionError) as err:
             yield 1, None, f"not valid JSON: {err}"
             return
-        for i, item in enumerate(items, 1):
-            yield (i, item, None) if isinstance(item, dict) else (i, None, "not a JSON object")
+        for i, item in enumerate(items, 1):  # (an array's "line" is its item's number)
+            if not isinstance(item, dict):
+                yield i, None, "not a JSON object"
+            elif json_depth(item, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+                yield i, None, f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+            else:
+                yield i, item, None
         return
     for number, line in enumerate(data.split(b"\n"), 1):
         if not line.strip():
@@ -377,8 +383,9 @@ def iter_csv_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, An
         if missing not in header:
             raise InputError(f"missing required column {missing}", file=file, line=1, field=missing)
     rows = 0
+    start = reader.line_num + 1  # the line the next record starts on
     for row in reader:
-        line = reader.line_num
+        line, start = start, reader.line_num + 1
         if not row or all(not c for c in row):
             continue
         rows += 1

@@ -1208,3 +1208,14 @@ def test_csv_through_parse_records():
         [{"key": "plan", "value": "pro"}],
         [{"key": "price", "value": 9.5}],
     )
+
+
+def test_a_python_object_inside_an_attribute_is_kept_as_its_text():
+    # (from the Python API: a datetime inside an attribute's object reads as it does on its own)
+    row = record_to_row(
+        base(attributes={"a": {"when": datetime(2026, 1, 1)}, "b": datetime(2026, 1, 2)}), NOW
+    )
+    assert row["attributes"] == [
+        {"key": "a", "value": '{"when": "2026-01-01 00:00:00"}'},
+        {"key": "b", "value": "2026-01-02 00:00:00"},
+    ]

@@ -107,7 +107,8 @@ def _text(value: Any) -> str | None:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+    # (default=str: a Python object inside, such as a datetime, as its text, as it would be on its own)
+    return json.dumps(value, default=str) if isinstance(value, dict | list) else str(value)
 
 
 #: events before this are refused (no Pinpoint event is older; a date like 0001-01-01 is a broken clock)

@@ -49,7 +49,7 @@ BAD = [
     (
         {
             "Dimensions": {
-                "Attributes": {"plan": {"AttributeType": "BETWEEN", "Values": ["2026-01-01", "9999-12-31"]}}
+                "Attributes": {"plan": {"AttributeType": "BETWEEN", "Values": ["2026-01-01", "2026-02-30"]}}
             }
         },
         "Dimensions.Attributes.plan.Values[1]",

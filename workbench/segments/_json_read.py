@@ -117,6 +117,8 @@ class Reader:
 
     def choice(self, value: Any, path: list[Any], options: Iterable[str]) -> str:
         options = tuple(options)
+        if value is None:  # (missing, or null: no guess at what was meant)
+            raise self.fail(path, f"{path[-1]} is required: one of {', '.join(options)}")
         if value not in options:
             raise self.fail(
                 path, f"{value!r} is not one of {', '.join(options)}{suggest(str(value), options)}"
@@ -175,6 +177,8 @@ class Reader:
         self.choice(kind, ["SegmentType"], ("DIMENSIONAL", "IMPORT"))
         if kind == "IMPORT":
             return None
+        if "Dimensions" not in obj and "SegmentGroups" not in obj:  # (an ImportDefinition alone)
+            raise self.fail(["SegmentType"], "a DIMENSIONAL segment needs Dimensions or SegmentGroups")
         if "Dimensions" in obj:
             return self.dimensions_set(obj["Dimensions"], ["Dimensions"])
         return self.groups(obj["SegmentGroups"], ["SegmentGroups"])
@@ -341,7 +345,6 @@ class Reader:
                 raise self.fail([*path, i], f"a date must be a string, got {_kind(v)}")
             try:
                 t.parse_instant(v)
-                t.parse_instant(v, end_of_day=True)
             except (ValueError, OverflowError):
                 raise self.fail(
                     [*path, i], f"{v!r} is not a date: use ISO 8601, e.g. 2026-10-01 or 2026-10-01T12:00:00Z"
@@ -421,7 +424,7 @@ class Reader:
             op = self.choice(spec.get("ComparisonOperator"), [*p, "ComparisonOperator"], ("BEFORE", "AFTER"))
             at = spec.get("Value")
             values = (at,) if isinstance(at, str) else self.strings(at, [*p, "Value"])
-            self.date_values("BEFORE", values, [*p, "Value"])
+            self.date_values(op, values, [*p, "Value"])
             at = values[0]  # a list of one date reads as that date
             which = "FIRST" if when[0] == "FirstPerformed" else "LAST"
             return t.PerformedWhen(types, which, op, at, tuple(filters))

@@ -343,8 +343,8 @@ def parse_instant(text: str, *, end_of_day: bool = False) -> datetime:
     parsed = datetime.fromisoformat(text.replace("z", "Z"))
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    if end_of_day and len(text) == 10:
-        parsed = parsed + timedelta(days=1) - timedelta(microseconds=1)
+    if end_of_day and len(text) == 10:  # (no day after to step back from: 9999-12-31 is the last date)
+        parsed = parsed.replace(hour=23, minute=59, second=59, microsecond=999_999)
     return parsed
 
 

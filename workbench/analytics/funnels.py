@@ -623,9 +623,8 @@ def _long(wide: pl.DataFrame, n: int) -> pl.DataFrame:
 
 def _finish(raw: pl.DataFrame, specs: list[EventSpec], has_breakdown: bool) -> pl.DataFrame:
     """Add event names, conversions and drop-offs; make sure every step row exists (zero when nobody entered)."""
-    values = raw.get_column("breakdown").fill_null("(all)").unique(maintain_order=True).to_list() or ["(all)"]
-    if "(all)" not in values:
-        values.insert(0, "(all)")
+    # everyone first, then each breakdown value in order (SQL returns the grouping sets' rows in no set order)
+    values = ["(all)", *raw.get_column("breakdown").drop_nulls().unique().sort().to_list()]
     grid = pl.DataFrame(
         {
             "breakdown": [v for v in values for _ in specs],

@@ -213,3 +213,20 @@ def test_monthly_active_keeps_to_the_segment(project):
     # only user ua's endpoints (a, b): a alone on 10-01, both from 10-02
     frame = a.monthly_active(project, **R, segment={"where": "\"User.UserId\" = 'ua'"})
     assert by_day(frame, "active") == days({1: 1}, default=2)
+
+
+def test_the_summary_reads_monthly_actives_on_the_range_s_last_day(project):
+    # monthly active endpoints: 10-12 a, b; 10-13 + c; 10-14 + d. Users: ua (a, b); + c (no user: itself);
+    # + uX (d's event names its user)
+    summary = a.usage_summary(project, "2026-10-12", "2026-10-14")
+    assert summary["monthly_active_endpoints"] == 4
+    assert summary["monthly_active_users"] == 3
+
+
+@pytest.mark.parametrize(("window", "shown"), [((0, 7), "0..7"), ((8, 7), "8..7"), ((-1, 1), "-1..1")])
+def test_a_retention_window_before_day_one_or_backwards_is_refused_with_its_days(project, window, shown):
+    from workbench.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        a.retention_rates(project, [window])
+    assert err.value.reason == f"a retention window runs from day 1 or later to a later day, not {shown}"

@@ -230,3 +230,9 @@ def test_a_retention_window_before_day_one_or_backwards_is_refused_with_its_days
     with pytest.raises(InputError) as err:
         a.retention_rates(project, [window])
     assert err.value.reason == f"a retention window runs from day 1 or later to a later day, not {shown}"
+
+
+def test_the_sticky_factor_is_unknown_on_a_day_with_no_monthly_actives(project):
+    # 08-31: nobody active in the 30 days ending then (the log starts 09-01): no factor (null, not 0/0)
+    row = a.sticky_factor(project, "2026-08-31", "2026-08-31").row(0, named=True)
+    assert (row["daily_active"], row["monthly_active"], row["sticky_factor"]) == (0, 0, None)

@@ -236,3 +236,9 @@ def test_the_sticky_factor_is_unknown_on_a_day_with_no_monthly_actives(project):
     # 08-31: nobody active in the 30 days ending then (the log starts 09-01): no factor (null, not 0/0)
     row = a.sticky_factor(project, "2026-08-31", "2026-08-31").row(0, named=True)
     assert (row["daily_active"], row["monthly_active"], row["sticky_factor"]) == (0, 0, None)
+
+
+def test_the_summary_without_users_has_no_user_figures(project):
+    summary = a.usage_summary(project, "2026-10-12", "2026-10-14", users=False)
+    assert not {k for k in summary if "user" in k}, summary
+    assert summary["active_endpoints"] == 2  # sessions in 10-12..10-14: c on 10-13, d on 10-14

@@ -55,7 +55,7 @@ fuzz: $(STAMP)
 MUTATE ?=
 MUTATE_MINUTES ?= 0
 mutate: $(STAMP)
-	$(BIN)/python tests/mutmut_run.py --jobs 2 --max-minutes $(MUTATE_MINUTES) $(MUTATE)
+	$(BIN)/python tests/mutmut_run.py --jobs 2 --own-tests --max-minutes $(MUTATE_MINUTES) $(MUTATE)
 
 lab: $(STAMP)
 	WORKBENCH_PROJECT=$(abspath $(DEMO_PROJECT)) $(BIN)/jupyter lab --notebook-dir=notebooks

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from workbench.dashboards import dashboard, dashboard_names
-from workbench.reports import CHROMIUM, CHROMIUM_ARGS, run_reports
+from workbench.reports import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -139,16 +139,27 @@ def test_empty_range_page_says_so(browser, exported):
 
 
 def test_report_notebooks_render_offline(browser, demo_project, tmp_path):
-    results = run_reports(None, {"project_path": str(demo_project.path)}, tmp_path, progress=False)
-    assert {r.name for r in results} >= {"dashboards", "funnel-deep-dive"}
-    for r in results:
-        html = r.html.read_text()
-        assert "def " not in html and "import polars" not in html, f"{r.name}: code is visible"
-        assert html.count("data-workbench-vega-bundle") == 1, f"{r.name}: Vega should be inlined exactly once"
-        specs, rendered, errors, outside = open_page(browser, r.html)
-        assert specs > 0 and rendered == specs, f"{r.name}: {rendered} of {specs} charts rendered"
-        assert errors == [], f"{r.name}: console errors {errors}"
-        assert outside == [], f"{r.name}: requested {outside}"
+    import json
+    import subprocess
+    import sys
+
+    # the reports run in their own process, as `workbench report` runs them: in this one Playwright's event loop
+    # is running, so nbclient drives the kernel from a second thread (two runs hung there, the kernel idle)
+    argv = [sys.executable, "-m", "workbench.cli", "report", "--all", "--project", str(demo_project.path)]
+    done = subprocess.run(
+        [*argv, "--out", str(tmp_path), "--json"], capture_output=True, text=True, timeout=900, check=True
+    )
+    results = json.loads(done.stdout)["reports"]
+    assert {r["name"] for r in results} >= {"dashboards", "funnel-deep-dive"}
+    for report in results:
+        name, path = report["name"], Path(report["html"])
+        html = path.read_text()
+        assert "def " not in html and "import polars" not in html, f"{name}: code is visible"
+        assert html.count("data-workbench-vega-bundle") == 1, f"{name}: Vega should be inlined exactly once"
+        specs, rendered, errors, outside = open_page(browser, path)
+        assert specs > 0 and rendered == specs, f"{name}: {rendered} of {specs} charts rendered"
+        assert errors == [], f"{name}: console errors {errors}"
+        assert outside == [], f"{name}: requested {outside}"
 
 
 def test_a_journey_simulation_exported_as_html_draws_its_diagram_and_fits(

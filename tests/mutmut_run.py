@@ -297,10 +297,8 @@ def _keep_results(earlier: dict[str, dict[str, int | None]]) -> None:
     for path, codes in earlier.items():
         meta = ROOT / "mutants" / (path + ".meta")
         data = json.loads(meta.read_text())
-        now = data["exit_code_by_key"]
-        data["exit_code_by_key"] = {
-            name: codes.get(name, code) if code is None else code for name, code in now.items()
-        }
+        # (every result of a file mutmut just regenerated is None: the earlier one, where there is one)
+        data["exit_code_by_key"] = {name: codes.get(name) for name in data["exit_code_by_key"]}
         meta.write_text(json.dumps(data))
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import nbformat
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from workbench.cli import main
@@ -107,3 +110,110 @@ def test_cli_report_with_params(demo_project, tmp_path, capsys):
     assert (
         "{breakdown}" not in html and "By platform" not in html and "Funnel: conversion by step" not in html
     )
+
+
+@pytest.fixture
+def stuck_nbdir(tmp_path, monkeypatch):
+    """Reports that never finish by themselves: one sleeps, one kills its own kernel."""
+    folder = tmp_path / "stuck-notebooks"
+    folder.mkdir()
+    write_notebook(folder / "01_slow.ipynb", ["import time", "time.sleep(120)", "print('never')"])
+    write_notebook(folder / "02_dies.ipynb", ["import os", "os._exit(3)", "print('never')"])
+    monkeypatch.setenv("WORKBENCH_NOTEBOOKS", str(folder))
+    return folder
+
+
+def test_a_cell_past_the_timeout_stops_the_report(stuck_nbdir, tmp_path, capsys):
+    with pytest.raises(ReportError) as err:
+        run_report("slow", {}, tmp_path / "out", cell_timeout=1)
+    message = str(err.value)
+    # cells: 0 the heading, 1 the parameters, 2 the import, 3 the sleep
+    assert "report 'slow'" in message and "01_slow.ipynb" in message
+    assert "cell 3 (execution count 3: 'time.sleep(120)') ran longer than 1 s (--cell-timeout)" in message
+    assert str(tmp_path / "out" / "slow.ipynb") in message
+    executed = nbformat.read(str(tmp_path / "out" / "slow.ipynb"), as_version=4)
+    assert "never" not in json.dumps([c.get("outputs", []) for c in executed.cells])
+
+    code = main(["report", "slow", "--cell-timeout", "1", "--out", str(tmp_path / "out2"), "--json"])
+    err_text = capsys.readouterr().err
+    # one line, said once (papermill's own log records of the timeout are not printed as well)
+    assert code == 1 and err_text.startswith("error: report 'slow'") and err_text.count("\n") == 1
+    assert "ran longer than 1 s" in err_text
+
+
+def test_a_dead_kernel_stops_the_report_naming_the_cell(stuck_nbdir, tmp_path, capsys):
+    with pytest.raises(ReportError, match=r"kernel died in cell 3 \((execution count 3: )?'os._exit\(3\)'\)"):
+        run_report("dies", {}, tmp_path / "out")
+    assert main(["report", "dies", "--out", str(tmp_path / "out1"), "--json"]) == 1
+    err_text = capsys.readouterr().err
+    assert err_text.startswith("error: report 'dies'") and err_text.count("\n") == 1
+    code = main(["report", "--all", "--cell-timeout", "2", "--out", str(tmp_path / "out2")])
+    err_text = capsys.readouterr().err
+    # --all runs them in order: the slow one first, stopped at 2 s, is the one named
+    assert code == 1 and "report 'slow'" in err_text and "Traceback" not in err_text
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), True, "10"])
+def test_cell_timeout_must_be_positive_seconds(nbdir, tmp_path, bad):
+    with pytest.raises(InputError, match="the cell timeout must be a positive number of seconds"):
+        run_report("ok", {}, tmp_path, cell_timeout=bad)
+    with pytest.raises(InputError, match="the cell timeout must be a positive number of seconds"):
+        run_reports(["ok"], {}, tmp_path, progress=False, cell_timeout=bad)
+    assert not (tmp_path / "ok.html").exists()
+
+
+@pytest.mark.parametrize("text", ["abc", "-5", "nan", "inf", ""])
+def test_cli_cell_timeout_is_checked(nbdir, tmp_path, capsys, text):
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "ok", "--cell-timeout", text, "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    err_text = capsys.readouterr().err
+    assert "argument --cell-timeout" in err_text and "Traceback" not in err_text
+
+
+def test_cli_cell_timeout_zero_is_no_limit(nbdir, tmp_path, capsys):
+    assert main(["report", "ok", "--cell-timeout", "0", "--out", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["reports"][0]["name"] == "ok"
+
+
+@given(st.text(max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_cell_timeout_text_fuzz(text):
+    from workbench.cli.reporting import _seconds
+
+    try:
+        value = _seconds(text)
+    except argparse.ArgumentTypeError as err:
+        assert repr(text) in str(err)
+    else:
+        assert 0 <= value < float("inf")
+
+
+def test_a_report_runs_from_inside_a_notebook(nbdir, tmp_path):
+    """``project.report()`` in a notebook: the kernel's own event loop is running there, and nbclient drives the
+    report's kernel from a second thread; the report must still finish."""
+    import papermill
+
+    from workbench.reports import _kernel, kernel_config
+
+    out = tmp_path / "inner"
+    outer = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "py"}})
+    outer.cells = [
+        new_code_cell(
+            "from pathlib import Path\nfrom workbench.reports import run_report\n"
+            f"result = run_report('ok', {{'x': 4}}, Path({str(out)!r}))\nprint(result.html.name)"
+        )
+    ]
+    nbformat.write(outer, str(tmp_path / "outer.ipynb"))
+    kernel = _kernel()
+    papermill.execute_notebook(
+        str(tmp_path / "outer.ipynb"),
+        str(tmp_path / "outer.out.ipynb"),
+        kernel_name=kernel,
+        config=kernel_config(kernel),
+        progress_bar=False,
+        execution_timeout=300,
+    )
+    executed = nbformat.read(str(tmp_path / "outer.out.ipynb"), as_version=4)
+    assert executed.cells[0].outputs[0]["text"].strip() == "ok.html"
+    assert "8 a" in (out / "ok.html").read_text()

@@ -634,12 +634,21 @@ class Project(Store):
         out_dir: PathLike = "reports",
         *,
         progress: bool = False,
+        cell_timeout: float | None = 1800.0,
     ) -> list[ReportResult]:
-        """Run a report notebook (``None``: all of them) on this project and export it to ``out_dir`` as HTML."""
+        """Run a report notebook (``None``: all of them) on this project and export it to ``out_dir`` as HTML.
+
+        A cell running longer than ``cell_timeout`` seconds (None: no limit) stops the run with a ReportError."""
         from .reports import run_reports
 
         values = {"project_path": str(self.path), **(params or {})}
-        return run_reports(None if name is None else [name], values, Path(out_dir), progress=progress)
+        return run_reports(
+            None if name is None else [name],
+            values,
+            Path(out_dir),
+            progress=progress,
+            cell_timeout=cell_timeout,
+        )
 
     def _repr_html_(self) -> str:
         counts = self.endpoints.count()

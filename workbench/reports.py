@@ -22,6 +22,7 @@ next to the HTML for inspection. Schedule it with cron, e.g. every Monday at 06:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
     from .store import Store
 
 KERNEL = "workbench"
+#: how long one cell may run before the report is stopped (``--cell-timeout``): a scheduled report that hangs
+#: (a query that never returns, a kernel reply lost) ends with an error instead of holding its cron slot forever
+CELL_TIMEOUT_SECONDS = 1800.0
+#: keeps papermill's records from Python's last-resort handler (which prints them to stderr)
+_QUIET = logging.NullHandler()
 _DATE_PARAMS = ("start", "end")
 _OPTIONAL_PARAMS = ("project_path",)
 
@@ -269,9 +275,14 @@ def run_report(
     out_dir: Path = Path("reports"),
     *,
     progress: bool = False,
+    cell_timeout: float | None = CELL_TIMEOUT_SECONDS,
 ) -> ReportResult:
-    """Run one report notebook with ``params`` and export it to ``out_dir/NAME.html``."""
+    """Run one report notebook with ``params`` and export it to ``out_dir/NAME.html``.
+
+    A cell that runs longer than ``cell_timeout`` seconds (None: no limit) is interrupted and the run stops with
+    a :class:`ReportError` naming the cell, as does a kernel that dies (out of memory, say)."""
     import papermill
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     known = reports()
@@ -282,11 +293,15 @@ def run_report(
         )
     source = known[name]
     values = coerce_params(source, dict(params or {}))
+    check_cell_timeout(cell_timeout)
     out_dir = check_writable(Path(out_dir))
     executed = out_dir / f"{name}.ipynb"
     html_path = out_dir / f"{name}.html"
     started = time.perf_counter()
     kernel = _kernel()
+    # papermill logs a timeout or a dead kernel before raising; the ReportError below says it once, in full (a
+    # handler of the caller's logging configuration still gets the records)
+    logging.getLogger("papermill").addHandler(_QUIET)
     try:
         papermill.execute_notebook(
             str(source),
@@ -297,14 +312,82 @@ def run_report(
             progress_bar=progress,
             cwd=str(source.parent),
             config=kernel_config(kernel),
+            execution_timeout=cell_timeout,
+            # a cell past the timeout is interrupted and fails like any failing cell (without the interrupt, the
+            # kernel would be shut down mid-cell and print a traceback of its own)
+            interrupt_on_timeout=True,
+            error_on_timeout={"ename": "CellTimeout", "evalue": "", "traceback": []},
         )
     except PapermillExecutionError as err:
+        # (the interrupted cell fails with the kernel's KeyboardInterrupt, or with no output when the kernel did
+        # not answer the interrupt: its running time tells a timed-out cell from one that failed by itself)
+        if cell_timeout is not None and _failed_cell_seconds(executed) >= cell_timeout:
+            raise ReportError(
+                f"report {name!r} ({source}) stopped: cell {err.cell_index} (execution count {err.exec_count}: "
+                f"{_first_line(err.source)!r}) ran longer than {cell_timeout:g} s (--cell-timeout); the executed "
+                f"notebook is {executed}"
+            ) from None
         raise ReportError(
             f"report {name!r} ({source}) failed in cell {err.cell_index} (execution count {err.exec_count}): "
             f"{err.ename}: {err.evalue}; the executed notebook is {executed}"
         ) from None
+    except DeadKernelError:
+        raise ReportError(
+            f"report {name!r} ({source}) stopped: the notebook's Python kernel died in "
+            f"{_running_cell(executed)} (out of memory, or the process was killed); the executed notebook is "
+            f"{executed}"
+        ) from None
     export_html(executed, html_path)
     return ReportResult(name, executed, html_path, time.perf_counter() - started)
+
+
+def check_cell_timeout(seconds: float | None) -> None:
+    """Refuse a cell timeout that is not a positive number of seconds (None: no limit)."""
+    number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
+    if seconds is not None and not (number and 0 < seconds < float("inf")):
+        raise InputError(f"the cell timeout must be a positive number of seconds, not {seconds!r}")
+
+
+def _executed_cells(executed: Path) -> list[Any]:
+    """The cells of the executed notebook papermill wrote (none when it cannot be read)."""
+    import nbformat
+
+    try:
+        return list(nbformat.read(str(executed), as_version=4).cells)
+    except (OSError, ValueError):
+        return []
+
+
+def _papermill_meta(cell: Any) -> dict[str, Any]:
+    return cell.get("metadata", {}).get("papermill") or {}
+
+
+def _failed_cell_seconds(executed: Path) -> float:
+    """How long the cell papermill marked failed ran, by its record in the executed notebook (0 when unknown)."""
+    failed = [
+        _papermill_meta(c) for c in _executed_cells(executed) if _papermill_meta(c).get("status") == "failed"
+    ]
+    return float(failed[0].get("duration") or 0) if failed else 0.0
+
+
+def _running_cell(executed: Path) -> str:
+    """The cell a stopped run was in ("cell N (execution count M): first line"), read back from the executed
+    notebook papermill wrote: the last cell it started."""
+    started = [
+        (i, c) for i, c in enumerate(_executed_cells(executed)) if _papermill_meta(c).get("start_time")
+    ]
+    if not started:
+        return "a cell"
+    index, cell = started[-1]
+    count = cell.get("execution_count")
+    return (
+        f"cell {index} ({'' if count is None else f'execution count {count}: '}{_first_line(cell.source)!r})"
+    )
+
+
+def _first_line(source: str) -> str:
+    """A cell's first line of code, to name the cell in an error."""
+    return next((line.strip() for line in source.splitlines() if line.strip()), "")[:60]
 
 
 def run_reports(
@@ -313,8 +396,11 @@ def run_reports(
     out_dir: Path = Path("reports"),
     *,
     progress=True,
+    cell_timeout: float | None = CELL_TIMEOUT_SECONDS,
 ) -> list[ReportResult]:
-    """Run several reports (``None``: all of them) in turn, with a progress bar; stops at the first failure."""
+    """Run several reports (``None``: all of them) in turn, with a progress bar; stops at the first failure.
+    ``cell_timeout``: see :func:`run_report`."""
+    check_cell_timeout(cell_timeout)
     known = reports()
     chosen = list(known) if names is None else list(names)
     if not chosen:
@@ -332,7 +418,7 @@ def run_reports(
     with progress_bar(len(chosen), "reports", "notebook", enabled=progress) as bar:
         for name in chosen:
             bar.set_postfix_str(name)
-            results.append(run_report(name, params, Path(out_dir)))
+            results.append(run_report(name, params, Path(out_dir), cell_timeout=cell_timeout))
             bar.update(1)
     return results
 

@@ -177,13 +177,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     if project and "project_path" not in params:
         params["project_path"] = str(Path(project).resolve())
     results = run_reports(
-        None if args.all else [args.name], params=params, out_dir=Path(args.out), progress=not args.json
+        None if args.all else [args.name],
+        params=params,
+        out_dir=Path(args.out),
+        progress=not args.json,
+        cell_timeout=args.cell_timeout or None,
     )
     payload = {"reports": [r.to_dict() for r in results]}
     emit(
         args, payload, "\n".join(f"wrote {r.html} ({r.html.stat().st_size / 1024:,.0f} KiB)" for r in results)
     )
     return 0
+
+
+def _seconds(text: str) -> float:
+    """``--cell-timeout``'s value: a number of seconds, 0 or more (argparse names the option when it fails)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"must be 0 (no limit) or a positive number of seconds, not {text!r}"
+        )
+    return value
 
 
 def _fmt(v: Any) -> str:
@@ -243,4 +260,11 @@ def register(sub: Any) -> None:
     p.add_argument("--list", action="store_true", help="list the reports with their parameters and defaults")
     p.add_argument("--param", action="append", metavar="K=V", help="a notebook parameter (repeatable)")
     p.add_argument("--out", default="reports", metavar="DIR", help="output folder (default reports/)")
+    p.add_argument(
+        "--cell-timeout",
+        type=_seconds,
+        default=1800.0,
+        metavar="SECONDS",
+        help="stop the run when one cell runs longer than this (default 1800; 0: no limit)",
+    )
     p.set_defaults(handler=cmd_report)

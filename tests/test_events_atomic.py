@@ -14,6 +14,8 @@ from pathlib import Path
 
 import helpers
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from workbench import InputError
 from workbench.cli import main
@@ -67,6 +69,77 @@ def test_reused_event_id_with_other_content_is_rejected_same_content_is_a_duplic
     batch = [record(20), record(20), record(20, event_type="_custom.x")]
     result = project.events.import_files(write_jsonl(tmp_path / "c.jsonl", batch))
     assert (result.events, result.duplicates, result.rejected) == (1, 1, 1)
+
+
+def purchase(price: float, quantity: float = 1.0, **extra) -> dict:
+    """A purchase without an event_id: the import makes one from its type, time, endpoint, session and
+    attributes, which leave the metrics out."""
+    fields = {
+        "event_id": None,
+        "event_type": "_monetization.purchase",
+        "attributes": {"_product_id": "sku-1"},
+        "metrics": {"_item_price": price, "_quantity": quantity},
+    }
+    return record(1, **{**fields, **extra})
+
+
+def test_events_differing_only_in_their_metrics_are_all_kept_and_skipped_on_reimport(project, tmp_path):
+    same_instant = [purchase(9.99), purchase(19.99), purchase(9.99, 2.0)]
+    result = project.events.import_files(write_jsonl(tmp_path / "a.jsonl", same_instant))
+    assert (result.events, result.duplicates, result.rejected) == (3, 0, 0)
+    prices = project.query(
+        "SELECT metrics['_item_price'] AS p, metrics['_quantity'] AS q FROM events ORDER BY p, q"
+    ).rows()
+    assert prices == [(9.99, 1.0), (9.99, 2.0), (19.99, 1.0)]
+    ids = project.query("SELECT event_id FROM events").to_series().to_list()
+    assert len(set(ids)) == 3
+    # delivered again, in any order and together with a true repeat: nothing new, nothing rejected
+    for order in ([2, 1, 0], [1, 0, 2, 1]):
+        again = [same_instant[i] for i in order]
+        result = project.events.import_files(write_jsonl(tmp_path / f"b{len(order)}.jsonl", again))
+        assert (result.events, result.duplicates, result.rejected) == (0, len(order), 0)
+    assert visible(project) == 3
+    # one more purchase at that instant, imported first in its file: it is new, the others are skipped
+    result = project.events.import_files(write_jsonl(tmp_path / "c.jsonl", [purchase(4.5), *same_instant]))
+    assert (result.events, result.duplicates, result.rejected) == (1, 3, 0)
+    assert visible(project) == 4
+
+
+def test_record_events_keeps_events_differing_only_in_their_metrics(project):
+    assert project.events.record([purchase(1.0), purchase(2.0)]).events == 2
+    result = project.events.record([purchase(2.0), purchase(1.0), purchase(3.0)])
+    assert (result.events, result.duplicates) == (1, 2)
+    assert visible(project) == 3
+
+
+def test_a_given_event_id_is_still_one_event(project, tmp_path):
+    """Given ids are not re-keyed: a reuse with other content is rejected. A batch holding a re-delivery of a
+    logged event after a conflicting one: the conflict is rejected, the re-delivery is a duplicate."""
+    project.events.import_files(write_jsonl(tmp_path / "a.jsonl", [purchase(1.0, event_id="p-1")]))
+    batch = [purchase(2.0, event_id="p-1"), purchase(1.0, event_id="p-1")]
+    result = project.events.import_files(write_jsonl(tmp_path / "b.jsonl", batch))
+    assert (result.events, result.duplicates, result.rejected) == (0, 1, 1)
+    with open(result.rejects_file, encoding="utf-8") as fh:
+        rows = fh.read().splitlines()[1:]
+    assert len(rows) == 1 and rows[0].split(",")[1:3] == ["1", "event_id"]
+    assert project.query("SELECT metrics['_item_price'] AS p FROM events").item() == 1.0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    first=st.lists(st.tuples(st.sampled_from([1.0, 2.5, 9.99]), st.sampled_from([1.0, 2.0])), max_size=6),
+    second=st.lists(st.tuples(st.sampled_from([1.0, 2.5, 9.99]), st.sampled_from([1.0, 2.0])), max_size=6),
+)
+def test_generated_ids_keep_each_distinct_event_once_fuzz(tmp_path_factory, first, second):
+    """Any two deliveries of same-instant purchases: the log ends holding each distinct one exactly once."""
+    from workbench import Project
+
+    project = Project.create(tmp_path_factory.mktemp("fuzz") / "p")
+    for batch in (first, second, list(reversed(first + second))):
+        if batch:
+            project.events.record([purchase(price, quantity) for price, quantity in batch])
+    stored = project.query("SELECT metrics['_item_price'] AS p, metrics['_quantity'] AS q FROM events").rows()
+    assert sorted(stored) == sorted(set(first) | set(second))
 
 
 def test_record_events_refuses_a_reused_event_id_and_records_nothing(project):

@@ -756,10 +756,13 @@ def test_a_frame_with_every_id_is_returned_as_it_is():
 
 
 def test_rows_become_a_frame_of_the_log_schema():
+    # the log's columns, then the mark of the generated ids (the same columns when there are no rows)
+    schema = {**POLARS_SCHEMA, "__id_generated": pl.Boolean}
     empty = rows_to_frame([])
-    assert (empty.height, empty.schema) == (0, POLARS_SCHEMA)
+    assert (empty.height, empty.schema) == (0, schema)
     frame = rows_to_frame([STREAM_ROW])
-    assert frame.schema == POLARS_SCHEMA
+    assert frame.schema == schema
+    assert frame.get_column("__id_generated").to_list() == [STREAM_ROW["event_id"] is None]
     row = frame.row(0, named=True)
     assert row["event_timestamp"] == JAN1 + timedelta(milliseconds=123)
     assert row["device_platform"] == "ios"

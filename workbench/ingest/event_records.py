@@ -268,17 +268,20 @@ def _leftover(node: dict[str, Any], prefix: tuple[str, ...]) -> dict[str, Any]:
 
 
 def rows_to_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """Build an event frame with the log's schema from flattened rows."""
-    if not rows:
-        return pl.DataFrame(schema=POLARS_SCHEMA)
+    """Build an event frame with the log's schema from flattened rows, ids filled (and ``__id_generated``)."""
     columns = {name: [r.get(name) for r in rows] for name in POLARS_SCHEMA}
     return fill_event_ids(pl.DataFrame(columns, schema=POLARS_SCHEMA))
 
 
 def fill_event_ids(frame: pl.DataFrame) -> pl.DataFrame:
     """Give events without an ``event_id`` a stable one: a hash of type, time (ms), endpoint, session and
-    attributes, so that the same record delivered twice (Pinpoint's stream can) is recognised as one event."""
+    attributes, so that the same record delivered twice (Pinpoint's stream can) is recognised as one event.
+
+    ``__id_generated`` marks the events whose id this made: one that differs from another event with the same
+    id elsewhere (its metrics) is kept under the hash of its whole content (``store.event_log.plan_append``).
+    """
     missing = frame.get_column("event_id").is_null()
+    frame = frame.with_columns(missing.alias("__id_generated"))
     if not missing.any():
         return frame
     canonical = (

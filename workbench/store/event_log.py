@@ -9,11 +9,13 @@ completed) carry the writer's owner tag (store/leftovers.py) and are removed by 
 ``workbench doctor --fix``. Temporary names do not end in ``.parquet``, so globs never pick them up.
 
 An ``event_id`` names one event: the same id with the same content again is a duplicate (skipped, counted);
-the same id with other content is a conflict, which the caller rejects.
+the same id with other content is a conflict, which the caller rejects (unless the import generated that id:
+then the event is kept under the hash of its whole content; see :func:`plan_append`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
@@ -202,31 +204,66 @@ def _stored_events(events_dir: Path, ids: pl.Series) -> pl.DataFrame:
 def plan_append(events_dir: Path, frame: pl.DataFrame) -> tuple[pl.DataFrame, int, pl.DataFrame]:
     """Split a validated event frame into (new events, duplicates, conflicts) against itself and the log.
 
-    Within the batch the first event of an id wins. An id already used with the same content is a duplicate;
-    with other content a conflict. The whole log is searched, so an id reused on another day is found too.
+    An event whose id the log holds is a duplicate when its content is the same, else a conflict. Among the
+    others, the first event of an id in the batch is new, a repeat with the same content a duplicate, with
+    other content a conflict. The whole log is searched, so an id reused on another day is found too.
+
+    An id the import generated (``__id_generated``; see ``ingest.event_records.fill_event_ids``) leaves some of
+    an event's content out of its hash, metrics for one: a conflicting event with a generated id is not
+    rejected but gets the SHA-1 of its whole content as its id and is planned again, so that two purchases
+    differing only in their price are both kept, and a re-import in any order skips both.
     """
-    empty_conflicts = frame.head(0).select(["event_id", *(c for c in frame.columns if c.startswith("__"))])
+    new, duplicates, conflicts = _plan_once(events_dir, frame)
+    if "__id_generated" in conflicts.columns and conflicts.get_column("__id_generated").any():
+        rekeyed = conflicts.filter("__id_generated").with_columns(
+            _whole_content_ids(conflicts.filter("__id_generated")), pl.lit(False).alias("__id_generated")
+        )
+        more_new, more_duplicates, more_conflicts = _plan_once(events_dir, rekeyed)
+        # (an id given in the batch that happens to be one of these hashes keeps it)
+        taken = more_new.get_column("event_id").is_in(new.get_column("event_id").implode())
+        new = pl.concat([new, more_new.filter(~taken)])
+        duplicates += more_duplicates
+        conflicts = pl.concat(
+            [conflicts.filter(~pl.col("__id_generated")), more_conflicts, more_new.filter(taken)]
+        )
+    return new, duplicates, conflicts.select(["event_id", *(c for c in frame.columns if c.startswith("__"))])
+
+
+def _whole_content_ids(frame: pl.DataFrame) -> pl.Series:
+    """The SHA-1 of each event's whole content (:func:`content_key`): the id of an event whose generated id
+    another event holds."""
+    keys = content_key(frame).to_list()
+    return pl.Series("event_id", [hashlib.sha1(k.encode()).hexdigest() for k in keys], dtype=pl.String)
+
+
+def _plan_once(events_dir: Path, frame: pl.DataFrame) -> tuple[pl.DataFrame, int, pl.DataFrame]:
+    """:func:`plan_append` without the second id for generated ones; conflicts keep all their columns."""
     if frame.is_empty():
-        return frame, 0, empty_conflicts
+        return frame, 0, frame
     indexed = frame.with_columns(content_key(frame)).with_row_index("__pos")
-    first = indexed.unique(subset=["event_id"], keep="first", maintain_order=True)
-    # repeats inside the batch: same content -> duplicate, other content -> conflict
-    repeats = indexed.filter(~pl.col("__pos").is_in(first.get_column("__pos").implode())).join(
-        first.select("event_id", pl.col("__content").alias("__first")), on="event_id"
-    )
-    duplicates = int((repeats.get_column("__content") == repeats.get_column("__first")).sum())
-    conflicts = repeats.filter(pl.col("__content") != pl.col("__first")).select(first.columns)
-    stored = _stored_events(events_dir, first.get_column("event_id"))
-    if not stored.is_empty():
+    stored = _stored_events(events_dir, indexed.get_column("event_id"))
+    if stored.is_empty():
+        indexed = indexed.with_columns(pl.lit(None, dtype=pl.String).alias("__stored"))
+    else:
         stored = stored.select("event_id", content_key(stored).alias("__stored"))
-        matched = first.join(stored, on="event_id", how="left")
-        known = matched.get_column("__stored").is_not_null()
-        same = known & (matched.get_column("__stored") == matched.get_column("__content"))
-        duplicates += int(same.sum())
-        conflicts = pl.concat([conflicts, matched.filter(known & ~same).select(first.columns)])
-        first = matched.filter(~known).select(first.columns)
-    conflicts = conflicts.select(empty_conflicts.columns)
-    return first.drop("__content", "__pos"), duplicates, conflicts
+        indexed = indexed.join(stored, on="event_id", how="left", maintain_order="left")
+    # ids the log holds: the same content is a duplicate (a re-delivery), other content a conflict
+    in_log = pl.col("__stored").is_not_null()
+    logged = indexed.filter(in_log)
+    same_as_log = logged.get_column("__stored") == logged.get_column("__content")
+    duplicates = int(same_as_log.sum())
+    conflicts = [logged.filter(~same_as_log)]
+    # the rest: the first of an id wins; a repeat with the same content is a duplicate, other content a conflict
+    rest = indexed.filter(~in_log)
+    first = rest.unique(subset=["event_id"], keep="first", maintain_order=True)
+    repeats = rest.filter(~pl.col("__pos").is_in(first.get_column("__pos").implode())).join(
+        first.select("event_id", pl.col("__content").alias("__first")), on="event_id", maintain_order="left"
+    )
+    same_as_first = repeats.get_column("__content") == repeats.get_column("__first")
+    duplicates += int(same_as_first.sum())
+    conflicts.append(repeats.filter(~same_as_first).drop("__first"))
+    helpers = ["__content", "__pos", "__stored"]
+    return first.drop(helpers), duplicates, pl.concat(conflicts).sort("__pos").drop(helpers)
 
 
 def write_batch(events_dir: Path, frame: pl.DataFrame) -> list[Path]:

@@ -44,6 +44,7 @@ class InputError(WorkbenchError):
         return where + self.reason
 
     def to_dict(self) -> dict:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {"file": self.file, "line": self.line, "field": self.field, "reason": self.reason}
 
 

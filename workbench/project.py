@@ -76,6 +76,7 @@ class EndpointCounts:
     users: int
 
     def to_dict(self) -> dict[str, int]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {"endpoints": self.endpoints, "active": self.active, "users": self.users}
 
     def _repr_html_(self) -> str:

@@ -57,12 +57,15 @@ class ReportError(WorkbenchError):
 
 @dataclass
 class ReportResult:
+    """One report run: its name, the executed notebook, the exported HTML page and how long it took."""
+
     name: str
     notebook: Path
     html: Path
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {
             "name": self.name,
             "html": str(self.html),

@@ -107,12 +107,15 @@ class Scope:
 
     @property
     def days(self) -> int:
+        """How many days the range covers (both ends included)."""
         return (self.end - self.start).days + 1
 
     def with_range(self, start: date, end: date) -> Scope:
+        """The same scope over another range of days."""
         return replace(self, start=start, end=end)
 
     def describe(self) -> dict[str, Any]:
+        """The scope for ``--json`` output: start, end and segment."""
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "segment": self.segment}
 
     def events(

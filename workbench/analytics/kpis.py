@@ -62,6 +62,7 @@ class KpiResult:
     currency: str = DEFAULT_CURRENCY
 
     def to_dict(self) -> dict[str, Any]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         rows = [
             {k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()}
             for r in self.rows.iter_rows(named=True)
@@ -420,6 +421,7 @@ def register_kpi(kpi: Kpi) -> Kpi:
 
 
 def kpi_names() -> list[str]:
+    """The names ``kpi()`` accepts, sorted (``workbench kpi --list`` shows them with their descriptions)."""
     return sorted(KPIS)
 
 

@@ -63,6 +63,7 @@ class SendResult:
     address_problem: bool = False
 
     def to_dict(self) -> dict[str, Any]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {
             "send_key": self.send_key,
             "outcome": str(self.outcome),

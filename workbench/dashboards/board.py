@@ -106,6 +106,7 @@ class Dashboard:
 
     @property
     def project_name(self) -> str:
+        """The project's name, as the page's header shows it."""
         return self.project.name
 
     @property
@@ -118,6 +119,7 @@ class Dashboard:
         return tile.display(self.currency)
 
     def parameter_rows(self) -> list[tuple[str, str]]:
+        """(label, value) rows of what the page shows: project, dates, segment and the filters given."""
         rows = [
             ("project", self.project_name),
             ("dates", f"{self.scope.start} to {self.scope.end} (inclusive)"),

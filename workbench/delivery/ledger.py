@@ -236,6 +236,7 @@ class RunCounts:
         return sum(self.states.get(s, 0) for s in OWED)
 
     def to_dict(self) -> dict[str, Any]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {
             "run": self.run,
             "states": {s: self.states.get(s, 0) for s in STATES},

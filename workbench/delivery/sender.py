@@ -205,6 +205,7 @@ class SendReport:
         return self.counts.paused
 
     def to_dict(self) -> dict[str, Any]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {
             **self.counts.to_dict(),
             "sent": self.sent,

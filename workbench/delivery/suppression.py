@@ -73,6 +73,7 @@ class SuppressionImport:
     file: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {"file": self.file, "lines": self.lines, "added": self.added, "already": self.already}
 
 

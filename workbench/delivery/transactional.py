@@ -107,6 +107,7 @@ class SendOutcome:
         return bool(self.results) and all(r.delivery_status == "SUCCESSFUL" for r in self.results)
 
     def to_dict(self) -> dict[str, Any]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {
             "request_id": self.request_id,
             "run": self.run,

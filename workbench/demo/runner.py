@@ -29,6 +29,7 @@ class DemoSummary:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {
             "project": str(self.project),
             "endpoints": self.endpoints,
@@ -42,6 +43,7 @@ class DemoSummary:
         }
 
     def summary(self) -> str:
+        """What the demo made, as ``make demo`` prints it."""
         lines = [
             f"demo project   {self.project}",
             f"endpoints      {self.endpoints:,} ({self.active:,} active), {self.users:,} users",

@@ -65,6 +65,7 @@ class EventImportResult:
         return text + (f" (see {self.rejects_file})" if self.rejects_file else "")
 
     def to_dict(self) -> dict[str, Any]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {
             "events": self.events,
             "rejected": self.rejected,

@@ -33,6 +33,7 @@ class ImportResult:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {
             "rows": self.rows,
             "imported": self.imported,

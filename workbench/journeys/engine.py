@@ -127,6 +127,7 @@ class TickResult:
     delivery: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {
             "journey_id": self.journey_id,
             "now": self.now.isoformat(),

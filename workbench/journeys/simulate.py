@@ -56,6 +56,7 @@ class Simulation:
         }
 
     def to_dict(self) -> dict[str, Any]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {
             "journey": getattr(self.journey, "name", None),
             "start": self.start.isoformat(),

@@ -155,6 +155,7 @@ class RenderError(WorkbenchError):
         super().__init__(f"endpoint {endpoint_id}: part {part}: {reason}")
 
     def to_dict(self) -> dict[str, Any]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {"endpoint_id": self.endpoint_id, "part": self.part, "reason": self.reason}
 
 

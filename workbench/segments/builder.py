@@ -49,9 +49,11 @@ class Condition:
         return to_request(self.node, name)
 
     def to_json(self, name: str | None = None, indent: int | None = 2) -> str:
+        """The condition as Pinpoint ``WriteSegmentRequest`` JSON text (what ``segment create --spec`` reads)."""
         return json.dumps(self.to_request(name), indent=indent)
 
     def describe(self) -> str:
+        """The condition in words ("plan is one of pro; and performed purchase at least 2 times ...")."""
         return describe(self.node)
 
     def __repr__(self) -> str:
@@ -150,15 +152,19 @@ class AttributeField:
         return self.match("CONTAINS", *substrings)
 
     def before(self, when: str) -> Condition:
+        """A date value before ``when`` (an ISO date or instant)."""
         return self.match("BEFORE", when)
 
     def after(self, when: str) -> Condition:
+        """A date value after ``when`` (an ISO date or instant)."""
         return self.match("AFTER", when)
 
     def on(self, *days: str) -> Condition:
+        """A date value on one of ``days`` (ISO dates)."""
         return self.match("ON", *days)
 
     def between(self, start: str, end: str) -> Condition:
+        """A date value from ``start`` to ``end`` (ISO dates or instants, inclusive)."""
         return self.match("BETWEEN", start, end)
 
     is_in = any_of
@@ -252,6 +258,7 @@ class EventCondition(Condition):
 
     @property
     def performed(self) -> t.Performed:
+        """The condition's node: the event types, how many times, the window and the filters."""
         assert isinstance(self.node, t.Performed)
         return self.node
 
@@ -280,12 +287,15 @@ class EventCondition(Condition):
         return self._with(filters=(*self.performed.filters, f))
 
     def at_least(self, n: int) -> EventCondition:
+        """Performed at least ``n`` times."""
         return self._with(times_operator="AT_LEAST", times=int(n))
 
     def at_most(self, n: int) -> EventCondition:
+        """Performed at most ``n`` times (0 included)."""
         return self._with(times_operator="AT_MOST", times=int(n))
 
     def exactly(self, n: int) -> EventCondition:
+        """Performed exactly ``n`` times."""
         return self._with(times_operator="EXACTLY", times=int(n))
 
     def within_days(self, days: float) -> EventCondition:
@@ -313,9 +323,11 @@ class _When:
         self.which, self.event_types = which, _values(event_types)
 
     def before(self, when: str) -> Condition:
+        """The first (or last) time was before ``when`` (an ISO date or instant)."""
         return self._at("BEFORE", when)
 
     def after(self, when: str) -> Condition:
+        """The first (or last) time was after ``when`` (an ISO date or instant)."""
         return self._at("AFTER", when)
 
     def _at(self, op: str, when: str) -> Condition:

@@ -63,6 +63,7 @@ class SegmentCount:
     users: int
 
     def to_dict(self) -> dict[str, int]:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {"endpoints": self.endpoints, "users": self.users}
 
 

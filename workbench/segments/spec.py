@@ -40,10 +40,12 @@ class SegmentSpec:
 
     @property
     def name(self) -> str | None:
+        """The request's ``Name``, if it has one."""
         return self.request.get("Name")
 
     @property
     def segment_type(self) -> str:
+        """``DIMENSIONAL`` (a condition) or ``IMPORT`` (an imported list of endpoints)."""
         return "IMPORT" if self.condition is None else "DIMENSIONAL"
 
     @classmethod

@@ -72,6 +72,7 @@ class EventAppendResult:
     conflicts: pl.DataFrame | None = None
 
     def to_dict(self) -> dict:
+        """This as a dict of plain JSON values (for ``--json`` output and reports)."""
         return {"events": self.events, "duplicates": self.duplicates, "files": [str(f) for f in self.files]}
 
 

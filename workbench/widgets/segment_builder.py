@@ -254,6 +254,7 @@ class SegmentBuilder(w.VBox):
         return fields
 
     def field(self, label: str) -> Field:
+        """The field offered under ``label`` in the field menu (its kind, column and operators)."""
         return self._by_label[label]
 
     def suggestions(self, spec: Field, limit: int = 50) -> list[str]:
@@ -276,6 +277,7 @@ class SegmentBuilder(w.VBox):
 
     @property
     def rows(self) -> list[ConditionRow]:
+        """The condition rows, in order."""
         return list(self.rows_box.children)
 
     def add_condition(
@@ -297,6 +299,7 @@ class SegmentBuilder(w.VBox):
         return row
 
     def remove(self, row: ConditionRow) -> None:
+        """Remove a condition row (its x button does this); the count updates."""
         self.rows_box.children = tuple(r for r in self.rows_box.children if r is not row)
         self.changed()
 

@@ -5,20 +5,21 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import add_common, emit, project_dir
+from .common import add_common, emit, project_dir, warnings_to_stderr
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from ..demo import run_demo
 
     path = project_dir(args) or "demo-project"
-    summary = run_demo(
-        path,
-        endpoints=args.endpoints,
-        seed=args.seed,
-        progress=not args.json,
-        reports_dir=None if args.no_reports else args.reports,
-    )
+    with warnings_to_stderr():
+        summary = run_demo(
+            path,
+            endpoints=args.endpoints,
+            seed=args.seed,
+            progress=not args.json,
+            reports_dir=None if args.no_reports else args.reports,
+        )
     emit(args, summary.to_dict(), summary.summary())
     return 0
 

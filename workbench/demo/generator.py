@@ -176,6 +176,11 @@ def generate_demo_files(
 
     split_rng = np.random.default_rng(split_seq)
     in_jsonl = split_rng.random(frame.height) < 0.08
+    # each file holds at least one endpoint (the import refuses an empty file), also at tiny sizes
+    if frame.height >= 2 and not in_jsonl.any():
+        in_jsonl[-1] = True
+    if frame.height >= 2 and in_jsonl.all():
+        in_jsonl[0] = False
     csv_path = out / "endpoints.csv"
     jsonl_path = out / "endpoints.jsonl"
     users_path = out / "users.csv"

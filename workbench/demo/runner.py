@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from ..errors import InputError
 from ..project import Project
 from ..reports import write_demo_reports
 from .generator import DEFAULT_END_DATE, generate_demo_files
@@ -58,6 +59,28 @@ class DemoSummary:
         return "\n".join(lines)
 
 
+#: the fewest endpoints a demo makes: one in each endpoint file it imports
+MIN_ENDPOINTS = 2
+
+
+def refuse_a_real_project(root: Path) -> None:
+    """Refuse to run the demo in a project it did not make that holds endpoints or events: the demo's endpoint
+    Ids (``ep-0000001`` ...) are the ones the sample files use, so its import would overwrite real endpoints.
+    A demo project is one with the demo's ``demo-data/`` folder; a new or empty project is fine."""
+    if not (root / "workbench.toml").exists() or (root / "demo-data").is_dir():
+        return
+    project = Project.open(root)
+    endpoints = project.endpoints.count().endpoints
+    events = int(project.query("SELECT count(*) FROM events").item())
+    if endpoints or events:
+        raise InputError(
+            f"this project holds {endpoints:,} endpoints and {events:,} events that the demo did not make; the "
+            "demo imports endpoints with its own Ids (ep-0000001, ...), which would overwrite yours. Run it in "
+            "a new folder (workbench demo --project demo-project)",
+            file=str(root),
+        )
+
+
 def run_demo(
     path: str | Path = "demo-project",
     *,
@@ -81,7 +104,12 @@ def run_demo(
 
         return done
 
+    if not isinstance(endpoints, int) or endpoints < MIN_ENDPOINTS:
+        raise InputError(
+            f"the demo needs at least {MIN_ENDPOINTS} endpoints (one for each endpoint file), not {endpoints!r}"
+        )
     root = Path(path)
+    refuse_a_real_project(root)
     summary = DemoSummary(project=root.resolve())
     done = step("generate")
     project = Project.create(root, exist_ok=True)

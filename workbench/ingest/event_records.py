@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,8 +23,9 @@ import polars as pl
 from ..errors import InputError, suggest
 from ..store import schema
 from ..store.event_log import POLARS_SCHEMA
+from .readers import _unclosed_quote
 from .rejects import Reject
-from .source import json_depth
+from .source import allow_csv_fields, json_depth
 
 MAX_JSON_DEPTH = 16
 MAX_LINE_BYTES = 1_000 * 1024  # Pinpoint's event size limit
@@ -355,26 +357,115 @@ def iter_json_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, A
             yield number, record, None
 
 
+#: the columns an events CSV may have besides ``attributes.<name>`` and ``metrics.<name>``
+_CSV_COLUMNS = (
+    "event_type",
+    "event_timestamp",
+    "client_id",
+    "session_id",
+    "user_id",
+    "event_id",
+    "arrival_timestamp",
+)
+
+
 def iter_csv_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """Yield (line, record, error) for a CSV of custom events.
 
     Columns: ``event_type, event_timestamp, client_id`` (required), optional ``session_id, user_id,
     event_id, arrival_timestamp``, and ``attributes.<name>`` / ``metrics.<name>`` for each attribute and metric.
+
+    A record's line is the line it starts on (a quoted cell may hold line breaks). The csv module reads in
+    strict mode, as the endpoint reader does: a row whose quoting is broken (text after a closing quote) is an
+    error for that row, and a quote still open at the end of the file is an InputError for the whole file,
+    since where the cell was meant to end cannot be known (otherwise the rest of the file would silently
+    become one cell).
     """
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    text = data.decode("utf-8")
+    # a cell may be as long as the file (the csv module stops at 128 KiB): too long a value is then rejected
+    # by its field's limit, with its line
+    allow_csv_fields(len(text))
+    source = io.StringIO(text, newline="")  # newline="": CRLF, LF and CR all end a line
+    reader = csv.reader(source, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         raise InputError("the file is empty", file=file) from None
-    known = {
-        "event_type",
-        "event_timestamp",
-        "client_id",
-        "session_id",
-        "user_id",
-        "event_id",
-        "arrival_timestamp",
-    }
+    except csv.Error as err:
+        raise InputError(
+            f"the header's quoting is broken ({err}): a quoted column name ends at its closing quote",
+            file=file,
+            line=1,
+        ) from None
+    _check_csv_header(header, file)
+    rows = 0
+    start = reader.line_num + 1  # the line the next record starts on
+    while True:  # (once more after each badly quoted record: the reader goes on with the next line)
+        try:
+            for row in reader:
+                line, start = start, reader.line_num + 1
+                if not row or all(not c for c in row):
+                    continue
+                rows += 1
+                if len(row) != len(header):
+                    yield line, None, f"has {len(row)} fields, the header has {len(header)}"
+                    continue
+                record: dict[str, Any] = {"attributes": {}, "metrics": {}}
+                for name, value in zip(header, row, strict=True):
+                    if value == "":
+                        continue
+                    if name.startswith("attributes."):
+                        record["attributes"][name[len("attributes.") :]] = value
+                    elif name.startswith("metrics."):
+                        record["metrics"][name[len("metrics.") :]] = value
+                    else:
+                        record[name] = value
+                yield line, record, None
+            break
+        except csv.Error as err:
+            line, start = start, reader.line_num + 1
+            if source.tell() == len(text) and "end of data" in str(err):
+                rest = text[_line_start(text, line) :]
+                raise _unclosed_quote(rest, header, file, line) from None
+            rows += 1
+            span = f" (the record runs from line {line} to line {start - 1})" if start - 1 > line else ""
+            yield (
+                line,
+                None,
+                f"badly quoted cell ({err}){span}: a quoted cell ends at its closing quote, and a quote inside "
+                'it is written twice ("")',
+            )
+    if rows == 0:
+        raise InputError("the file holds only a header and no events", file=file)
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")  # the line ends the csv module reads (with newline="")
+
+
+def _line_start(text: str, line: int) -> int:
+    """Where line ``line`` (from 1) of ``text`` begins."""
+    offset = 0
+    for _ in range(line - 1):
+        found = _LINE_END.search(text, offset)
+        if found is None:
+            break
+        offset = found.end()
+    return offset
+
+
+def _check_csv_header(header: list[str], file: str) -> None:
+    """Refuse an events CSV header with unknown columns or without a required one (InputError, line 1)."""
+    if len(header) == 1:
+        # (as readers._check_header says it for endpoint files; that check is not a function of its own)
+        for delim, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+            if delim in header[0]:
+                raise InputError(
+                    f"the header is one column holding {word}: the file looks {word}-separated, but event "
+                    "CSV files are comma-separated; re-save it with commas",
+                    file=file,
+                    line=1,
+                )
+    known = set(_CSV_COLUMNS)
     unknown = [h for h in header if h not in known and not h.startswith(("attributes.", "metrics."))]
     if unknown:
         detail = "; ".join(f"{u!r}{suggest(u, sorted(known))}" for u in unknown)
@@ -386,29 +477,6 @@ def iter_csv_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, An
     for missing in ("event_type", "event_timestamp", "client_id"):
         if missing not in header:
             raise InputError(f"missing required column {missing}", file=file, line=1, field=missing)
-    rows = 0
-    start = reader.line_num + 1  # the line the next record starts on
-    for row in reader:
-        line, start = start, reader.line_num + 1
-        if not row or all(not c for c in row):
-            continue
-        rows += 1
-        if len(row) != len(header):
-            yield line, None, f"has {len(row)} fields, the header has {len(header)}"
-            continue
-        record: dict[str, Any] = {"attributes": {}, "metrics": {}}
-        for name, value in zip(header, row, strict=True):
-            if value == "":
-                continue
-            if name.startswith("attributes."):
-                record["attributes"][name[len("attributes.") :]] = value
-            elif name.startswith("metrics."):
-                record["metrics"][name[len("metrics.") :]] = value
-            else:
-                record[name] = value
-        yield line, record, None
-    if rows == 0:
-        raise InputError("the file holds only a header and no events", file=file)
 
 
 def parse_records(

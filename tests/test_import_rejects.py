@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 
+from workbench.ingest import ImportRejectedError
 from workbench.ingest.rejects import FRAME_SCHEMA, Reject, rejects_frame, write_rejects
 
 
@@ -27,7 +29,9 @@ def test_endpoint_and_event_rejects_have_one_shape(project, tmp_path):
         "client": {"client_id": "c"},
     }
     events.write_text(json.dumps(good) + "\n" + json.dumps({"event_timestamp": 1}) + "\n", encoding="utf-8")
-    endpoint_rows = read_rows(project.endpoints.import_files(endpoints, progress=False).rejects_file)
+    with pytest.raises(ImportRejectedError) as rejected:  # every row is bad: nothing imported
+        project.endpoints.import_files(endpoints, progress=False)
+    endpoint_rows = read_rows(rejected.value.result.rejects_file)
     event_rows = read_rows(project.events.import_files(events, progress=False).rejects_file)
     assert endpoint_rows[0] == event_rows[0] == ["file", "line", "field", "reason"]
     assert [r[:3] for r in endpoint_rows[1:]] == [

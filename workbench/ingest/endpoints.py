@@ -88,6 +88,26 @@ def _user_segment_members(
     return found.get_column("Id").drop_nulls(), missing
 
 
+#: fields of Pinpoint's event records: an endpoint file whose rows are refused for these holds events
+_EVENT_FIELDS = {"event_type", "event_timestamp", "arrival_timestamp", "client", "session", "application"}
+
+
+def _first_text(rejects: pl.DataFrame) -> str:
+    """The first reject as ``file:line: field F: reason`` (control characters escaped, the reason cut short)."""
+    first = first_reject(rejects)
+    return f"{first.file}:{first.line}: field {escape_controls(first.field)}: {escape_controls(first.reason[:300])}"
+
+
+def _events_hint(rejects: pl.DataFrame) -> str:
+    """A hint when the rows were refused for holding event fields: the file is an events file."""
+    unknown = rejects.filter(pl.col("reason").str.starts_with("unknown field")).get_column("field")
+    if unknown.is_in(list(_EVENT_FIELDS)).any():
+        return (
+            " (the rows hold event fields such as event_type: import events with `workbench events import`)"
+        )
+    return ""
+
+
 def import_endpoint_files(
     project: Store,
     paths: Sequence[Path],
@@ -187,12 +207,16 @@ def import_endpoint_files(
                 if result.rejected:
                     out = project.imports_dir / f"{result.import_id}-rejects.csv"
                     result.rejects_file = str(write_rejects(out, rejects))
+                if result.rejected == result.rows and not (result.imported or result.updated):
+                    raise ImportRejectedError(
+                        f"no valid endpoint: all {result.rejected:,} row(s) rejected, nothing imported"
+                        f"{_events_hint(rejects)}; first: {_first_text(rejects)}; all in {result.rejects_file}",
+                        result,
+                    )
                 if strict and result.rejected:
-                    first = first_reject(rejects)
                     raise ImportRejectedError(
                         f"{result.rejected} row(s) rejected, so nothing was imported (strict); first: "
-                        f"{first.file}:{first.line}: field {escape_controls(first.field)}: "
-                        f"{escape_controls(first.reason[:300])}; all in {result.rejects_file}",
+                        f"{_first_text(rejects)}; all in {result.rejects_file}",
                         result,
                     )
                 for text in new:

@@ -515,13 +515,8 @@ def read_json(text: InputText) -> Staged:
 
     data = text.data
     blank = 0
-    if data.lstrip().startswith(b"["):
-        try:
-            items = json.loads(data)
-        except RecursionError:
-            raise InputError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep", file=file) from None
-        except ValueError as err:
-            raise InputError(f"not valid JSON: {err}", file=file, line=getattr(err, "lineno", None)) from None
+    items = _json_document(data, file)
+    if items is not None:
         for i, item in enumerate(items, 1):
             add(i, item)
     else:
@@ -551,6 +546,51 @@ def read_json(text: InputText) -> Staged:
                 continue
             add(number, record)
     return Staged(file, _rows_to_frame(rows, lines, file), rejects, sorted(ignored), blank_lines=blank)
+
+
+#: what the AWS CLI prints: ``aws pinpoint get-endpoint`` and ``get-user-endpoints``
+_AWS_RESPONSES = {
+    "EndpointResponse": lambda value: [value],
+    "EndpointsResponse": lambda value: value.get("Item"),
+}
+
+
+def _json_document(data: bytes, file: str) -> list[Any] | None:
+    """The endpoints of a file that is one JSON document rather than JSON lines: an array of endpoints, one
+    endpoint written over several lines, or the AWS CLI's ``{"EndpointResponse": {...}}`` /
+    ``{"EndpointsResponse": {"Item": [...]}}``. None for JSON lines (the first line is a whole object), and for
+    a text that is neither: it is then read line by line, each bad line a reject."""
+    head = data.lstrip()
+    if head.startswith(b"["):
+        try:
+            items = json.loads(data)
+        except RecursionError:
+            raise InputError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep", file=file) from None
+        except ValueError as err:
+            raise InputError(f"not valid JSON: {err}", file=file, line=getattr(err, "lineno", None)) from None
+        return items if isinstance(items, list) else [items]
+    first_line = head.split(b"\n", 1)[0]
+    if not head.startswith(b"{") or len(first_line) > MAX_RECORD_BYTES or _is_json(first_line):
+        return None
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _AWS_RESPONSES:
+        name, inner = next(iter(value.items()))
+        items = _AWS_RESPONSES[name](inner) if isinstance(inner, dict) else None
+        if not isinstance(items, list):
+            raise InputError(f"{name} holds no endpoints (expected the AWS CLI's response shape)", file=file)
+        return items
+    return [value]
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _rows_to_frame(rows: list[dict[str, Any]], lines: list[int], file: str) -> pl.DataFrame:

@@ -76,7 +76,10 @@ class ImportResult:
         if self.skipped_files:
             lines.append(("already imported, skipped", ", ".join(self.skipped_files)))
         if not self.committed:
-            lines.append(("committed", "no: --strict and rows were rejected; nothing was imported"))
+            why = (
+                "every row was rejected" if self.rejected == self.rows else "--strict and rows were rejected"
+            )
+            lines.append(("committed", f"no: {why}; nothing was imported"))
         lines.append(("time", f"{self.seconds:.2f} s"))
         return lines
 

@@ -155,7 +155,7 @@ def read_csv(text: InputText) -> Staged:
     blank_before, start = 0, 0
     while True:
         end, after = line_end(data, start)
-        if data[start:end].strip() or after == end:
+        if not _BLANK_LINE.fullmatch(data, start, end) or after == end:
             break
         blank_before, start = blank_before + 1, after
     header_line = blank_before + 1
@@ -169,6 +169,9 @@ def read_csv(text: InputText) -> Staged:
             file=file,
             line=header_line,
         ) from None
+    # spreadsheets save empty columns after the last one as empty header cells: they name no column
+    while len(header) > 1 and not header[-1]:
+        header.pop()
     if header == [USER_ID_ONLY_HEADER]:
         return _read_user_ids(file, data[start:], header_line, blank_before)
     _check_header(header, file, header_line)
@@ -314,6 +317,8 @@ def _drop_blank_rows(frame: pl.DataFrame, names: list[str]) -> tuple[pl.DataFram
 
 
 _NON_SPACE = re.compile(rb"\S")
+#: a line with no value: empty, white space, or only commas (a spreadsheet's empty row)
+_BLANK_LINE = re.compile(rb"[\s,]*")
 
 
 def _undo_export_quote(frame: pl.DataFrame, width: int) -> pl.DataFrame:

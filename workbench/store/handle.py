@@ -108,9 +108,14 @@ class Store:
             if not exist_ok:
                 raise ProjectError(f"{root} already holds a workbench project; open it with Project.open()")
             return cls(root)
-        root.mkdir(parents=True, exist_ok=True)
-        for sub in SUBDIRS:
-            (root / sub).mkdir(exist_ok=True)
+        if root.exists() and not root.is_dir():
+            raise ProjectError(f"{root} is a file, not a folder: give a new folder for the project")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            for sub in SUBDIRS:
+                (root / sub).mkdir(exist_ok=True)
+        except OSError as err:
+            raise ProjectError(f"cannot create the project folder {root}: {err.strerror or err}") from err
         con = duckdb.connect(str(root / CATALOG))
         try:
             migrations.migrate(con)

@@ -1,0 +1,75 @@
+"""What a new analyst meets first: `init` where it cannot make a project, and spreadsheet-saved CSV files (empty
+rows above the header, empty columns after the last one)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from workbench import Project
+from workbench.cli import main
+from workbench.errors import ProjectError
+
+
+def test_init_on_a_file_or_under_one_says_so(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    with pytest.raises(ProjectError, match="is a file, not a folder"):
+        Project.create(afile)
+    assert main(["init", str(afile)]) == 1
+    assert main(["init", str(afile / "p")]) == 1
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and "cannot create the project folder" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_init_in_a_folder_without_write_permission_says_so(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert main(["init", str(locked / "p")]) == 1
+    finally:
+        locked.chmod(0o700)
+    assert "cannot create the project folder" in capsys.readouterr().err
+
+
+def test_comma_only_rows_above_the_header_are_blank_lines(tmp_path, capsys):
+    project = Project.create(tmp_path / "p")
+    path = tmp_path / "excel.csv"
+    path.write_text(",,,\n , ,\n\nId,ChannelType,Address\nx1,EMAIL,x1@example.com\n", encoding="utf-8")
+    result = project.endpoints.import_files(path, progress=False)
+    assert (result.imported, result.rejected, result.blank_lines) == (1, 0, 3)
+    assert main(["import", str(path), "--project", str(tmp_path / "p"), "--json"]) == 0
+    capsys.readouterr()
+
+
+def test_empty_columns_after_the_last_one_name_nothing(tmp_path):
+    project = Project.create(tmp_path / "p")
+    path = tmp_path / "trailing.csv"
+    path.write_text(
+        "Id,ChannelType,Address,,\nx2,EMAIL,x2@example.com,,\nx3,EMAIL,x3@example.com,,oops\n",
+        encoding="utf-8",
+    )
+    result = project.endpoints.import_files(path, progress=False)
+    assert (result.rows, result.imported, result.rejected) == (2, 1, 1)
+    with open(result.rejects_file, encoding="utf-8") as fh:
+        assert fh.read().splitlines()[1] == f"{path},3,,has more fields than the header's 3"
+    # an empty header cell between named columns is still refused: it would leave a column without a name
+    middle = tmp_path / "middle.csv"
+    middle.write_text("Id,,Address\nx4,EMAIL,x4@example.com\n", encoding="utf-8")
+    with pytest.raises(Exception, match="column 2 of the header is empty"):
+        project.endpoints.import_files(middle, progress=False)
+
+
+def test_a_user_id_file_saved_with_a_trailing_comma_is_still_one(tmp_path):
+    project = Project.create(tmp_path / "p")
+    project.endpoints.import_files("data/sample/endpoints.csv", progress=False)
+    users = tmp_path / "users.csv"
+    uid = project.query('SELECT "User.UserId" FROM endpoints WHERE "User.UserId" IS NOT NULL LIMIT 1').item()
+    users.write_text(f"User.UserId,\n{uid}\n", encoding="utf-8")
+    result = project.endpoints.import_files(users, segment="vip", progress=False)
+    assert result.segment == "vip" and json.loads(json.dumps(result.to_dict()))["rejected"] == 0

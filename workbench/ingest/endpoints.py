@@ -207,16 +207,16 @@ def import_endpoint_files(
                 if result.rejected:
                     out = project.imports_dir / f"{result.import_id}-rejects.csv"
                     result.rejects_file = str(write_rejects(out, rejects))
-                if result.rejected == result.rows and not (result.imported or result.updated):
-                    raise ImportRejectedError(
-                        f"no valid endpoint: all {result.rejected:,} row(s) rejected, nothing imported"
-                        f"{_events_hint(rejects)}; first: {_first_text(rejects)}; all in {result.rejects_file}",
-                        result,
-                    )
                 if strict and result.rejected:
                     raise ImportRejectedError(
                         f"{result.rejected} row(s) rejected, so nothing was imported (strict); first: "
                         f"{_first_text(rejects)}; all in {result.rejects_file}",
+                        result,
+                    )
+                if result.rejected == result.rows and not (result.imported or result.updated):
+                    raise ImportRejectedError(
+                        f"no valid endpoint: all {result.rejected:,} row(s) rejected, nothing imported"
+                        f"{_events_hint(rejects)}; first: {_first_text(rejects)}; all in {result.rejects_file}",
                         result,
                     )
                 for text in new:

@@ -10,8 +10,11 @@ The front door:
   ``engaged``, ``random_bucket``, ``in_segment``: conditions that combine with ``&``, ``|`` and ``~``.
 - ``save_endpoints_as_segment(project, name, frame)``: a Polars result saved as an imported segment.
 - ``segment_sql_filter(project, name, version=None)``: a SQL filter over ``endpoints`` for the export path.
+- ``CountryCodeWarning`` / ``SegmentValueWarning``: a country or channel read as the import stores it ("usa" as
+  "US", "email" as "EMAIL"), or a value no endpoint holds as written ("ios" when the data has "iOS").
 """
 
+from ._values import SegmentValueWarning
 from .builder import (
     RECENCY_DURATIONS,
     AttributeField,
@@ -38,6 +41,7 @@ from .builder import (
     random_bucket,
     user_attribute,
 )
+from .countries import CountryCodeWarning
 from .segment import (
     Segment,
     SegmentCount,
@@ -53,11 +57,13 @@ __all__ = [
     "RECENCY_DURATIONS",
     "AttributeField",
     "Condition",
+    "CountryCodeWarning",
     "EventCondition",
     "MetricField",
     "Segment",
     "SegmentCount",
     "SegmentSpec",
+    "SegmentValueWarning",
     "SetField",
     "active",
     "attribute",

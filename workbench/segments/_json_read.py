@@ -25,6 +25,7 @@ from typing import Any
 
 from ..errors import InputError, suggest
 from . import _tree as t
+from ._values import stored_form
 
 MAX_VALUES = 100  # console limit on values in total, per dimension here
 #: how deeply AllOf / AnyOf / NoneOf may nest inside one another (the README's Segments section says so): deep
@@ -84,9 +85,11 @@ class Reader:
         self.text = text
         self.columns = set(columns) if columns is not None else None
         self.nesting = 0  # AllOf / AnyOf / NoneOf around the set being read
+        #: values read as the import stores them: (path of the value, value used, warning class, message)
+        self.rewrites: list[tuple[list[Any], str, type[Warning], str]] = []
 
     def fail(self, path: list[Any], reason: str) -> InputError:
-        return InputError(reason, file=self.file, line=self._line(path), field=_dotted(path) or None)
+        return InputError(reason, file=self.file, line=self._line(path), field=dotted(path) or None)
 
     def _line(self, path: list[Any]) -> int | None:
         """Best effort: follow the path's keys through the file text, in order."""
@@ -306,7 +309,16 @@ class Reader:
         )
         if "Values" not in value:
             raise self.fail([*path, "Values"], "Values is required")
-        return t.ValueIn(dimension, self.strings(value["Values"], [*path, "Values"]), kind == "EXCLUSIVE")
+        values = list(self.strings(value["Values"], [*path, "Values"]))
+        for i, v in enumerate(values):
+            stored = stored_form(
+                dimension, v
+            )  # "usa" -> "US", "email" -> "EMAIL" (as the import stores them)
+            if stored is not None:
+                values[i] = stored[0]
+                message = f"{stored[2]}, and the spec says {stored[0]!r} in its place"
+                self.rewrites.append(([*path, "Values", i], stored[0], stored[1], message))
+        return t.ValueIn(dimension, tuple(values), kind == "EXCLUSIVE")
 
     def gps(self, value: Any, path: list[Any]) -> t.Near:
         value = self.obj(value, path, ("Coordinates", "RangeInKilometers"))
@@ -530,7 +542,8 @@ def _kind(value: Any) -> str:
     )
 
 
-def _dotted(path: list[Any]) -> str:
+def dotted(path: list[Any]) -> str:
+    """A path of keys and list indexes as a field name: ``Dimensions.AllOf[0].Attributes``."""
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (("." if out else "") + str(part))

@@ -12,6 +12,7 @@ Every condition is a node of the same tree the Pinpoint JSON reader produces, so
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +20,7 @@ from ..errors import InputError, suggest
 from . import _tree as t
 from ._json_read import check_dates
 from ._json_write import to_request
+from ._values import stored_form
 from ._words import describe
 
 
@@ -98,12 +100,22 @@ class SetField:
         self.dimension = dimension
 
     def any_of(self, *values: str) -> Condition:
-        """The endpoint's value is one of ``values`` (INCLUSIVE)."""
-        return Condition(t.ValueIn(self.dimension, _values(values)))
+        """The endpoint's value is one of ``values`` (INCLUSIVE). A country or channel written otherwise than the
+        data holds it is used as the data holds it, with a warning: ``country.any_of("usa")`` means ``US``."""
+        return Condition(t.ValueIn(self.dimension, self._stored(values)))
 
     def none_of(self, *values: str) -> Condition:
         """The endpoint's value is none of ``values`` (EXCLUSIVE; endpoints without a value match)."""
-        return Condition(t.ValueIn(self.dimension, _values(values), exclusive=True))
+        return Condition(t.ValueIn(self.dimension, self._stored(values), exclusive=True))
+
+    def _stored(self, values: tuple) -> tuple[str, ...]:
+        out = []
+        for value in _values(values):
+            stored = stored_form(self.dimension, value)
+            if stored is not None:
+                warnings.warn(stored[2], stored[1], stacklevel=3)
+            out.append(value if stored is None else stored[0])
+        return tuple(out)
 
     is_in = any_of
     not_in = none_of

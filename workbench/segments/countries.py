@@ -36,6 +36,21 @@ def _codes() -> tuple[frozenset[str], dict[str, str]]:
     return codes, meant
 
 
+def code_meant(value: str) -> str | None:
+    """The ISO 3166-1 alpha-2 code ``value`` stands for (itself upper-cased when it is one; the code of a name,
+    alias or alpha-3 code), or None when it stands for no country. Says nothing (:func:`country_code` warns)."""
+    text = str(value).strip()
+    codes, meant = _codes()
+    if text.upper() in codes:
+        return text.upper()
+    return meant.get(text.lower())
+
+
+def country_name(code: str) -> str:
+    """The English name of an alpha-2 code ("US" -> "United States")."""
+    return _name(code)
+
+
 def country_code(value: str, *, field: str = "country") -> str:
     """The ISO 3166-1 alpha-2 code for ``value``: itself when it is one (any case), else the code a name, alias
     or alpha-3 code stands for, with a :class:`CountryCodeWarning` naming it ("usa" -> "US"). An InputError

@@ -9,8 +9,9 @@ from __future__ import annotations
 import html
 import json
 import os
+import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -173,6 +174,8 @@ class Segment:
     ):
         if not isinstance(spec, SegmentSpec):
             spec = SegmentSpec.from_condition(_as_node(spec), name)
+        for kind, message in spec.notes:  # a value read otherwise than written ("usa" as "US") says so
+            warnings.warn(message, kind, stacklevel=2)
         self.project = project
         self.spec = spec
         self.name = name or spec.name
@@ -206,7 +209,9 @@ class Segment:
         if stored.segment_type == "IMPORT":
             spec = SegmentSpec(stored.request, None)
         else:
-            spec = SegmentSpec.from_json(stored.request)
+            # a version saved before values were read as stored ("usa") counts as read now ("US"), quietly: the
+            # warning was given when it was saved
+            spec = replace(SegmentSpec.from_json(stored.request), notes=())
         return cls(
             project, spec, name=stored.name, segment_id=stored.segment_id, version=stored.version, now=now
         )
@@ -380,11 +385,13 @@ def _as_node(value: Any) -> t.Node:
 
 def warn_about_names(project: Store, condition: t.Node) -> None:
     """Warn (and save anyway) about names a user likely mistyped: an event type that never occurs in the log
-    (the events may come later), and a ``Location.Country`` value that is not an ISO 3166-1 alpha-2 code (the
-    warning names the code meant: "usa" -> "US"); such a value matches no endpoint."""
-    import warnings
-
-    from .countries import CountryCodeWarning, country_code
+    (the events may come later); a ``Location.Country`` value that is no country and a channel that is no
+    channel type; a value of a free-text demographic (``Platform``, ``Make``...) that no endpoint has as
+    written but some have in another case (``ios`` when the data has ``iOS``). Such values match no endpoint.
+    (Values with one certain stored form, ``usa`` or ``email``, were read as ``US`` and ``EMAIL`` already.)"""
+    from ..store.schema import CHANNEL_TYPES
+    from ._values import SegmentValueWarning, stored_form
+    from .countries import CountryCodeWarning, code_meant, country_code
 
     nodes = t.leaves(condition)
     event_types = [e for n in nodes if isinstance(n, t.Performed | t.PerformedWhen) for e in n.event_types]
@@ -397,13 +404,64 @@ def warn_about_names(project: Store, condition: t.Node) -> None:
             message = unknown_event_type_message(event_type, known)
             if message:
                 warnings.warn(message + " (saved anyway)", EventTypeWarning, stacklevel=3)
+    free_text: list[tuple[str, str]] = []  # (dimension, value) to look up in the data
     for node in nodes:
-        if isinstance(node, t.ValueIn) and node.dimension == "Location.Country":
-            for value in node.values:
+        if not isinstance(node, t.ValueIn):
+            continue
+        for value in dict.fromkeys(node.values):
+            stored = stored_form(node.dimension, value)
+            if (
+                stored is not None
+            ):  # (a condition built from tree nodes directly, not read or built as stored)
+                warnings.warn(
+                    f"{value!r} matches no endpoint: {node.dimension} holds {stored[0]!r} (saved anyway)",
+                    stored[1],
+                    stacklevel=3,
+                )
+            elif node.dimension == "Location.Country" and code_meant(value) is None:
                 try:
-                    country_code(value, field="Location.Country")  # warns when it is not an alpha-2 code
+                    country_code(value, field="Location.Country")  # (no country: raises, naming close ones)
                 except InputError as err:
                     warnings.warn(f"{err.reason} (saved anyway)", CountryCodeWarning, stacklevel=3)
+            elif node.dimension == "Demographic.Channel" and value not in CHANNEL_TYPES:
+                warnings.warn(
+                    f"{value!r} is not a channel type{suggest(value, CHANNEL_TYPES)}: ChannelType holds one of "
+                    f"{', '.join(CHANNEL_TYPES)}; it matches no endpoint (saved anyway)",
+                    SegmentValueWarning,
+                    stacklevel=3,
+                )
+            elif node.dimension.startswith("Demographic.") and node.dimension != "Demographic.Channel":
+                free_text.append((node.dimension, value))
+    for dimension, value, have in _other_case(project, free_text):
+        warnings.warn(
+            f"{value!r} matches no endpoint's {dimension.split('.', 1)[1]} as written (values are compared "
+            f"exactly, as in Pinpoint); the data has {', '.join(repr(h) for h in have)} (saved anyway)",
+            SegmentValueWarning,
+            stacklevel=3,
+        )
+
+
+def _other_case(project: Store, wanted: list[tuple[str, str]]) -> list[tuple[str, str, list[str]]]:
+    """For each (dimension, value) no endpoint holds as written: the values the data holds in another case."""
+    from .spec import SET_DIMENSION_COLUMNS
+
+    found = []
+    if not wanted:
+        return found
+    with project.connect(read_only=True) as con:
+        for dimension, value in dict.fromkeys(wanted):
+            column = schema.quote(SET_DIMENSION_COLUMNS[dimension])
+            have = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT DISTINCT {column} FROM endpoints WHERE lower({column}::VARCHAR) = lower(?) "
+                    "ORDER BY 1 LIMIT 5",
+                    [value],
+                ).fetchall()
+            ]
+            if have and value not in have:
+                found.append((dimension, value, have))
+    return found
 
 
 def save_endpoints_as_segment(

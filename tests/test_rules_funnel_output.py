@@ -20,7 +20,7 @@ from workbench.analytics import funnel
 from workbench.analytics.funnels import parse_window
 from workbench.errors import InputError
 
-KEYS = ["step", "event", "label", "count", "conversion", "conversion_from_previous", "drop_off",
+KEYS = ["step", "event", "label", "count", "conversion", "conversion_from_previous", "drop_off", "drop_off_rate",
         "median_seconds_to_convert", "median_seconds_from_start"]  # fmt: skip
 
 
@@ -40,9 +40,9 @@ def steps(*rows) -> list[dict]:
 
 
 ALL = steps(
-    ("view", "view", 3, 1.0, 1.0, 0, None, None),
-    ("cart", "cart", 2, pytest.approx(2 / 3), pytest.approx(2 / 3), 1, 900.0, 900.0),
-    ("buy", "buy", 1, pytest.approx(1 / 3), 0.5, 1, 1200.0, 1800.0),
+    ("view", "view", 3, 1.0, 1.0, 0, 0.0, None, None),
+    ("cart", "cart", 2, pytest.approx(2 / 3), pytest.approx(2 / 3), 1, pytest.approx(1 / 3), 900.0, 900.0),
+    ("buy", "buy", 1, pytest.approx(1 / 3), 0.5, 1, 0.5, 1200.0, 1800.0),
 )
 
 
@@ -72,17 +72,17 @@ def test_to_dict_with_a_breakdown(project):
             {
                 "value": "Android",  # e2: view, cart 1,200 s later, no buy
                 "steps": steps(
-                    ("view", "view", 1, 1.0, 1.0, 0, None, None),
-                    ("cart", "cart", 1, 1.0, 1.0, 0, 1200.0, 1200.0),
-                    ("buy", "buy", 0, 0.0, 0.0, 1, None, None),
+                    ("view", "view", 1, 1.0, 1.0, 0, 0.0, None, None),
+                    ("cart", "cart", 1, 1.0, 1.0, 0, 0.0, 1200.0, 1200.0),
+                    ("buy", "buy", 0, 0.0, 0.0, 1, 1.0, None, None),
                 ),
             },
             {
                 "value": "iOS",  # e1 all three, e3 view only
                 "steps": steps(
-                    ("view", "view", 2, 1.0, 1.0, 0, None, None),
-                    ("cart", "cart", 1, 0.5, 0.5, 1, 600.0, 600.0),
-                    ("buy", "buy", 1, 0.5, 1.0, 0, 1200.0, 1800.0),
+                    ("view", "view", 2, 1.0, 1.0, 0, 0.0, None, None),
+                    ("cart", "cart", 1, 0.5, 0.5, 1, 0.5, 600.0, 600.0),
+                    ("buy", "buy", 1, 0.5, 1.0, 0, 0.0, 1200.0, 1800.0),
                 ),
             },
         ],

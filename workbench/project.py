@@ -435,7 +435,8 @@ class Campaigns:
         return pause_campaign(self._project, name)
 
     def resume(self, name: str, *, now: datetime | str | None = None) -> CampaignStatus:
-        """Resume a paused campaign and send what is due."""
+        """Resume a paused campaign: its paused waves continue and a scheduled occurrence that has come is sent,
+        as a tick would; an IMMEDIATE campaign is sent only by send()."""
         from .campaigns.run import resume_campaign
 
         return resume_campaign(self._project, name, now=now)

@@ -145,6 +145,7 @@ def _step_dict(row: dict[str, Any]) -> dict[str, Any]:
         "conversion": row["conversion"],
         "conversion_from_previous": row["conversion_from_previous"],
         "drop_off": row["drop_off"],
+        "drop_off_rate": row["drop_off_rate"],
         "median_seconds_to_convert": row["median_seconds_from_previous"],
         "median_seconds_from_start": row["median_seconds_from_start"],
     }

@@ -200,7 +200,7 @@ def _status(store: Any, campaign: Campaign, ledger: Ledger, now: datetime) -> Ca
             "occurrence": occ,
             "version": version,
             "planned_at": _iso(datetime.fromtimestamp(at, UTC)),
-            **json.loads(s),
+            **_stored_summary(s),
         }
         for occ, version, at, s in ledger.con.execute(
             "SELECT occurrence, campaign_version, planned_at, summary FROM campaign_occurrences "
@@ -478,14 +478,29 @@ def _zone_label(zones: Mapping[str, None]) -> str | None:
 
 
 def _summary(frame: pl.DataFrame) -> dict[str, Any]:
+    """An occurrence's counts: ``targeted``, ``treatments`` (endpoints each would send to), ``holdout`` and
+    ``excluded``. ``holdout`` is ``excluded["TREATMENT_HOLDOUT"]``, as in a dry run: the endpoints held out
+    among those that would otherwise have been sent to (an opted-out endpoint hashed into the holdout counts
+    as opted out, not as held out), so ``targeted`` = treatments + every exclusion."""
     excluded = frame.filter(pl.col("excluded").is_not_null()).group_by("excluded").len()
     groups = frame.filter(pl.col("excluded").is_null()).group_by("treatment_id").len()
+    reasons = {str(r): int(n) for r, n in excluded.sort("excluded").iter_rows()}
     return {
         "targeted": frame.height,
-        "holdout": int(frame.filter(pl.col("treatment_id") == "HOLDOUT").height),
+        "holdout": reasons.get("TREATMENT_HOLDOUT", 0),
         "treatments": {str(t): int(n) for t, n in groups.iter_rows()},
-        "excluded": {str(r): int(n) for r, n in excluded.sort("excluded").iter_rows()},
+        "excluded": reasons,
     }
+
+
+def _stored_summary(text: str) -> dict[str, Any]:
+    """An occurrence's summary as recorded, with ``holdout`` read from its ``excluded`` counts: occurrences
+    planned before ``holdout`` meant ``excluded["TREATMENT_HOLDOUT"]`` recorded every endpoint hashed into the
+    holdout, the excluded ones too."""
+    summary = json.loads(text)
+    if isinstance(summary.get("excluded"), dict) and "holdout" in summary:
+        summary["holdout"] = int(summary["excluded"].get("TREATMENT_HOLDOUT", 0))
+    return summary
 
 
 # --- sending -------------------------------------------------------------------------------------------------
@@ -613,17 +628,29 @@ def pause_campaign(store: Any, ref: str, *, now: datetime | str | None = None) -
 def resume_campaign(
     store: Any, ref: str, *, now: datetime | str | None = None, environ: Mapping[str, str] | None = None
 ) -> CampaignStatus:
-    """Resume a paused campaign: its paused waves continue and what is due is sent now."""
+    """Resume a paused campaign: it is enabled again, its paused waves continue (those whose time has come are
+    sent now) and a scheduled occurrence that has come is planned and sent, as the next tick would do. Nothing
+    new is planned for an ``IMMEDIATE`` campaign: it is sent only by :func:`send_campaign`."""
     campaign = load_campaign(store, ref)
     if campaign.state == "DELETED":
         raise InputError(f"campaign {campaign.name!r} is DELETED", field="State")
-    set_campaign_state(store, str(campaign.campaign_id), "SCHEDULED")
+    cid = str(campaign.campaign_id)
+    set_campaign_state(store, cid, "SCHEDULED")
     moment = _utc(now)
     with open_state(store) as ledger:
-        for run in _wave_runs(ledger, str(campaign.campaign_id)):
+        for run in _wave_runs(ledger, cid):
             if ledger.run_state(run)[0] == "paused":
                 ledger.unpause(run, now=moment.timestamp())
-    return send_campaign(store, ref, now=moment, environ=environ)
+        # what a tick would do for this campaign: never an IMMEDIATE send, never an event match (tick's job)
+        note = _plan_due(store, campaign, moment, ledger, immediate=False)
+        start, _end, frequency = _schedule_bounds(campaign)
+        if start is None and frequency != "EVENT" and not _planned(ledger, cid):
+            note = "resumed; an IMMEDIATE campaign is sent by workbench campaign send"
+        sent = send_due(store, campaign, now=moment, ledger=ledger, environ=environ)
+        status = _status(store, load_campaign(store, ref), ledger, moment)
+    status.sent = sent
+    status.note = note
+    return status
 
 
 # --- event-triggered campaigns -------------------------------------------------------------------------------

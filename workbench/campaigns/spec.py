@@ -346,19 +346,23 @@ def _check_treatment(part: dict, path: str, custom: dict | None, file: str | Non
 # --- references to the project's segments and templates -----------------------------------------------------
 
 
-def check_references(store: Store, campaign: Campaign) -> None:
+def check_references(store: Store, campaign: Campaign, *, file: str | None = None) -> None:
     """The campaign's segment (by name or id, and ``SegmentVersion`` when given) and every template of every
-    treatment (with its Version when given) exist in the project; UnknownNameError naming close names."""
+    treatment (with its Version when given) exist in the project; one UnknownNameError naming every unknown
+    one, each with its close names, on a line of its own: ``FILE: field KEY PATH: ...`` (``campaign 'NAME',
+    field KEY PATH: ...`` without a file)."""
     from ..messages.templates import load_template
     from ..segments.segment import Catalog
 
+    where = f"{file}: " if file else f"campaign {campaign.name!r}, "
+    problems: list[str] = []
     segment, version = campaign.segment
     with store.connect(read_only=True, views=False) as con:
         catalog = Catalog(store, con)
     try:
         catalog.get(segment, version)
     except UnknownNameError as err:
-        raise UnknownNameError(f"campaign {campaign.name!r}, SegmentId: {err}") from None
+        problems.append(f"{where}field SegmentId: {err}")
     for treatment in campaign.treatments:
         base = (
             ""
@@ -373,8 +377,9 @@ def check_references(store: Store, campaign: Campaign) -> None:
             try:
                 load_template(store, template["Name"], type=kind, version=wanted)
             except UnknownNameError as err:
-                where = f"{base}TemplateConfiguration.{key}"
-                raise UnknownNameError(f"campaign {campaign.name!r}, {where}: {err}") from None
+                problems.append(f"{where}field {base}TemplateConfiguration.{key}: {err}")
+    if problems:
+        raise UnknownNameError("\n".join(problems))
 
 
 # --- storage --------------------------------------------------------------------------------------------------
@@ -384,8 +389,9 @@ def save_campaign(store: Store, name: str, source: Any, *, file: str | None = No
     """Check a campaign (``Campaign.from_json`` and ``check_references``) and save it as a new version; return it
     with its id, version and state (SCHEDULED, or PAUSED when the request says ``IsPaused``). Nothing is saved
     when it is refused."""
-    campaign = Campaign.from_json(source, name=name, file=file)
-    check_references(store, campaign)
+    obj, file = read_json_source(source, file)  # a path names itself in errors
+    campaign = Campaign.from_json(obj, name=name, file=file)
+    check_references(store, campaign, file=file)
     campaign_id, version = save_definition(
         store, "campaign", campaign.name, campaign.request, state=campaign.state
     )

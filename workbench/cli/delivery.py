@@ -29,6 +29,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         project,
         channel=args.channel,
         template=args.template,
+        parts={"Data": args.data} if args.data is not None else None,
         to=args.to,
         endpoint_id=args.endpoint,
         user_id=args.user,
@@ -141,13 +142,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         sub.add_parser("send", help="send a transactional message (Pinpoint's SendMessages)"), True
     )
     p.add_argument(
-        "--channel", required=True, metavar="C", help="email, sms, push, voice or a custom channel"
+        "--channel",
+        required=True,
+        metavar="C",
+        help="email, sms, push, voice (with --template) or a custom channel (with --data)",
     )
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--to", metavar="ADDRESS", help="an e-mail address or phone number")
     who.add_argument("--endpoint", metavar="ID", help="an endpoint id")
     who.add_argument("--user", metavar="ID", help="every active endpoint of this user on the channel")
-    p.add_argument("--template", required=True, metavar="NAME")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--template", metavar="NAME", help="a saved template (email, sms, push, voice)")
+    what.add_argument(
+        "--data",
+        metavar="TEXT",
+        help="a custom channel's message: Pinpoint's custom-channel Data (text or JSON; variables are filled in)",
+    )
     p.add_argument("--template-version", type=int, metavar="K")
     p.add_argument("--substitution", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--message-type", choices=["TRANSACTIONAL", "PROMOTIONAL"], type=str.upper)

@@ -23,7 +23,12 @@ a transactional one is stopped only by BOUNCE, COMPLAINT, SMS_STOP and MANUAL (s
 was accepted is sent again, and what is still owed is retried. Without one, each call is a new request.
 Retryable outcomes are retried inside the call while the next attempt falls within ``[delivery]
 transactional_wait_seconds`` (default 30); what is still retryable then is reported ``TEMPORARY_FAILURE`` (or
-``THROTTLED``) and stays owed in the ledger (``workbench delivery resume RUN``).
+``THROTTLED``) and stays owed in the ledger (``workbench delivery resume RUN``). A message that used up its
+``[delivery] max_attempts`` is ``failed`` in the ledger and reported ``THROTTLED`` when the last answer was a
+throttling one (HTTP 429, SMTP 421/454), ``TEMPORARY_FAILURE`` otherwise.
+
+Custom channels (``adapter = "webhook"`` and the like) have no templates: give ``parts={"Data": "..."}`` (the
+CLI's ``--data``), Pinpoint's custom-channel ``Data``, rendered with the same variables as a template.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError, UnknownNameError, WorkbenchError
+from ..messages.templates import a_or_an
 from ..segments.sample_html import shorten
 from .compose import compose_message, email_sender
 from .keys import normalise_address, send_key, suppression_form
@@ -304,8 +310,11 @@ def _recipients(
             if row is None:
                 raise UnknownNameError(f"no endpoint with Id {eid!r} in {store.path}")
             if registry_family(str(row.get("ChannelType") or "")) != family:
+                kind = str(row.get("ChannelType") or "")
                 raise InputError(
-                    f"endpoint {eid!r} is a {row.get('ChannelType')} endpoint, not {family}",
+                    f"endpoint {eid!r} is {a_or_an(kind)} {kind} endpoint, not {family}"
+                    if kind
+                    else f"endpoint {eid!r} has no ChannelType, so it is not {a_or_an(family)} {family} endpoint",
                     field="endpoint_id",
                 )
             address = _normalise(
@@ -351,7 +360,11 @@ def _template_parts(
 
         kind = _TEMPLATE_TYPE.get(family)
         if kind is None:
-            raise InputError(f"{family} channels have no templates: give the parts to send", field="template")
+            raise InputError(
+                f"{family} channels have no templates: give the message's Data instead (--data TEXT, or "
+                'parts={"Data": ...})',
+                field="template",
+            )
         loaded = load_template(store, template, type=kind, version=version)
         return loaded.parts(), loaded.default_substitutions
     out = {}
@@ -362,6 +375,11 @@ def _template_parts(
         out[str(name)] = TemplatePart(source, name == "HtmlPart")
     if not out:
         raise InputError("no parts to send", field="parts")
+    if family != "CUSTOM" and set(out) == {"Data"}:
+        raise InputError(
+            f"Data is what a custom channel sends; {a_or_an(family)} {family} message needs a template (--template)",
+            field="Data",
+        )
     return out, {}
 
 
@@ -377,8 +395,9 @@ def _result(row: LedgerRow) -> DeliveryResult:
         status = "THROTTLED" if code in _THROTTLE_CODES else "TEMPORARY_FAILURE"
         http = 429 if status == "THROTTLED" else 503
         detail = f"{detail or 'not sent yet'} (owed: retried by `workbench delivery resume {row.run}`)"
-    elif state == "failed":
-        status, http = "TEMPORARY_FAILURE", 503
+    elif state == "failed":  # retries used up: on throttling answers that is Pinpoint's THROTTLED
+        status = "THROTTLED" if code in _THROTTLE_CODES else "TEMPORARY_FAILURE"
+        http = 429 if status == "THROTTLED" else 503
     elif state == "permanent":
         status, http = "PERMANENT_FAILURE", 400
     elif state == "suppressed":

@@ -128,6 +128,11 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+def a_or_an(word: str) -> str:
+    """The article for a channel or template type by its first letter: "an EMAIL", "a PUSH", "a SMS"."""
+    return "an" if str(word)[:1].upper() in ("A", "E", "I", "O", "U") else "a"
+
+
 def template_type(value: str) -> str:
     """``email`` / ``EMAIL`` / ``Email`` -> ``EMAIL``; anything else is refused, listing the types."""
     if isinstance(value, str) and value.upper() in TEMPLATE_TYPES:
@@ -377,6 +382,39 @@ def _check_sizes(kind: str, request: Mapping[str, Any], file: str | None) -> Non
             limit = MAX_ADM_CHARACTERS if block == "ADM" else MAX_PUSH_CHARACTERS
             if sizes:
                 over(sizes, limit, f"the {block} push template")
+
+
+def _has_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def check_has_content(kind: str, request: Mapping[str, Any], file: str | None = None) -> None:
+    """Refuse a template that would send nothing: EMAIL needs HtmlPart or TextPart, SMS and VOICE a Body, PUSH
+    a Body or Title in one of its blocks (Default, APNS, GCM, ADM, Baidu). Blank text counts as none.
+
+    Pinpoint's model marks none of these keys required, so reading a template (``Template.from_json``) accepts
+    one without them, as botocore does; saving one refuses it, so the mistake shows when it is made, not when
+    the first message fails.
+    """
+    if kind == "EMAIL":
+        if not any(_has_text(request.get(k)) for k in ("HtmlPart", "TextPart")):
+            raise InputError(
+                "an email template needs an HtmlPart, a TextPart, or both (the template has no content)",
+                file=file,
+                field="HtmlPart",
+            )
+    elif kind in ("SMS", "VOICE"):
+        if not _has_text(request.get("Body")):
+            what = "an SMS" if kind == "SMS" else "a voice"
+            raise InputError(f"{what} template needs a Body (the text to send)", file=file, field="Body")
+    elif kind == "PUSH":
+        blocks = [b for b in PUSH_BLOCK_KEYS if isinstance(request.get(b), Mapping)]
+        if not any(_has_text(request[b].get(k)) for b in blocks for k in ("Body", "Title")):
+            raise InputError(
+                "a push template needs a Body or a Title in one of its blocks (Default, APNS, GCM, ADM, Baidu)",
+                file=file,
+                field=f"{blocks[0]}.Body" if blocks else "Default.Body",
+            )
 
 
 def _request_parts(kind: str, request: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
@@ -631,9 +669,11 @@ def save_template(store: Store, name: str, type: str, request: Any, *, file: str
     """Check the template and save it as a new version (version 1 for a new name); return it with its version.
 
     ``request`` is what ``Template.from_json`` takes (a dict, JSON text, a path). The new version becomes the
-    active one. Nothing is saved when the template is refused. Names are unique per type, as in Pinpoint.
+    active one. Nothing is saved when the template is refused, nor when it has nothing to send
+    (:func:`check_has_content`). Names are unique per type, as in Pinpoint.
     """
     template = Template.from_json(name, type, request, file=file)
+    check_has_content(template.type, template.request, file=file or _file_of(request))
     now = datetime.now(UTC).replace(tzinfo=None)
     spec = json.dumps(template.request)
     with store.transaction() as con:
@@ -661,6 +701,11 @@ def save_template(store: Store, name: str, type: str, request: Any, *, file: str
     return replace(template, version=version, template_id=template_id, store=store)
 
 
+def _file_of(request: Any) -> str | None:
+    """The file a request was read from, when it was given as a path (for error messages)."""
+    return str(request) if isinstance(request, Path) else None
+
+
 def _find(con: Any, name: str, kind: str | None) -> tuple[str, str, int, int]:
     """(template_id, type, latest_version, active_version) of a name, or a clear error."""
     rows = con.execute(
@@ -674,7 +719,7 @@ def _find(con: Any, name: str, kind: str | None) -> tuple[str, str, int, int]:
             if rows:
                 others = ", ".join(r[1] for r in rows)
                 raise UnknownNameError(
-                    f"no {kind} template named {name!r} (there is a {others} template of that name)"
+                    f"no {kind} template named {name!r} (there is {a_or_an(others)} {others} template of that name)"
                 )
             names = [
                 r[0]

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 
 import pytest
 
 from workbench import Project
 from workbench.cli import main
 from workbench.errors import ProjectError
+
+SAMPLE = "data/sample/endpoints.csv"
 
 
 def test_init_on_a_file_or_under_one_says_so(tmp_path, capsys):
@@ -73,3 +78,64 @@ def test_a_user_id_file_saved_with_a_trailing_comma_is_still_one(tmp_path):
     users.write_text(f"User.UserId,\n{uid}\n", encoding="utf-8")
     result = project.endpoints.import_files(users, segment="vip", progress=False)
     assert result.segment == "vip" and json.loads(json.dumps(result.to_dict()))["rejected"] == 0
+
+
+def _as_unprivileged(argv: list[str]) -> list[str]:
+    """``argv`` run without the capabilities that let root write anywhere (so file permissions apply)."""
+    if os.geteuid() != 0:
+        return argv
+    if not shutil.which("setpriv"):
+        pytest.skip("needs setpriv to drop root's capabilities")
+    return ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--", *argv]
+
+
+def test_a_read_only_project_can_still_be_read(tmp_path):
+    project = Project.create(tmp_path / "p")
+    project.endpoints.import_files(SAMPLE, progress=False)
+    paths = [tmp_path / "p", *(tmp_path / "p").rglob("*")]
+    for path in paths:
+        path.chmod(path.stat().st_mode & ~0o222)
+    try:
+        for command in (["endpoints", "count"], ["segment", "list"], ["doctor"]):
+            done = subprocess.run(
+                _as_unprivileged(
+                    [sys.executable, "-m", "workbench.cli", *command, "--project", str(project.path)]
+                ),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+        assert (
+            "276 endpoints"
+            in subprocess.run(
+                _as_unprivileged(
+                    [
+                        sys.executable,
+                        "-m",
+                        "workbench.cli",
+                        "endpoints",
+                        "count",
+                        "--project",
+                        str(project.path),
+                    ]
+                ),
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+        )
+    finally:
+        for path in paths:
+            path.chmod(path.stat().st_mode | 0o200)
+
+
+def test_a_damaged_project_is_an_error_that_points_at_doctor(tmp_path, capsys):
+    project = Project.create(tmp_path / "p")
+    project.endpoints.import_files(SAMPLE, progress=False)
+    for part in (tmp_path / "p" / "endpoints").glob("*.parquet"):
+        part.unlink()  # removed by hand
+    assert main(["endpoints", "count", "--project", str(project.path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the project's data could not be read: IO Error: No files found")
+    assert "workbench doctor" in err and "Traceback" not in err

@@ -87,7 +87,7 @@ def test_newer_catalog_is_refused(tmp_path):
     con = duckdb.connect(str(project.catalog_path))
     con.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
     con.close()
-    with pytest.raises(RuntimeError, match="newer than this workbench"):
+    with pytest.raises(ProjectError, match="newer than this workbench"):
         Project.open(project.path)
 
 

@@ -47,6 +47,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except Exception as err:
+        # a damaged project (a data file removed or cut short by hand) surfaces as a DuckDB error: say so plainly
+        if type(err).__module__.split(".")[0] not in ("duckdb", "_duckdb"):
+            raise
+        detail = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
+        print(
+            f"error: the project's data could not be read: {detail}\n"
+            "`workbench doctor --project DIR` checks the project and says what to do",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

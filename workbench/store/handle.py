@@ -97,8 +97,12 @@ class Store:
             )
         self.settings = self._read_settings()
         self._shared = threading.local()  # reading()'s connection, for the thread that opened it only
-        with self.connect(views=False) as con:
-            migrations.migrate(con)  # a no-op (one small query) when the catalog is current
+        # read-only first: a current catalog needs no writing, so a project on a read-only disk still reads
+        with self.connect(read_only=True, views=False) as con:
+            current = migrations.current_version(con) == migrations.SCHEMA_VERSION
+        if not current:
+            with self.connect(views=False) as con:
+                migrations.migrate(con)
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], *, exist_ok: bool = False) -> Self:

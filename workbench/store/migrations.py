@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import duckdb
 
+from ..errors import ProjectError
 from .catalog import transaction
 from .schema import ENDPOINT_COLUMNS, quote, sql_string
 
@@ -130,7 +131,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Bring the catalog to SCHEMA_VERSION in one transaction; return the version found before."""
     found = current_version(con)
     if found > SCHEMA_VERSION:
-        raise RuntimeError(
+        raise ProjectError(
             f"catalog schema version {found} is newer than this workbench ({SCHEMA_VERSION}); upgrade workbench"
         )
     if found == SCHEMA_VERSION:

@@ -120,3 +120,22 @@ def test_an_exported_notebook_shows_the_count_and_sample_not_widget_text(demo_pr
     assert "application/vnd.jupyter.widget-view+json" in bundle
     page = bundle["text/html"]
     assert f"<b>{builder.counts.endpoints:,}</b> endpoints" in page and "<td" in page and "plan" in page
+
+
+def test_an_unknown_field_or_operator_is_named_with_the_choices(demo_project):
+    import pytest
+
+    from workbench import InputError
+
+    builder = SegmentBuilder(demo_project, now=NOW, debounce=0)
+    with pytest.raises(InputError, match=r"no field 'Attributes.nope' in the builder.*fields: ") as err:
+        builder.add_condition("Attributes.nope", "has any of", "x")
+    assert err.value.field == "field"
+    with pytest.raises(
+        InputError, match=r"'equals' is not an operator of 'Attributes.plan'; one of: "
+    ) as err:
+        builder.add_condition("Attributes.plan", "equals", "x")
+    assert err.value.field == "operator" and builder.rows == []
+    # an operator by its label or by Pinpoint's name still works
+    builder.add_condition("Attributes.plan", "INCLUSIVE", "pro")
+    assert len(builder.rows) == 1

@@ -73,7 +73,7 @@ def _node(value: Any) -> t.Node:
         return value.node
     raise TypeError(
         f"cannot combine a segment condition with {type(value).__name__}: to mix in a Polars expression, use "
-        "project.endpoints().filter(segment.to_polars() & expr)"
+        "project.endpoints.filter(segment.to_polars() & expr)"
     )
 
 

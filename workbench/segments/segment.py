@@ -285,7 +285,7 @@ class Segment:
         )
 
     def to_polars(self, events: pl.DataFrame | pl.LazyFrame | None = None) -> pl.Expr:
-        """The same segment as one Polars expression: ``project.endpoints().filter(segment.to_polars())``."""
+        """The same segment as one Polars expression: ``project.endpoints.filter(segment.to_polars())``."""
 
         def load_events() -> pl.LazyFrame:
             frame = events if events is not None else self.project.query("SELECT * FROM events")
@@ -373,7 +373,7 @@ def _as_node(value: Any) -> t.Node:
     if not isinstance(node, t.NODE_KINDS):
         if isinstance(value, pl.Expr):
             raise InputError(
-                "a Polars expression is not a segment spec: filter project.endpoints() with it and save the result "
+                "a Polars expression is not a segment spec: filter project.endpoints with it and save the result "
                 "with save_endpoints_as_segment(project, name, frame)"
             )
         raise InputError(f"not a segment condition: {value!r}")

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from ..errors import InputError, WorkbenchError
+from ..errors import InputError, WorkbenchError, suggest
 from ..segments import (
     RECENCY_DURATIONS,
     AttributeField,
@@ -284,6 +284,20 @@ class SegmentBuilder(w.VBox):
         self, field: str | None = None, operator: str | None = None, values: str | None = None
     ) -> ConditionRow:
         """Add a condition row (optionally filled in: operator by its label or Pinpoint name); returns it."""
+        if field is not None and field not in self._by_label:
+            raise InputError(
+                f"no field {field!r} in the builder{suggest(field, list(self._by_label))}; fields: "
+                + ", ".join(self._by_label),
+                field="field",
+            )
+        if operator is not None:
+            ops = self.field(field or self.fields[0].label).operators
+            if operator not in ops and operator not in ops.values():
+                raise InputError(
+                    f"{operator!r} is not an operator of {field!r}; one of: "
+                    + ", ".join(f"{label} ({name})" for label, name in ops.items()),
+                    field="operator",
+                )
         self._ready = False
         row = ConditionRow(self, field)
         if operator is not None:

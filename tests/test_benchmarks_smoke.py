@@ -29,6 +29,7 @@ SMALL = {
     "bench_funnel.py": ["--endpoints", "2000", "--events", "20000", "--runs", "1", "--data", "{tmp}/funnel"],
     "bench_dry_run.py": ["--endpoints", "3000", "--repeats", "1"],
     "bench_journey_tick.py": ["--participants", "3000", "--repeats", "1"],
+    "bench_journey_simulate.py": ["--endpoints", "300", "--days", "3", "--repeats", "1"],
     "bench_dashboard_export.py": [
         *("--endpoints", "2000", "--events", "20000", "--runs", "1", "--data", "{tmp}/dashboard"),
     ],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+from datetime import timedelta
 from pathlib import Path
 
 from .common import add_common, emit, open_project
@@ -41,12 +43,27 @@ def _set_state(args: argparse.Namespace, state: str) -> int:
     return 0
 
 
+def parse_step(text: str) -> timedelta:
+    """``--step``: a duration with a unit, as the CLI's other windows (30m, 1h, 6h, 1d, 2w)."""
+    from ..analytics._common import parse_duration
+    from ..errors import InputError
+
+    if re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", text):
+        n = text.strip()
+        raise InputError(
+            f"{text!r} is not a duration: give it a unit, e.g. {n}h (hours), {n}d (days) or {n}m (minutes)",
+            field="--step",
+        )
+    return parse_duration(text, "--step")
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from ..journeys.simulate import simulate
     from ..journeys.spec import load_journey
 
+    step = parse_step(args.step)  # a bad step fails before the project is opened
     project = open_project(args)
-    result = simulate(project, load_journey(project, args.name), start=args.start, end=args.end)
+    result = simulate(project, load_journey(project, args.name), start=args.start, end=args.end, step=step)
     payload = result.to_dict()
     if args.out:
         Path(args.out).write_text(
@@ -127,6 +144,12 @@ def register(subparsers) -> None:
     p.add_argument("name", metavar="NAME")
     p.add_argument("--start", required=True, metavar="ISO8601")
     p.add_argument("--end", required=True, metavar="ISO8601")
+    p.add_argument(
+        "--step",
+        default="1h",
+        metavar="DURATION",
+        help="how often the simulated clock ticks, with a unit: 30m, 1h, 6h, 1d (default 1h)",
+    )
     p.add_argument("--out", metavar="FILE.html", help="also write the diagram with its counts as HTML")
     p.set_defaults(handler=cmd_simulate)
 

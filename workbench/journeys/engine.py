@@ -318,7 +318,9 @@ class Engine:
         self.events = events
         self.simulate = simulate
         self.rates = {**DEFAULT_RATES, **dict(rates or {})}
-        self._segments: dict[Any, pl.DataFrame] = {}
+        self._segments: dict[Any, pl.DataFrame] = {}  # members per segment, for one tick
+        self._loaded: dict[Any, Any] = {}  # Segment objects, loaded once per engine
+        self._by_sql: dict[str, pl.DataFrame] = {}  # members per member query (simulations)
         self._owners: pl.DataFrame | None = None
         self.assumed: set[str] = set()  # event types whose rates a simulation assumed
 
@@ -376,6 +378,59 @@ class Engine:
         if result.state == "COMPLETED" and view.state != "COMPLETED" and not self.simulate:
             self._mark_completed()
         return result
+
+    def next_change(self, now: datetime) -> datetime | None:
+        """After the tick at ``now``: the earliest instant at which a tick could change anything (a participant
+        due, the next entry, ``Schedule.StartTime`` or ``EndTime``), or None when no later tick can; at most
+        ``now`` when that cannot be known (the next tick then runs as usual). A simulation skips the steps in
+        between, which would do nothing (benchmarks/bench_journey_simulate.py)."""
+        now = st.as_utc(now)
+        view = self.view
+        if view.state in ("DRAFT", "PAUSED"):
+            return None
+        state = self.backend.load()
+        active = state.participants.filter(pl.col("status") == "ACTIVE")
+        end = view.schedule_time("EndTime")
+        if view.state == "CANCELLED" or (end is not None and now >= end):
+            return now if active.height else None
+        times = [end] if end is not None else []
+        start = view.schedule_time("StartTime")
+        if start is not None and now < start:
+            return min([start, *times])  # ticks before the start do nothing
+        due = active["due_at"].min()
+        if due is not None:
+            times.append(st.as_utc(due))  # type: ignore[arg-type]
+        entry = self._next_entry(state, now)
+        if entry is not None:
+            times.append(entry)
+        return min(times) if times else None
+
+    def _next_entry(self, state: st.JourneyState, now: datetime) -> datetime | None:
+        """After the tick at ``now`` (within the schedule): when a participant could next enter, or None."""
+        view = self.view
+        condition = view.request.get("StartCondition") or {}
+        if view.start is None:
+            return None
+        if condition.get("SegmentStartCondition"):
+            refresh = view.request.get("RefreshFrequency")
+            if refresh:
+                every = parse_duration(refresh, field="RefreshFrequency")
+                return now if state.last_refresh is None else state.last_refresh + every
+            # every member entered at this tick and nobody re-enters: only a clock-dependent segment adds more
+            ref = condition["SegmentStartCondition"].get("SegmentId")
+            return None if self._clock_free(ref, now) else now
+        if condition.get("EventStartCondition"):
+            if state.event_cursor is None:
+                return now
+            flt = _event_filter(
+                condition["EventStartCondition"].get("EventFilter") or {},
+                field="StartCondition.EventStartCondition.EventFilter",
+            )
+            found = self.events.select(flt, state.event_cursor, datetime.max.replace(tzinfo=UTC))
+            if found.is_empty():
+                return None
+            return st.as_utc(found["event_timestamp"].min())  # type: ignore[arg-type]
+        return None
 
     def _send(self) -> list[dict[str, Any]]:
         from ..delivery import DeliveryPolicy, Ledger, LedgerError, send_run
@@ -672,12 +727,12 @@ class Engine:
         if simple.get("SegmentDimensions"):
             key = ("dims", repr(simple["SegmentDimensions"]))
             if key not in self._segments:
-                spec = SegmentSpec.from_json(
-                    {"Dimensions": simple["SegmentDimensions"]}, columns=self.store.endpoint_columns()
-                )
-                self._segments[key] = Segment(self.store, spec, now=evaluation_time(self.store, now)).members(
-                    ["Id", "User.UserId"]
-                )
+                if key not in self._loaded:
+                    spec = SegmentSpec.from_json(
+                        {"Dimensions": simple["SegmentDimensions"]}, columns=self.store.endpoint_columns()
+                    )
+                    self._loaded[key] = Segment(self.store, spec, now=evaluation_time(self.store, now))
+                self._segments[key] = self._members(self._loaded[key], now)
             return _is_member(group, self._segments[key])
         if simple.get("EventCondition"):
             ev = simple["EventCondition"]
@@ -722,17 +777,51 @@ class Engine:
         return group.select(st.bucket_expr(salt, entry=True) < round(rate * 10_000)).to_series()
 
     def _segment(self, ref: Any, now: datetime) -> pl.DataFrame:
-        """A saved segment's members (Id, User.UserId) with ``now`` as its clock (cached for the tick)."""
-        from ..segments import Segment, evaluation_time
+        """A saved segment's members (Id, User.UserId) with ``now`` as its clock (cached for the tick; the
+        segment itself is loaded once per engine)."""
+        from ..segments import Segment
 
         key = ("segment", str(ref))
         if key not in self._segments:
             if not ref:
                 raise InputError("a segment condition needs a SegmentId", field="SegmentId")
-            self._segments[key] = Segment.load(
-                self.store, str(ref), now=evaluation_time(self.store, now)
-            ).members(["Id", "User.UserId"])
+            if key not in self._loaded:
+                self._loaded[key] = Segment.load(self.store, str(ref))
+            self._segments[key] = self._members(self._loaded[key], now)
         return self._segments[key]
+
+    def _members(self, segment: Any, now: datetime) -> pl.DataFrame:
+        """The members (Id, User.UserId) of ``segment`` with ``now`` as its clock. A simulation keeps them per
+        member query: the project does not change while it runs, so a segment whose query does not depend on
+        the clock (no recency or relative window, or a pinned ``[segments] now``) is evaluated once, not on
+        every step. Speed: benchmarks/bench_journey_simulate.py (one query per step was 0.1 s of each step)."""
+        from ..segments import evaluation_time
+        from ..store import schema
+
+        segment.now = evaluation_time(self.store, now)
+        columns = ["Id", "User.UserId"]
+        if not self.simulate:
+            return segment.members(columns)
+        sql = segment.sql(", ".join(f"endpoints.{schema.quote(c)}" for c in columns))
+        if sql not in self._by_sql:
+            self._by_sql[sql] = self.store.query(sql)
+        return self._by_sql[sql]
+
+    def _clock_free(self, ref: Any, now: datetime) -> bool:
+        """Whether a saved segment's members are the same whatever the clock: its member query is the same
+        text at ``now`` and a century later (the query is all of the evaluation, and the data do not change
+        during a simulation)."""
+        from ..segments import Segment, evaluation_time
+
+        key = ("segment", str(ref))
+        if key not in self._loaded:
+            self._loaded[key] = Segment.load(self.store, str(ref))
+        segment = self._loaded[key]
+        texts = set()
+        for moment in (now, now + timedelta(days=36525)):
+            segment.now = evaluation_time(self.store, moment)
+            texts.add(segment.sql("endpoints.Id"))
+        return len(texts) == 1
 
     def _owner_frame(self) -> pl.DataFrame:
         """Every endpoint's Id and User.UserId (who an event's client belongs to)."""

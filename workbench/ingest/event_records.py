@@ -23,7 +23,7 @@ import polars as pl
 from ..errors import InputError, suggest
 from ..store import schema
 from ..store.event_log import POLARS_SCHEMA
-from .readers import _unclosed_quote
+from .readers import check_separator, unclosed_quote
 from .rejects import Reject
 from .source import allow_csv_fields, json_depth
 
@@ -426,7 +426,7 @@ def iter_csv_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, An
             line, start = start, reader.line_num + 1
             if source.tell() == len(text) and "end of data" in str(err):
                 rest = text[_line_start(text, line) :]
-                raise _unclosed_quote(rest, header, file, line) from None
+                raise unclosed_quote(rest, header, file, line) from None
             rows += 1
             span = f" (the record runs from line {line} to line {start - 1})" if start - 1 > line else ""
             yield (
@@ -455,16 +455,7 @@ def _line_start(text: str, line: int) -> int:
 
 def _check_csv_header(header: list[str], file: str) -> None:
     """Refuse an events CSV header with unknown columns or without a required one (InputError, line 1)."""
-    if len(header) == 1:
-        # (as readers._check_header says it for endpoint files; that check is not a function of its own)
-        for delim, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
-            if delim in header[0]:
-                raise InputError(
-                    f"the header is one column holding {word}: the file looks {word}-separated, but event "
-                    "CSV files are comma-separated; re-save it with commas",
-                    file=file,
-                    line=1,
-                )
+    check_separator(header, file, 1, "event CSV files")
     known = set(_CSV_COLUMNS)
     unknown = [h for h in header if h not in known and not h.startswith(("attributes.", "metrics."))]
     if unknown:

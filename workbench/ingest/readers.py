@@ -86,6 +86,21 @@ def classify_column(name: str, file: str, line: int | None) -> str:
 # --- CSV ---------------------------------------------------------------------------------------------------
 
 
+def check_separator(header: list[str], file: str, line: int, files: str) -> None:
+    """Refuse a header that is one column holding semicolons, tabs or pipes: the file was saved with another
+    separator (``files``: what the message calls the files that must use commas)."""
+    if len(header) != 1:
+        return
+    for delim, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+        if delim in header[0]:
+            raise InputError(
+                f"the header is one column holding {word}: the file looks {word}-separated, but {files} are "
+                "comma-separated; re-save it with commas",
+                file=file,
+                line=line,
+            )
+
+
 def _check_header(header: list[str], file: str, line: int = 1) -> None:
     """Refuse a header Pinpoint would not read (``line``: the header's line, after any blank lines)."""
     if any("\x00" in name for name in header):
@@ -94,15 +109,8 @@ def _check_header(header: list[str], file: str, line: int = 1) -> None:
             file=file,
             line=line,
         )
-    if len(header) == 1 and header[0] != USER_ID_ONLY_HEADER:
-        for delim, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
-            if delim in header[0]:
-                raise InputError(
-                    f"the header is one column holding {word}: the file looks {word}-separated, but Pinpoint "
-                    "CSV files are comma-separated; re-save it with commas",
-                    file=file,
-                    line=line,
-                )
+    if header != [USER_ID_ONLY_HEADER]:
+        check_separator(header, file, line, "Pinpoint CSV files")
     for i, name in enumerate(header, 1):
         if not name:
             raise InputError(f"column {i} of the header is empty", file=file, line=line)
@@ -261,7 +269,7 @@ def _read_csv_slow(
             break
         except csv.Error as err:
             if source.tell() == len(text) and "end of data" in str(err):
-                raise _unclosed_quote(text[offset:], header, file, line) from None
+                raise unclosed_quote(text[offset:], header, file, line) from None
             rejects.append(
                 Reject(
                     file,
@@ -283,7 +291,7 @@ def _read_csv_slow(
     return pl.DataFrame(data, schema=schema_), rejects
 
 
-def _unclosed_quote(rest: str, header: list[str], file: str, line: int) -> InputError:
+def unclosed_quote(rest: str, header: list[str], file: str, line: int) -> InputError:
     """The error for a quote opened on ``line`` and never closed (``rest``: the text from that row on)."""
     cells = next(csv.reader(io.StringIO(rest, newline="")), [])  # (not strict: it reads to the end)
     column = len(cells) - 1

@@ -139,3 +139,17 @@ def test_a_damaged_project_is_an_error_that_points_at_doctor(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: the project's data could not be read: IO Error: No files found")
     assert "workbench doctor" in err and "Traceback" not in err
+
+
+def test_a_country_that_is_no_iso_code_is_named_in_the_phone_reject(tmp_path):
+    project = Project.create(tmp_path / "p")
+    path = tmp_path / "aus.csv"
+    path.write_text(
+        "Id,ChannelType,Address,Location.Country\nj1,SMS,0412 345 678,AUS\nj2,SMS,0412 345 679,AU\n",
+        encoding="utf-8",
+    )
+    result = project.endpoints.import_files(path, progress=False)
+    assert (result.imported, result.rejected) == (1, 1)
+    with open(result.rejects_file, encoding="utf-8") as fh:
+        reason = fh.read().splitlines()[1]
+    assert "'AUS' (Location.Country, else import.default_region) is not an ISO 3166-1 alpha-2" in reason

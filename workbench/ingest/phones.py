@@ -166,7 +166,12 @@ def normalise_one(raw: str, region: str | None) -> tuple[str | None, str | None]
             err.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
             and not raw.strip().startswith("+")
         ):
-            msg = "not in international format (+...) and no Location.Country or import.default_region to read it with"
+            msg = (
+                "not in international format (+...) and no Location.Country or import.default_region to read it with"
+                if not region
+                else f"not in international format (+...), and {region!r} (Location.Country, else "
+                "import.default_region) is not an ISO 3166-1 alpha-2 country code to read it with (e.g. GB, AU, US)"
+            )
         return None, f"not a phone number: {msg}"
     if not phonenumbers.is_valid_number(number):
         why = _REASONS.get(

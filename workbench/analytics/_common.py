@@ -26,7 +26,7 @@ import polars as pl
 from ..errors import InputError, UnknownNameError, suggest
 from ..segments import segment_sql_filter
 from ..store.schema import sql_string as sql_str  # the short name reads better inside SQL f-strings
-from ..store.views import event_files
+from ..store.views import event_files, is_outcome_file
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -174,11 +174,14 @@ def segment_filter(project: Store, segment: Any) -> str | None:
     )
 
 
-def data_bounds(project: Store) -> tuple[date | None, date | None]:
+def data_bounds(project: Store, *, outcomes: bool = True) -> tuple[date | None, date | None]:
     """The first and last day in the event log, from the folders of its complete batches (no file is opened):
-    a day that holds only a killed import's files does not count."""
+    a day that holds only a killed import's files does not count. ``outcomes=False`` leaves out the events
+    the workbench wrote about its own sends (``_email.send``, ...)."""
     days = set()
     for file in event_files(project.events_dir):
+        if not outcomes and is_outcome_file(file):
+            continue
         try:
             days.add(date.fromisoformat(file.parent.name.removeprefix("date=")))
         except ValueError:
@@ -208,7 +211,9 @@ def resolve_scope(
     first, last = data_bounds(project)
     given = lo is not None or hi is not None
     if hi is None:
-        hi = last or date.today()
+        # the last day of the events imported or recorded: a send today (whose outcome events the workbench
+        # writes) must not move a project of older data to a month of nothing
+        hi = data_bounds(project, outcomes=False)[1] or last or date.today()
         if lo is not None and lo > hi:
             hi = lo + timedelta(days=default_days - 1)
     if lo is None:

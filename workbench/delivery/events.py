@@ -225,6 +225,7 @@ def event_writer(store: Any, adapter_name: str) -> Callable[[Sequence[LedgerRow]
     """The send loop's event sink for a project: appends the rows' events to the event log (ids that are
     already there, from an earlier pass over the same outcomes, are skipped by the log)."""
     from ..ingest.events import append_events
+    from ..store.views import OUTCOME_MARK
 
     delivered_by = store.setting("delivery.delivered_adapters", list(DEFAULT_DELIVERED_ADAPTERS))
     delivered = adapter_name in set(delivered_by or ())
@@ -232,6 +233,7 @@ def event_writer(store: Any, adapter_name: str) -> Callable[[Sequence[LedgerRow]
     def sink(rows: Sequence[LedgerRow]) -> None:
         records = [e for row in rows for e in outcome_events(row, delivered=delivered)]
         if records:
-            append_events(store.events_dir, event_frame(records))
+            # marked as outcomes: the analytics' default range ends at the last of the other events
+            append_events(store.events_dir, event_frame(records), origin=OUTCOME_MARK)
 
     return sink

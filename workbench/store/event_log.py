@@ -267,13 +267,15 @@ def _plan_once(events_dir: Path, frame: pl.DataFrame) -> tuple[pl.DataFrame, int
     return first.drop(helpers), duplicates, pl.concat(conflicts).sort("__pos").drop(helpers)
 
 
-def write_batch(events_dir: Path, frame: pl.DataFrame) -> list[Path]:
-    """Write a batch of new events as one file per day; all of them become visible with the last rename."""
+def write_batch(events_dir: Path, frame: pl.DataFrame, *, origin: str = "") -> list[Path]:
+    """Write a batch of new events as one file per day; all of them become visible with the last rename.
+
+    ``origin`` marks the batch's name (``views.OUTCOME_MARK``: the workbench's own send outcomes)."""
     if frame.is_empty():
         return []
     frame = frame.with_columns(pl.col("event_timestamp").dt.date().alias("__date"))
     days = frame.sort("event_timestamp").partition_by("__date", as_dict=True)
-    batch = f"{uuid.uuid4().hex[:10]}-{leftovers.owner_tag()}"
+    batch = f"{uuid.uuid4().hex[:10]}-{leftovers.owner_tag()}" + (f"-{origin}" if origin else "")
     staged: list[tuple[Path, Path]] = []
     try:
         for (day,), part in days.items():
@@ -295,7 +297,7 @@ def write_batch(events_dir: Path, frame: pl.DataFrame) -> list[Path]:
     return [dest for _, dest in staged]
 
 
-def append_events(events_dir: Path, frame: pl.DataFrame) -> EventAppendResult:
+def append_events(events_dir: Path, frame: pl.DataFrame, *, origin: str = "") -> EventAppendResult:
     """Append a validated event frame (POLARS_SCHEMA columns) to the log as one batch, one new file per day.
 
     Events whose ``event_id`` is already in the batch or the log with the same content are skipped as
@@ -305,7 +307,7 @@ def append_events(events_dir: Path, frame: pl.DataFrame) -> EventAppendResult:
     """
     new, duplicates, conflicts = plan_append(events_dir, frame)
     result = EventAppendResult(duplicates=duplicates, conflicts=conflicts)
-    result.files = write_batch(events_dir, new)
+    result.files = write_batch(events_dir, new, origin=origin)
     result.events = new.height
     return result
 

@@ -111,6 +111,15 @@ def create_endpoints_view(con: duckdb.DuckDBPyConnection, root: Path) -> None:
 #: reader never sees part of an import and a killed import leaves nothing visible. Other names
 #: (``part-<batch>.parquet``, written before batches were counted) are one-file batches.
 _BATCH_FILE = re.compile(r"^part-(?P<batch>.+)-n(?P<files>[0-9]+)\.parquet$")
+#: the end of the batch name of events the workbench wrote about its own sends (``event_log.write_batch``)
+OUTCOME_MARK = "outcomes"
+
+
+def is_outcome_file(path: Path) -> bool:
+    """Whether an event-log file holds the workbench's own send outcomes (``_email.send``, ...), not events
+    imported or recorded by the user."""
+    match = _BATCH_FILE.match(path.name)
+    return match is not None and match.group("batch").endswith(f"-{OUTCOME_MARK}")
 
 
 @dataclass

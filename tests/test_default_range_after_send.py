@@ -42,10 +42,13 @@ def test_events_the_user_records_still_move_the_range(tmp_path, capsys):
     project = Project.create(tmp_path / "p")
     project.endpoints.import_files(f"{SAMPLE}/endpoints.csv", progress=False)
     project.events.import_files(f"{SAMPLE}/events.jsonl.gz", progress=False)
-    project.events.record(
-        [{"event_type": "_session.start", "event_timestamp": "2026-11-20T10:00:00Z",
-          "client": {"client_id": "ep-0000001"}, "session": {"session_id": "s-new"}}]  # fmt: skip
-    )
+    event = {
+        "event_type": "_session.start",
+        "event_timestamp": "2026-11-20T10:00:00Z",
+        "client": {"client_id": "ep-0000001"},
+        "session": {"session_id": "s-new"},
+    }
+    project.events.record([event])
     assert not any(is_outcome_file(f) for f in event_files(project.events_dir))
     start, end, _ = kpi_range(project, capsys)
     assert (start, end) == ("2026-10-22", "2026-11-20")

@@ -144,3 +144,13 @@ def test_a_json_document_imports_as_its_json_lines_would_fuzz(tmp_path_factory, 
             pass
         stored.append(project.query('SELECT Id, "Attributes.plan" FROM endpoints ORDER BY Id').rows())
     assert stored[0] == stored[1]
+
+
+def test_an_import_that_commits_nothing_lists_no_new_attribute_columns(tmp_path, capsys):
+    project = Project.create(tmp_path / "p")
+    path = tmp_path / "strict.csv"
+    path.write_text("Id,ChannelType,Address,Metrics.m\na,EMAIL,a@example.com,1\nb,FAX,1,2\n", encoding="utf-8")
+    assert main(["import", str(path), "--strict", "--project", str(project.path), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["committed"] is False and out["new_attributes"] == []
+    assert "Metrics.m" not in project.query("SELECT * FROM endpoints").columns

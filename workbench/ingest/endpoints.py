@@ -243,6 +243,7 @@ def import_endpoint_files(
             if isinstance(err, ImportRejectedError):
                 result.committed = False
                 result.imported = result.updated = result.deactivated = 0
+                result.new_attributes = []  # rolled back with the rest
                 result.segment = result.segment_version = None
                 result.seconds = time.perf_counter() - started
             raise

@@ -153,3 +153,12 @@ def test_a_country_that_is_no_iso_code_is_named_in_the_phone_reject(tmp_path):
     with open(result.rejects_file, encoding="utf-8") as fh:
         reason = fh.read().splitlines()[1]
     assert "'AUS' (Location.Country, else import.default_region) is not an ISO 3166-1 alpha-2" in reason
+
+
+def test_project_given_before_the_command_works_too(tmp_path, capsys):
+    project = Project.create(tmp_path / "p")
+    project.endpoints.import_files(SAMPLE, progress=False)
+    assert main(["--project", str(project.path), "endpoints", "count", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["endpoints"] == 276
+    assert main([f"--project={project.path}", "segment", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"segments": []}

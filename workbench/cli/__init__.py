@@ -29,9 +29,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _project_first(argv: list[str]) -> list[str]:
+    """``workbench --project P COMMAND ...`` as ``workbench COMMAND ... --project P``: the option belongs to the
+    commands, but people put it first too."""
+    if argv and argv[0].startswith("--project="):
+        return [*argv[1:], argv[0]]
+    if len(argv) > 1 and argv[0] == "--project":
+        return [*argv[2:], *argv[:2]]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workbench`` console script."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_project_first(list(sys.argv[1:] if argv is None else argv)))
     try:
         code = int(args.handler(args) or 0)
         sys.stdout.flush()

@@ -149,7 +149,9 @@ def test_a_json_document_imports_as_its_json_lines_would_fuzz(tmp_path_factory, 
 def test_an_import_that_commits_nothing_lists_no_new_attribute_columns(tmp_path, capsys):
     project = Project.create(tmp_path / "p")
     path = tmp_path / "strict.csv"
-    path.write_text("Id,ChannelType,Address,Metrics.m\na,EMAIL,a@example.com,1\nb,FAX,1,2\n", encoding="utf-8")
+    path.write_text(
+        "Id,ChannelType,Address,Metrics.m\na,EMAIL,a@example.com,1\nb,FAX,1,2\n", encoding="utf-8"
+    )
     assert main(["import", str(path), "--strict", "--project", str(project.path), "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["committed"] is False and out["new_attributes"] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 import nbformat
 import pytest
@@ -217,3 +218,30 @@ def test_a_report_runs_from_inside_a_notebook(nbdir, tmp_path):
     executed = nbformat.read(str(tmp_path / "outer.out.ipynb"), as_version=4)
     assert executed.cells[0].outputs[0]["text"].strip() == "ok.html"
     assert "8 a" in (out / "ok.html").read_text()
+
+
+def test_a_dashboards_charts_are_laid_out_in_cards_in_the_exported_page():
+    """Two or more chart outputs in a row (a dashboard shown in a report) become one grid of cards, each chart as
+    wide as its card, as on the dashboard's own page; a lone chart stays a plain block."""
+    from workbench.reports import _charts_as_blocks
+
+    def chart(title):
+        spec = {"mark": "line", "title": title, "width": 400, "data": {"values": []}}
+        return nbformat.v4.new_output("display_data", data={"application/vnd.vegalite.v5+json": spec})
+
+    top = nbformat.v4.new_output("display_data", data={"text/html": "<p>tiles</p>"})
+    nb = new_notebook()
+    nb.cells = [new_code_cell("board"), new_code_cell("alone")]
+    nb.cells[0].outputs = [top, chart("a"), chart("b"), chart("c")]
+    nb.cells[1].outputs = [chart("only")]
+    _charts_as_blocks(nb)
+    grid = nb.cells[0].outputs
+    assert len(grid) == 2 and grid[0]["data"]["text/html"] == "<p>tiles</p>"
+    html = grid[1]["data"]["text/html"]
+    assert (
+        html.startswith('<div class="wb-dash"><div class="charts">')
+        and html.count('<div class="chart">') == 3
+    )
+    assert len(re.findall(r'"width":\s*"container"', html)) == 3
+    alone = nb.cells[1].outputs[0]["data"]["text/html"]
+    assert 'class="charts"' not in alone and "wb-chart" in alone and "container" not in alone

@@ -462,17 +462,55 @@ def export_html(notebook: Path, out: Path) -> Path:
 
 def _charts_as_blocks(nb) -> None:
     """Replace each Vega-Lite output (what notebooks draw natively; nbconvert would print its text) by an HTML
-    chart block that draws with the page's one copy of Vega."""
+    chart block that draws with the page's one copy of Vega. Two or more charts in a row (a dashboard's) become
+    one grid of cards, as on the dashboard's own page."""
     for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data") or {}
-            mime = next((m for m in data if VEGALITE_MIME_PATTERN.match(m)), None)
-            if mime is None:
+        outputs: list[Any] = []
+        charts: list[dict[str, Any]] = []
+        for output in [*cell.get("outputs", []), None]:
+            spec = _vegalite_spec(output) if output is not None else None
+            if spec is not None:
+                charts.append(spec)
                 continue
-            spec = data[mime]
-            if isinstance(spec, str):  # some writers store JSON outputs as text
-                spec = json.loads(spec)
-            output["data"] = {"text/html": chart_block(spec)}
+            if len(charts) == 1:
+                outputs.append(_html_output(chart_block(charts[0])))
+            elif charts:
+                outputs.append(_html_output(_chart_grid(charts)))
+            charts = []
+            if output is not None:
+                outputs.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = outputs
+
+
+def _vegalite_spec(output: Any) -> dict[str, Any] | None:
+    """The Vega-Lite spec an output carries, or None."""
+    data = output.get("data") or {}
+    mime = next((m for m in data if VEGALITE_MIME_PATTERN.match(m)), None)
+    if mime is None:
+        return None
+    spec = data[mime]
+    return json.loads(spec) if isinstance(spec, str) else spec  # (some writers store JSON outputs as text)
+
+
+def _html_output(html: str) -> Any:
+    import nbformat
+
+    return nbformat.v4.new_output("display_data", data={"text/html": html})
+
+
+def _chart_grid(specs: list[dict[str, Any]]) -> str:
+    """Charts as the dashboard page lays them out: cards in a grid, each chart as wide as its card."""
+    cards = []
+    for spec in specs:
+        if not any(k in spec for k in ("hconcat", "vconcat", "concat", "facet", "repeat")):
+            spec = {
+                **spec,
+                "width": "container",
+                "autosize": {"type": "fit-x", "contains": "padding", "resize": True},
+            }
+        cards.append(f'<div class="chart">{chart_block(spec)}</div>')
+    return f'<div class="wb-dash"><div class="charts">{"".join(cards)}</div></div>'
 
 
 _BUNDLE_SCRIPT = re.compile(r"<script " + re.escape(BUNDLE_MARKER) + r'(?:="")?>.*?</script>', re.DOTALL)

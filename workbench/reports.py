@@ -501,15 +501,9 @@ def _html_output(html: str) -> Any:
 
 def _chart_grid(specs: list[dict[str, Any]]) -> str:
     """Charts as the dashboard page lays them out: cards in a grid, each chart as wide as its card."""
-    cards = []
-    for spec in specs:
-        if not any(k in spec for k in ("hconcat", "vconcat", "concat", "facet", "repeat")):
-            spec = {
-                **spec,
-                "width": "container",
-                "autosize": {"type": "fit-x", "contains": "padding", "resize": True},
-            }
-        cards.append(f'<div class="chart">{chart_block(spec)}</div>')
+    from .dashboards.charts import card_width
+
+    cards = [f'<div class="chart">{chart_block(card_width(spec))}</div>' for spec in specs]
     return f'<div class="wb-dash"><div class="charts">{"".join(cards)}</div></div>'
 
 

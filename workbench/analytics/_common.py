@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -174,14 +175,16 @@ def segment_filter(project: Store, segment: Any) -> str | None:
     )
 
 
-def data_bounds(project: Store, *, outcomes: bool = True) -> tuple[date | None, date | None]:
+def data_bounds(project: Store) -> tuple[date | None, date | None]:
     """The first and last day in the event log, from the folders of its complete batches (no file is opened):
-    a day that holds only a killed import's files does not count. ``outcomes=False`` leaves out the events
-    the workbench wrote about its own sends (``_email.send``, ...)."""
+    a day that holds only a killed import's files does not count."""
+    return _day_bounds(event_files(project.events_dir))
+
+
+def _day_bounds(files: list[Path]) -> tuple[date | None, date | None]:
+    """The first and last day of the event-log ``files`` (from their day folders)."""
     days = set()
-    for file in event_files(project.events_dir):
-        if not outcomes and is_outcome_file(file):
-            continue
+    for file in files:
         try:
             days.add(date.fromisoformat(file.parent.name.removeprefix("date=")))
         except ValueError:
@@ -208,12 +211,13 @@ def resolve_scope(
     it is shorter. An explicit date is kept as given.
     """
     lo, hi = parse_date(start, "start"), parse_date(end, "end")
-    first, last = data_bounds(project)
+    files = event_files(project.events_dir)
+    first, last = _day_bounds(files)
     given = lo is not None or hi is not None
     if hi is None:
         # the last day of the events imported or recorded: a send today (whose outcome events the workbench
         # writes) must not move a project of older data to a month of nothing
-        hi = data_bounds(project, outcomes=False)[1] or last or date.today()
+        hi = _day_bounds([f for f in files if not is_outcome_file(f)])[1] or last or date.today()
         if lo is not None and lo > hi:
             hi = lo + timedelta(days=default_days - 1)
     if lo is None:

@@ -446,7 +446,12 @@ def page_spec(spec: Mapping[str, Any], *, currency: str = "USD") -> dict[str, An
 
     Concatenated charts keep their widths (Vega-Lite sizes only single and layered views to a container).
     """
-    out = _with_locale(spec, currency)
+    return card_width(_with_locale(spec, currency))
+
+
+def card_width(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """``spec`` as wide as its card (``width: "container"``); concatenated charts keep their widths."""
+    out = dict(spec)
     if not any(k in out for k in ("hconcat", "vconcat", "concat", "facet", "repeat")):
         out["width"] = "container"
         out["autosize"] = {"type": "fit-x", "contains": "padding", "resize": True}

@@ -328,12 +328,7 @@ def iter_json_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, A
             yield 1, None, f"not valid JSON: {err}"
             return
         for i, item in enumerate(items, 1):  # (an array's "line" is its item's number)
-            if not isinstance(item, dict):
-                yield i, None, "not a JSON object"
-            elif json_depth(item, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-                yield i, None, f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
-            else:
-                yield i, item, None
+            yield _checked_record(i, item)
         return
     for number, line in enumerate(data.split(b"\n"), 1):
         if not line.strip():
@@ -349,12 +344,16 @@ def iter_json_records(data: bytes, file: str) -> Iterator[tuple[int, dict[str, A
         except ValueError as err:
             yield number, None, f"not valid JSON: {err}"
             continue
-        if not isinstance(record, dict):
-            yield number, None, "not a JSON object"
-        elif json_depth(record, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-            yield number, None, f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
-        else:
-            yield number, record, None
+        yield _checked_record(number, record)
+
+
+def _checked_record(line: int, record: Any) -> tuple[int, dict[str, Any] | None, str | None]:
+    """``(line, record, None)`` for a JSON object within the depth cap, else ``(line, None, reason)``."""
+    if not isinstance(record, dict):
+        return line, None, "not a JSON object"
+    if json_depth(record, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        return line, None, f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+    return line, record, None
 
 
 #: the columns an events CSV may have besides ``attributes.<name>`` and ``metrics.<name>``

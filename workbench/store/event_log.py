@@ -216,9 +216,8 @@ def plan_append(events_dir: Path, frame: pl.DataFrame) -> tuple[pl.DataFrame, in
     """
     new, duplicates, conflicts = _plan_once(events_dir, frame)
     if "__id_generated" in conflicts.columns and conflicts.get_column("__id_generated").any():
-        rekeyed = conflicts.filter("__id_generated").with_columns(
-            _whole_content_ids(conflicts.filter("__id_generated")), pl.lit(False).alias("__id_generated")
-        )
+        generated = conflicts.filter("__id_generated")
+        rekeyed = generated.with_columns(_whole_content_ids(generated), pl.lit(False).alias("__id_generated"))
         more_new, more_duplicates, more_conflicts = _plan_once(events_dir, rekeyed)
         # (an id given in the batch that happens to be one of these hashes keeps it)
         taken = more_new.get_column("event_id").is_in(new.get_column("event_id").implode())

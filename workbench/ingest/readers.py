@@ -4,7 +4,8 @@
 The staged frame holds one row per input record: ``__file``, ``__line``, scalar fields as strings,
 ``Attributes.*`` / ``User.UserAttributes.*`` either as strings (a CSV column with a single header: at most one
 value, null for none) or as lists of strings (a repeated CSV header; JSON), ``Metrics.*`` as strings (checked
-later).
+later). A list holds its values trimmed, blank ones left out, and is null when none is left: the readers build
+lists value by value anyway, so validation does not test them again.
 Structural problems (encoding, header, delimiter) raise InputError for the whole file; problems with one
 record become a reject with its line and field.
 """

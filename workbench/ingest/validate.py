@@ -112,40 +112,20 @@ def generated_id(channel: str, address: str) -> str:
     return "ep-" + hashlib.sha256(f"{channel}:{address}".encode()).hexdigest()[:24]
 
 
-def might_need_trim(values: pl.Expr) -> pl.Expr:
-    """Whole-column test: could a value start or end with whitespace, or be empty? Never a false no.
-
-    Every whitespace character is at most U+0020 or from U+0085 on, so comparisons of the first and the last
-    character decide (an empty string sorts first too); the exact strip then runs on the columns this flags.
-    """
-    last = values.str.tail(1)
-    return ((values < "!") | (values >= "\u0085") | (last < "!") | (last >= "\u0085")).any()
-
-
-def _normalise_text(
-    frame: pl.DataFrame, scalar_cols: list[str], list_cols: list[str]
-) -> tuple[pl.DataFrame, set[str]]:
-    """Trim every string (and list value), turn empty ones into nulls (and empty lists into nulls), upper-case the
-    enumerations. Also returns the enumeration columns whose every value is valid as it stands (their checks
-    need not run again)."""
+def _normalise_text(frame: pl.DataFrame, scalar_cols: list[str]) -> tuple[pl.DataFrame, set[str]]:
+    """Trim every string, turn empty ones into nulls, upper-case the enumerations (list values come trimmed
+    from the readers). Also returns the enumeration columns whose every value is valid as it stands (their
+    checks need not run again)."""
     scalar_cols = [c for c in scalar_cols if frame.schema[c] == pl.String]
     if scalar_cols:
         # every column at once (cheaper than finding out first which ones need it)
         frame = frame.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in scalar_cols)
     enums = [c for c in _ENUMS if c in scalar_cols]
-    # list values: per-row list work is slow, so only in the columns a whole-column test picks
-    facts = [might_need_trim(pl.col(c).explode()).alias(f"t:{c}") for c in list_cols]
-    facts += [(pl.col(c).is_in(_ENUMS[c]) | pl.col(c).is_null()).all().alias(f"u:{c}") for c in enums]
-    found = frame.select(facts).row(0, named=True) if facts else {}
-    work = []
-    for c in list_cols:
-        if found[f"t:{c}"]:
-            element = pl.element().str.strip_chars()
-            values = pl.col(c).list.eval(element.filter(element.str.len_bytes() > 0))
-            work.append(pl.when(values.list.len() > 0).then(values).alias(c))
+    facts = [(pl.col(c).is_in(_ENUMS[c]) | pl.col(c).is_null()).all().alias(c) for c in enums]
+    valid = frame.select(facts).row(0, named=True) if facts else {}
     # an enumeration is upper-cased unless every value is one of its values as it stands
-    work += [pl.col(c).str.to_uppercase() for c in enums if not found[f"u:{c}"]]
-    return (frame.with_columns(work) if work else frame), {c for c in enums if found[f"u:{c}"]}
+    work = [pl.col(c).str.to_uppercase() for c in enums if not valid[c]]
+    return (frame.with_columns(work) if work else frame), {c for c in enums if valid[c]}
 
 
 def _phone_columns(
@@ -218,7 +198,7 @@ def validate(staged: pl.DataFrame, default_region: str | None = None) -> tuple[p
     text_cols = [c for c in frame.columns if c not in attr_cols and not c.startswith("__")]
 
     # normalise text: trimmed, empty -> null; enumerations upper-cased
-    frame, valid_enums = _normalise_text(frame, text_cols + string_attr_cols, list_cols)
+    frame, valid_enums = _normalise_text(frame, text_cols + string_attr_cols)
     address = _col(frame, "Address")
     frame = frame.with_columns(address.alias("RawAddress"))
     addressed = "Address" in cols and "ChannelType" in cols

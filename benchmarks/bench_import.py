@@ -1,7 +1,8 @@
 """The import as a user waits for it: the whole ``workbench import FILE --project P --json`` command (a new
 process, start-up included) of a 1M-endpoint Pinpoint CSV, against a process that runs ``polars.read_csv`` on
-the same file. Interleaved, the median of ``--repeats`` runs each; every import goes into a fresh, empty
-project made beforehand (creating one is not part of an import).
+the same file (and, for orientation, one that also writes the frame as Parquet). Interleaved, the median of
+``--repeats`` runs each; every import goes into a fresh, empty project made beforehand (creating one is not
+part of an import).
 
 Also prints the CPU time (user + sys, all threads) of both processes: on a 2-core machine the command can be
 at most 3x the ``read_csv`` process only if it needs less than 2 x 3 = 6 times that process's wall time in CPU,
@@ -89,6 +90,13 @@ def main() -> None:
         projects = [Project.create(root / f"p{i}").path for i in range(2 * args.repeats + 2)]
         command = _command()
         baseline_argv = [sys.executable, "-c", f"import polars; polars.read_csv({str(csv)!r})"]
+        # for orientation: the least a tool that stores what it reads must do (parse, then write Parquet)
+        stored = root / "read_csv.parquet"
+        store_argv = [
+            sys.executable,
+            "-c",
+            f"import polars; polars.read_csv({str(csv)!r}).write_parquet({str(stored)!r})",
+        ]
         outputs: list[str] = []
 
         def whole_command() -> None:
@@ -101,18 +109,24 @@ def main() -> None:
         def read_csv_process() -> None:
             times_base.append(_timed(baseline_argv, cpu_base)[0])
 
+        def read_and_store_process() -> None:
+            times_store.append(_timed(store_argv)[0])
+
         times_command: list[float] = []
         times_base: list[float] = []
+        times_store: list[float] = []
         cpu_command: list[float] = []
         cpu_base: list[float] = []
         # a warm-up run of each: the file and the interpreter in the page cache
         whole_command()
         read_csv_process()
-        for measured in (times_command, times_base, cpu_command, cpu_base):
+        read_and_store_process()
+        for measured in (times_command, times_base, times_store, cpu_command, cpu_base):
             measured.clear()
         for _ in range(args.repeats):
             whole_command()
             read_csv_process()
+            read_and_store_process()
         start_argv = [*command, "--help"]
         t_start = statistics.median(_timed(start_argv)[0] for _ in range(3))
         last = json.loads(outputs[-1])
@@ -123,6 +137,11 @@ def main() -> None:
         )
         print(f"  command runs: {', '.join(f'{t:.2f}' for t in times_command)}")
         print(f"  read_csv process runs: {', '.join(f'{t:.2f}' for t in times_base)}")
+        print(
+            f"  for orientation, a process that runs read_csv then write_parquet: "
+            f"{', '.join(f'{t:.2f}' for t in times_store)}; the command is "
+            f"{statistics.median(times_command) / statistics.median(times_store):.2f}x of it"
+        )
         cores = os.cpu_count() or 1
         budget = cores * TARGET * statistics.median(times_base)
         print(

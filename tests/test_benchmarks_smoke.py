@@ -28,6 +28,7 @@ SMALL = {
     "bench_render.py": ["--rows", "2000", "--sample", "500", "--repeats", "1"],
     "bench_funnel.py": ["--endpoints", "2000", "--events", "20000", "--runs", "1", "--data", "{tmp}/funnel"],
     "bench_dry_run.py": ["--endpoints", "3000", "--repeats", "1"],
+    "bench_campaign_plan.py": ["--endpoints", "300", "--repeats", "1"],
     "bench_journey_tick.py": ["--participants", "3000", "--repeats", "1"],
     "bench_journey_simulate.py": ["--endpoints", "300", "--days", "3", "--repeats", "1"],
     "bench_dashboard_export.py": [

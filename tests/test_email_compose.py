@@ -238,6 +238,23 @@ def test_invalid_recipients_are_refused(to):
     assert err.value.field == "To"
 
 
+def test_an_invalid_sender_is_refused_every_time_and_a_valid_one_parsed_once():
+    """The parsed From is remembered between messages (a campaign's is the same for all); a refusal is not."""
+    for _ in range(2):
+        with pytest.raises(InputError) as err:
+            compose(text="x", sender="News <news@@acme.example>")
+        assert err.value.field == "From"
+    first, second = (parse(compose(text="x", to=f"{n}@example.com")) for n in ("ann", "bob"))
+    assert first["From"] == second["From"] == SENDER
+    assert (first["To"], second["To"]) == ("ann@example.com", "bob@example.com")
+
+
+def test_header_classes_are_built_once():
+    from workbench.messages.email import POLICY
+
+    assert POLICY.header_factory["subject"] is POLICY.header_factory["subject"]
+
+
 def test_validate_address():
     assert validate_address("  Bob@Example.COM ") == "Bob@example.com"
     assert validate_address("zoe@exämple.com") == "zoe@xn--exmple-cua.com"

@@ -154,6 +154,41 @@ def test_a_dead_kernel_stops_the_report_naming_the_cell(stuck_nbdir, tmp_path, c
     assert code == 1 and "report 'slow'" in err_text and "Traceback" not in err_text
 
 
+@pytest.fixture
+def broken_kernels(tmp_path, monkeypatch):
+    """The workbench's kernel replaced (through JUPYTER_PATH, searched first) by one that never answers."""
+    spec = tmp_path / "jupyter" / "kernels" / "workbench"
+    spec.mkdir(parents=True)
+
+    def install(argv):
+        (spec / "kernel.json").write_text(
+            json.dumps({"argv": argv, "display_name": "broken", "language": "python"})
+        )
+
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setattr("workbench.reports.KERNEL_START_SECONDS", 2.0)
+    return install
+
+
+def test_a_kernel_that_does_not_answer_stops_the_report(nbdir, broken_kernels, tmp_path, capsys):
+    broken_kernels(["/bin/sh", "-c", "sleep 30", "{connection_file}"])
+    with pytest.raises(ReportError) as err:
+        run_report("ok", {}, tmp_path / "out")
+    message = str(err.value)
+    assert "report 'ok'" in message and "did not start" in message
+    assert "kernel ('workbench') did not answer within 2 s of starting" in message
+    assert main(["report", "ok", "--out", str(tmp_path / "out2"), "--json"]) == 1
+    err_text = capsys.readouterr().err
+    assert err_text.startswith("error: report 'ok'") and err_text.count("\n") == 1
+    assert "Traceback" not in err_text
+
+
+def test_a_kernel_that_exits_at_once_stops_the_report(nbdir, broken_kernels, tmp_path):
+    broken_kernels(["/bin/sh", "-c", "exit 3", "{connection_file}"])
+    with pytest.raises(ReportError, match=r"kernel \('workbench'\) exited as it started"):
+        run_report("ok", {}, tmp_path / "out")
+
+
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), True, "10"])
 def test_cell_timeout_must_be_positive_seconds(nbdir, tmp_path, bad):
     with pytest.raises(InputError, match="the cell timeout must be a positive number of seconds"):

@@ -45,6 +45,8 @@ KERNEL = "workbench"
 #: how long one cell may run before the report is stopped (``--cell-timeout``): a scheduled report that hangs
 #: (a query that never returns, a kernel reply lost) ends with an error instead of holding its cron slot forever
 CELL_TIMEOUT_SECONDS = 1800.0
+#: how long the notebook's kernel may take to start and answer (papermill's default); past it the run stops
+KERNEL_START_SECONDS = 60.0
 #: keeps papermill's records from Python's last-resort handler (which prints them to stderr)
 _QUIET = logging.NullHandler()
 _DATE_PARAMS = ("start", "end")
@@ -316,6 +318,7 @@ def run_report(
             cwd=str(source.parent),
             config=kernel_config(kernel),
             execution_timeout=cell_timeout,
+            start_timeout=KERNEL_START_SECONDS,
             # a cell past the timeout is interrupted and fails like any failing cell (without the interrupt, the
             # kernel would be shut down mid-cell and print a traceback of its own)
             interrupt_on_timeout=True,
@@ -340,8 +343,26 @@ def run_report(
             f"{_running_cell(executed)} (out of memory, or the process was killed); the executed notebook is "
             f"{executed}"
         ) from None
+    except RuntimeError as err:
+        # nbclient's refusal of a kernel that does not start: it died first, or did not answer in time
+        if "kernel" not in str(err).lower():
+            raise
+        raise ReportError(
+            f"report {name!r} ({source}) did not start: the notebook's Python kernel ({kernel!r}) {_kernel_fault(err)}"
+            f"; `jupyter kernelspec list` shows where it is installed (`make venv` installs the workbench's)"
+        ) from None
     export_html(executed, html_path)
     return ReportResult(name, executed, html_path, time.perf_counter() - started)
+
+
+def _kernel_fault(err: RuntimeError) -> str:
+    """What went wrong with a kernel that did not start, in words (nbclient's message as it stands otherwise)."""
+    text = str(err)
+    if "didn't respond" in text:
+        return f"did not answer within {KERNEL_START_SECONDS:g} s of starting (a machine under heavy load, or a broken kernel)"
+    if "died" in text:
+        return "exited as it started (a broken kernel: its Python or ipykernel is missing)"
+    return f"could not start: {text}"
 
 
 def check_cell_timeout(seconds: float | None) -> None:

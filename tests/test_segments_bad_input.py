@@ -83,6 +83,41 @@ def test_unknown_base_segment(demo_project):
         Segment.load(demo_project, "nope")
 
 
+def test_an_unknown_source_segment_in_a_file_names_its_line_and_path(demo_project_copy, tmp_path, capsys):
+    from workbench.cli import main
+
+    project = demo_project_copy
+    project.segments.create("vip-users", attribute("plan").any_of("pro"))
+    project.segments.create("cart-abandoners", attribute("plan").any_of("free"))
+    spec = tmp_path / "combined.json"
+    request = {
+        "Name": "combined",
+        "SegmentGroups": {
+            "Groups": [
+                {"SourceSegments": [{"Id": "vip-users"}], "Type": "ALL"},
+                {"SourceSegments": [{"Name": "cart-abandoner"}, {"Id": "nope", "Version": 2}], "Type": "ALL"},
+            ]
+        },
+    }
+    spec.write_text(json.dumps(request, indent=2))
+    line = next(
+        n for n, text in enumerate(spec.read_text().splitlines(), 1) if '"Name": "cart-abandoner"' in text
+    )
+    before = list_segments(project).height
+    with pytest.raises(InputError) as err:
+        project.segments.create("combined", spec)
+    assert (err.value.file, err.value.line) == (str(spec), line)
+    assert err.value.field == "SegmentGroups.Groups[1].SourceSegments[0].Name"
+    assert (
+        "unknown base segment 'cart-abandoner'" in err.value.reason and "cart-abandoners" in err.value.reason
+    )
+    assert main(["segment", "create", "combined", "--spec", str(spec), "--project", str(project.path)]) == 1
+    assert capsys.readouterr().err.startswith(
+        f"error: {spec}:{line}: field SegmentGroups.Groups[1].SourceSegments[0].Name: unknown base segment"
+    )
+    assert list_segments(project).height == before  # nothing saved
+
+
 def test_cycles_are_refused_and_nothing_is_saved(demo_project_copy):
     project = demo_project_copy
     project.segments.create("a", attribute("plan").any_of("pro"))

@@ -19,7 +19,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         with warnings_to_stderr():
             saved = Segment(project, spec, name=args.name).save(args.name, source=str(args.spec))
     except InputError as err:
-        raise InputError(err.reason, file=str(args.spec), field=err.field) from None
+        raise InputError(err.reason, file=str(args.spec), line=err.line, field=err.field) from None
     emit(
         args,
         {"segment": saved.name, "version": saved.version, "segment_id": saved.segment_id},

@@ -121,6 +121,12 @@ class Catalog:
             raise UnknownNameError(f"no segment named {ref!r}{suggest(ref, self.names())}")
         return found
 
+    def missing(self, ref: str, version: int | None) -> str:
+        """Why a source segment reference finds nothing (call it when :meth:`find` gave None)."""
+        if version is not None and self.find(ref) is not None:
+            return f"segment {ref!r} has no version {version}"
+        return f"unknown base segment {ref!r}{suggest(ref, self.names())}"
+
     def resolve(self, node: t.Node, stack: tuple[tuple[str, str], ...] = (), level: int = 0) -> t.Node:
         """Replace segment references by their conditions (dynamic) or member lists (imported); refuse cycles
         and trees that nest deeper than spec.MAX_TREE_DEPTH once the references are in."""
@@ -137,13 +143,7 @@ class Catalog:
             return node
         found = self.find(node.ref, node.version)
         if found is None:
-            if node.version is not None and self.find(node.ref) is not None:
-                raise InputError(
-                    f"segment {node.ref!r} has no version {node.version}", field="SourceSegments"
-                )
-            raise InputError(
-                f"unknown base segment {node.ref!r}{suggest(node.ref, self.names())}", field="SourceSegments"
-            )
+            raise InputError(self.missing(node.ref, node.version), field="SourceSegments")
         if any(sid == found.segment_id for sid, _ in stack):
             path = " -> ".join([name for _, name in stack] + [found.name])
             raise InputError(f"segments refer to each other in a cycle: {path}", field="SourceSegments")
@@ -330,6 +330,9 @@ class Segment:
         sid = existing.segment_id if existing else f"new:{name}"
         version = existing.latest_version + 1 if existing else 1
         catalog.pending[name] = (sid, version, request)
+        for path, ref, wanted in spec.source_segments():  # (named with the line of the file that names them)
+            if catalog.find(ref, wanted) is None:
+                raise self.spec.error_at(path, catalog.missing(ref, wanted))
         catalog.resolve(
             spec.condition, ((sid, name),)
         )  # unknown bases and cycles fail before anything is written

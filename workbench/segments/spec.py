@@ -44,6 +44,9 @@ class SegmentSpec:
     #: (warning class, message) for each value read otherwise than written ("usa" read as "US"); a ``Segment``
     #: made from this spec warns them
     notes: tuple[tuple[type[Warning], str], ...] = field(default=(), compare=False)
+    #: the file and JSON text the request was read from (each None when not given): errors found later, such as
+    #: a source segment that does not exist, name the line
+    origin: tuple[str | None, str | None] = field(default=(None, None), compare=False, repr=False)
 
     @property
     def name(self) -> str | None:
@@ -91,13 +94,36 @@ class SegmentSpec:
         request = copy.deepcopy(obj)
         for path, value, _, _ in reader.rewrites:
             _set(request, path, value)
-        return cls(request, node, tuple((kind, message) for _, _, kind, message in reader.rewrites))
+        notes = tuple((kind, message) for _, _, kind, message in reader.rewrites)
+        return cls(request, node, notes, origin=(file, text))
 
     @classmethod
     def from_condition(cls, condition: t.Node, name: str | None = None) -> SegmentSpec:
         """The spec for a condition tree (what the builder saves), in Pinpoint's shape where it can be."""
         check_depth(condition)
         return cls(_json_write.to_request(condition, name), condition)
+
+    def source_segments(self) -> list[tuple[list[Any], str, int | None]]:
+        """The segments this request names in ``SegmentGroups.Groups[].SourceSegments``: (JSON path of the
+        name's key, segment id or name, version or None), in the order of the request."""
+        found: list[tuple[list[Any], str, int | None]] = []
+        groups = (self.request.get("SegmentGroups") or {}).get("Groups") or []
+        for i, group in enumerate(groups):
+            for j, source in enumerate(group.get("SourceSegments") or []):
+                key = "Id" if "Id" in source else "Name"
+                found.append(
+                    (
+                        ["SegmentGroups", "Groups", i, "SourceSegments", j, key],
+                        source[key],
+                        source.get("Version"),
+                    )
+                )
+        return found
+
+    def error_at(self, path: list[Any], reason: str) -> InputError:
+        """An InputError at ``path`` of the request, naming the file and line when it was read from one."""
+        file, text = self.origin
+        return Reader(file, text, None).fail(path, reason)
 
     def check(self, columns: Iterable[str]) -> None:
         """Validate names against the project's endpoint columns (raises InputError naming the field)."""

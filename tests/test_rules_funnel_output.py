@@ -26,9 +26,12 @@ KEYS = ["step", "event", "label", "count", "conversion", "conversion_from_previo
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    rows = [["e1", "EMAIL", "e1@example.com", "iOS"], ["e2", "EMAIL", "e2@example.com", "Android"],
-            ["e3", "EMAIL", "e3@example.com", "iOS"]]  # fmt: skip
-    header = ["Id", "ChannelType", "Address", "Demographic.Platform"]
+    # plan: one value each; interest: a list (a repeated header), e1 two values, e2 one, e3 none
+    rows = [["e1", "EMAIL", "e1@example.com", "iOS", "pro", "books", "music"],
+            ["e2", "EMAIL", "e2@example.com", "Android", "free", "music", ""],
+            ["e3", "EMAIL", "e3@example.com", "iOS", "pro", "", ""]]  # fmt: skip
+    header = ["Id", "ChannelType", "Address", "Demographic.Platform", "Attributes.plan", "Attributes.interest",
+              "Attributes.interest"]  # fmt: skip
     events = [("e1", "view", "10:00"), ("e1", "cart", "10:10"), ("e1", "buy", "10:30"), ("e2", "view", "10:00"),
               ("e2", "cart", "10:20"), ("e3", "view", "11:00")]  # fmt: skip
     records = [stream_event(i, ep, et, f"2026-10-01T{hm}:00.000Z") for i, (ep, et, hm) in enumerate(events)]
@@ -134,3 +137,25 @@ def test_a_bad_window_names_the_window(text, reason):
     with pytest.raises(InputError) as err:
         parse_window(text)
     assert (err.value.field, err.value.reason) == ("window", reason)
+
+
+def _values(result) -> dict:
+    return {v["value"]: [s["count"] for s in v["steps"]] for v in result.to_dict()["breakdown"]["values"]}
+
+
+def test_a_breakdown_by_a_single_valued_attribute(project):
+    result = funnel(
+        project, ["view", "cart", "buy"], "2026-10-01", "2026-10-01", window="1h", breakdown="plan"
+    )
+    assert result.breakdown == "Attributes.plan"
+    assert _values(result) == {"free": [1, 1, 0], "pro": [2, 1, 1]}
+    assert result.to_dict()["steps"] == ALL
+
+
+def test_a_breakdown_by_a_list_attribute_counts_each_value(project):
+    result = funnel(
+        project, ["view", "cart", "buy"], "2026-10-01", "2026-10-01", window="1h", breakdown="interest"
+    )
+    # e1 (books, music) all three steps; e2 (music) view and cart; e3 (no interest) view only
+    assert _values(result) == {"(none)": [1, 0, 0], "books": [1, 1, 1], "music": [2, 2, 1]}
+    assert result.to_dict()["steps"] == ALL  # everyone counted once

@@ -570,10 +570,14 @@ def test_the_sql_a_reader_sees(project):
         " ORDER BY actor, ts, e.client_id;\n-- each actor's best path (NumPy, _best_paths) registered as "
         "funnel_paths\nWITH best AS (SELECT reached, make_timestamp(t1) AS t1, "
     ) in general
-    assert general.endswith("FROM best GROUP BY GROUPING SETS ((breakdown), ())")
+    # one row per platform (each actor's entry endpoint's), then everyone's
     assert (
-        "coalesce(CAST(ep.\"Demographic.Platform\" AS VARCHAR), '(none)') AS breakdown FROM funnel_paths p "
-        "LEFT JOIN endpoints ep ON ep.Id = p.client_id)"
+        "FROM best b LEFT JOIN labels l ON l.Id = b.client_id GROUP BY 1\nUNION ALL SELECT NULL, " in general
+    )
+    assert general.endswith("AS start_3 FROM best")
+    assert (
+        'labels AS (SELECT e.Id, CAST(e."Demographic.Platform" AS VARCHAR) AS label FROM endpoints e WHERE e.Id IN '
+        "(SELECT client_id FROM best))"
     ) in general
 
 
@@ -649,6 +653,14 @@ def test_the_whole_sql_of_a_funnel_with_a_condition(project):
 def test_the_whole_sql_of_a_funnel_by_user_with_a_breakdown(project):
     # general path: the user key, the step bits as UTINYINT, the endpoint id, sorted by DuckDB (the endpoint id last)
     origin, entry_end, last = _us("2026-10-01"), _us("2026-10-03"), _us("2026-10-03") + 3_600_000_000
+    aggregates = (
+        "count(*) FILTER (WHERE reached >= 1) AS count_1, count(*) FILTER (WHERE reached >= 2) AS count_2, "
+        "median(date_diff('millisecond', t1, t2) / 1000.0) FILTER (WHERE reached >= 2) AS prev_2, "
+        "median(date_diff('millisecond', t1, t2) / 1000.0) FILTER (WHERE reached >= 2) AS start_2, "
+        "count(*) FILTER (WHERE reached >= 3) AS count_3, median(date_diff('millisecond', t2, t3) / 1000.0) FILTER "
+        "(WHERE reached >= 3) AS prev_3, median(date_diff('millisecond', t1, t3) / 1000.0) FILTER "
+        "(WHERE reached >= 3) AS start_3"
+    )
     expected = (
         f'SELECT hash(coalesce(e.user_id, ep."User.UserId", e.client_id)) AS actor, epoch_us(e.event_timestamp) - '
         f"{origin} AS ts, CAST(CASE e.event_type WHEN 'bd.buy' THEN 4 WHEN 'bd.cart' THEN 2 WHEN 'bd.view' THEN CASE "
@@ -658,12 +670,9 @@ def test_the_whole_sql_of_a_funnel_by_user_with_a_breakdown(project):
         f"e.event_timestamp >= make_timestamp({origin}) AND e.event_timestamp < make_timestamp({last}) ORDER BY actor, "
         "ts, e.client_id;\n-- each actor's best path (NumPy, _best_paths) registered as funnel_paths\n"
         "WITH best AS (SELECT reached, make_timestamp(t1) AS t1, make_timestamp(t2) AS t2, make_timestamp(t3) AS t3, "
-        "coalesce(CAST(ep.\"Demographic.Platform\" AS VARCHAR), '(none)') AS breakdown FROM funnel_paths p LEFT JOIN "
-        "endpoints ep ON ep.Id = p.client_id)\nSELECT breakdown, count(*) FILTER (WHERE reached >= 1) AS count_1, "
-        "count(*) FILTER (WHERE reached >= 2) AS count_2, median(date_diff('millisecond', t1, t2) / 1000.0) FILTER "
-        "(WHERE reached >= 2) AS prev_2, median(date_diff('millisecond', t1, t2) / 1000.0) FILTER (WHERE reached >= "
-        "2) AS start_2, count(*) FILTER (WHERE reached >= 3) AS count_3, median(date_diff('millisecond', t2, t3) / "
-        "1000.0) FILTER (WHERE reached >= 3) AS prev_3, median(date_diff('millisecond', t1, t3) / 1000.0) FILTER "
-        "(WHERE reached >= 3) AS start_3 FROM best GROUP BY GROUPING SETS ((breakdown), ())"
+        'client_id FROM funnel_paths),\nlabels AS (SELECT e.Id, CAST(e."Demographic.Platform" AS VARCHAR) AS label '
+        "FROM endpoints e WHERE e.Id IN (SELECT client_id FROM best))\nSELECT coalesce(l.label, '(none)') AS "
+        f"breakdown, {aggregates} FROM best b LEFT JOIN labels l ON l.Id = b.client_id GROUP BY 1\n"
+        f"UNION ALL SELECT NULL, {aggregates} FROM best"
     )
     assert funnel(project, BD, START, END, window="1h", by="user", breakdown="platform").sql == expected

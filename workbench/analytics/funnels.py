@@ -46,6 +46,7 @@ import polars as pl
 import pyarrow as pa
 
 from ..errors import InputError
+from ..store import schema
 from ..store.schema import quote
 from ._common import (
     Scope,
@@ -553,18 +554,12 @@ def _walk(
 
 
 def _summary_sql(n: int, paths: str, breakdown: str | None) -> str:
-    """Per-step counts and medians over the best paths (``reached``, ``t1`` .. ``tn`` in epoch microseconds)."""
+    """Per-step counts and medians over the best paths (``reached``, ``t1`` .. ``tn`` in epoch microseconds): one
+    row for everyone (``breakdown`` NULL) and, with a breakdown, one row per value of that endpoint column.
+
+    An attribute holds a list of values: a path counts under each of its endpoint's values (as a segment's
+    breakdown counts it), and under ``(none)`` when there is none."""
     times = ", ".join(f"make_timestamp(t{k}) AS t{k}" for k in range(1, n + 1))
-    if breakdown:
-        label = f"coalesce(CAST(ep.{quote(breakdown)} AS VARCHAR), '(none)')"
-        best = (
-            f"best AS (SELECT reached, {times}, {label} AS breakdown FROM {paths} p "
-            "LEFT JOIN endpoints ep ON ep.Id = p.client_id)"
-        )
-        group = "GROUP BY GROUPING SETS ((breakdown), ())"
-    else:
-        best = f"best AS (SELECT reached, {times}, NULL AS breakdown FROM {paths})"
-        group = "GROUP BY breakdown"
     aggs = []
     for k in range(1, n + 1):
         aggs.append(f"count(*) FILTER (WHERE reached >= {k}) AS count_{k}")
@@ -575,7 +570,24 @@ def _summary_sql(n: int, paths: str, breakdown: str | None) -> str:
             aggs.append(
                 f"median(date_diff('millisecond', t1, t{k}) / 1000.0) FILTER (WHERE reached >= {k}) AS start_{k}"
             )
-    return f"WITH {best}\nSELECT breakdown, {', '.join(aggs)} FROM best {group}"
+    columns = ", ".join(aggs)
+    if not breakdown:
+        return f"WITH best AS (SELECT reached, {times}, NULL AS breakdown FROM {paths})\n" + (
+            f"SELECT breakdown, {columns} FROM best GROUP BY breakdown"
+        )
+    column = f"e.{quote(breakdown)}"
+    family = schema.attribute_family(breakdown)
+    if family is not None and family[0] != "Metrics.":  # a list in the endpoints view
+        value = f"unnest(CASE WHEN len({column}) > 0 THEN list_distinct({column}) ELSE [NULL] END)"
+    else:
+        value = f"CAST({column} AS VARCHAR)"
+    return (
+        f"WITH best AS (SELECT reached, {times}, client_id FROM {paths}),\n"
+        f"labels AS (SELECT e.Id, {value} AS label FROM endpoints e WHERE e.Id IN (SELECT client_id FROM best))\n"
+        f"SELECT coalesce(l.label, '(none)') AS breakdown, {columns} FROM best b "
+        "LEFT JOIN labels l ON l.Id = b.client_id GROUP BY 1\n"
+        f"UNION ALL SELECT NULL, {columns} FROM best"
+    )
 
 
 def _run_funnel(

@@ -296,3 +296,23 @@ def _svg(spec: dict[str, Any]) -> str:
 @pytest.fixture(autouse=True, scope="module")
 def _altair_ready():
     pytest.importorskip("altair")
+
+
+def test_a_funnel_by_breakdown_that_nobody_entered_says_so():
+    """(all) rows only, every count 0: a sentence in the chart's place, not an empty box."""
+    table = pl.DataFrame(
+        {
+            "breakdown": ["(all)", "(all)"],
+            "step": [1, 2],
+            "label": ["view", "buy"],
+            "count": [0, 0],
+            "conversion": [None, None],
+            "drop_off": [0, 0],
+        },
+        schema_overrides={"conversion": pl.Float64},
+    )
+    spec = ch.funnel_chart(table, breakdown=True, title="Conversion by platform").to_dict()
+    assert "Nobody entered the funnel on these days" in str(spec)
+    assert "Conversion by platform" in str(spec)
+    overall = ch.funnel_chart(table.drop("breakdown")).to_dict()  # the funnel itself: bars of 0 say nothing
+    assert "Nobody entered the funnel on these days" in str(overall) and overall["mark"]["type"] == "text"

@@ -137,6 +137,19 @@ def test_rates_are_percentages_and_durations_name_their_unit(tiny):
     assert re.fullmatch(r"[\d.,]+ (seconds|minutes|hours|days)", tiles["Median time to convert"])
 
 
+def test_every_tile_of_a_funnel_nobody_entered_says_no_data_alike(tiny):
+    """Counts of a funnel nobody entered are missing figures, not zeros: all four tiles read "no data in this
+    range" in the same quiet style on the page."""
+    import analytics_tiny as tiny_data
+
+    with pytest.warns(UserWarning, match="never.happens"):
+        board = dashboard(tiny, "funnels", tiny_data.START, tiny_data.END, steps=["never.happens", "view"])
+    assert [board_text(board, tile) for tile in board.tiles] == [t.NO_DATA] * 4
+    assert all(tile.missing for tile in board.tiles)
+    page = board.to_html()
+    assert page.count('<div class="value none">') == 4 and '<div class="value">' not in page
+
+
 # --- tables through great_tables ------------------------------------------------------------------------------
 
 

@@ -50,6 +50,11 @@ class Tile:
         """The value as shown (money in US dollars; a dashboard shows it in its project's currency)."""
         return self.display()
 
+    @property
+    def missing(self) -> bool:
+        """Whether the tile says "no data" (shown in the quieter style of a missing figure)."""
+        return self.value is None
+
     def display(self, currency: str = "USD") -> str:
         """The value as shown on the tile, money in ``currency`` (an ISO 4217 code).
 

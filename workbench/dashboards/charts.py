@@ -321,6 +321,8 @@ def funnel_chart(
     )
     if breakdown:
         data = data.filter(pl.col("breakdown") != "(all)")
+    if not (data.height and data.get_column("count").max()):  # nobody entered: bars of 0 would say nothing
+        return _note_chart("Nobody entered the funnel on these days", title)
     enc: dict[str, Any] = {
         "x": alt.X("step_label:N", title=None, sort=None, axis=alt.Axis(labelAngle=0, labelLimit=140)),
         "y": alt.Y(

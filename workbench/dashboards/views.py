@@ -53,6 +53,10 @@ class FigureTile(Tile):
     def text(self) -> str:
         return self.display()
 
+    @property
+    def missing(self) -> bool:
+        return self.no_data or self.value is None
+
 
 @dataclass
 class Figures:

@@ -103,7 +103,9 @@ def seeds(journey_id: str, participants: pl.Series) -> pl.Series:
 
     frame = participants.rename("p").to_frame()  # noqa: F841 (read by DuckDB below)
     prefix = "'" + f"{journey_id}:".replace("'", "''") + "'"
-    with duckdb.connect() as con:
+    # a cursor of DuckDB's in-memory default database: a new database (duckdb.connect()) costs 25 ms, more than
+    # most steps of a simulation (benchmarks/bench_journey_simulate.py)
+    with duckdb.default_connection().cursor() as con:
         out = con.sql(f"SELECT md5_number_upper({prefix} || p) AS seed FROM frame").pl()
     return out["seed"].cast(pl.UInt64)
 

@@ -112,6 +112,22 @@ def simulate(
     for name, rate in (rates or {}).items():
         if not 0.0 <= float(rate) <= 1.0:
             raise InputError(f"a rate is between 0 and 1, not {rate!r}", field=f"rates.{name}")
+    # one read-only catalog connection for every read (a simulation writes nothing to the project): opening one
+    # with its views costs more than most steps take (benchmarks/bench_journey_simulate.py)
+    with store.reading():
+        return _run(store, journey, start, end, step, events, rates)
+
+
+def _run(
+    store: Any,
+    journey: Any,
+    start: datetime,
+    end: datetime,
+    step: timedelta,
+    events: pl.DataFrame | None,
+    rates: Mapping[str, float] | None,
+) -> Simulation:
+    """The simulation's clock loop (see :func:`simulate`)."""
     if events is None:
         events = store.query("SELECT * FROM events WHERE event_timestamp <= ?", [end.replace(tzinfo=None)])
     view = JourneyView(journey, state="ACTIVE")

@@ -244,7 +244,12 @@ def test_an_invalid_sender_is_refused_every_time_and_a_valid_one_parsed_once():
         with pytest.raises(InputError) as err:
             compose(text="x", sender="News <news@@acme.example>")
         assert err.value.field == "From"
+    from workbench.messages.email import _parsed_mailbox
+
+    compose(text="x")
+    hits = _parsed_mailbox.cache_info().hits
     first, second = (parse(compose(text="x", to=f"{n}@example.com")) for n in ("ann", "bob"))
+    assert _parsed_mailbox.cache_info().hits == hits + 2  # the From of both, remembered
     assert first["From"] == second["From"] == SENDER
     assert (first["To"], second["To"]) == ("ann@example.com", "bob@example.com")
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 import polars as pl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from workbench.segments import _tree as t
@@ -312,9 +312,22 @@ def test_sql_and_polars_select_the_same_endpoints(endpoints, events, tree, membe
         con.close()
 
 
+def _country_values(node) -> list[str]:
+    """The Location.Country values a condition tree names."""
+    items = getattr(node, "items", None)
+    if items is not None:
+        return [v for item in items for v in _country_values(item)]
+    if getattr(node, "dimension", None) == "Location.Country":
+        return list(node.values)
+    return []
+
+
 @settings(max_examples=200, deadline=None)
 @given(tree=trees(leaf))
 def test_tree_to_pinpoint_json_and_back_means_the_same(tree):
+    # a country written otherwise than stored ("us") is read from JSON as the stored value ("US") by design
+    # (README, segments); the round trip holds for trees in the stored form
+    assume(all(v == v.upper() for v in _country_values(tree)))
     request = to_request(tree, "s")
     again = SegmentSpec.from_json(request).condition
     assert t.simplify(again) == t.simplify(tree)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .dashboards import dashboard, dashboard_names
+from .dashboards.charts import card_width
 from .dashboards.export import BUNDLE_MARKER, VEGALITE_MIME_PATTERN, chart_block, vega_bundle, write_atomic
 from .errors import InputError, UnknownNameError, WorkbenchError, suggest
 from .progress import progress_bar
@@ -522,8 +523,6 @@ def _html_output(html: str) -> Any:
 
 def _chart_grid(specs: list[dict[str, Any]]) -> str:
     """Charts as the dashboard page lays them out: cards in a grid, each chart as wide as its card."""
-    from .dashboards.charts import card_width
-
     cards = [f'<div class="chart">{chart_block(card_width(spec))}</div>' for spec in specs]
     return f'<div class="wb-dash"><div class="charts">{"".join(cards)}</div></div>'
 

@@ -55,7 +55,7 @@ class FigureTile(Tile):
 
     @property
     def missing(self) -> bool:
-        return self.no_data or self.value is None
+        return self.no_data or super().missing
 
 
 @dataclass
